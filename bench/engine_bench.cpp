@@ -1,0 +1,105 @@
+// bench/engine_bench.cpp — the engine's speed, all in one run (issue 8):
+//   BM_FiberPingPong      raw boost::context::fiber switches (the ceiling for any fiber engine)
+//   BM_EngineSteps        engine steps/s: two CPUs, one task each, every step a Shared<T> load,
+//                         uniform random choices (half the steps switch fibers)
+//   BM_Executions/<name>  executions/s on the bundled toy scenarios (Relacy's workloads and the
+//                         irq counter), with heap allocations per execution counted
+// Run: build/release/relaysim_bench   (bench/compare-relacy runs the peer side by side)
+#include <benchmark/benchmark.h>
+#include <boost/context/fiber.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <optional>
+
+#include "model/registry.h"
+#include "sim/choice.h"
+#include "sim/explorer.h"
+#include "sim/shared.h"
+
+// ---- a counting allocator: heap allocations per execution in steady state ----------------------
+static std::atomic<std::uint64_t> g_allocations{0};
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace ctx = boost::context;
+
+static void BM_FiberPingPong(benchmark::State& state) {
+  ctx::fiber other{[](ctx::fiber&& main) {
+    for (;;) main = std::move(main).resume();
+    return std::move(main);
+  }};
+  std::uint64_t switches = 0;
+  for (auto _ : state) {
+    other = std::move(other).resume();  // two switches: there and back
+    switches += 2;
+  }
+  state.counters["switches/s"] = benchmark::Counter(static_cast<double>(switches), benchmark::Counter::kIsRate);
+  state.counters["ns/switch"] = benchmark::Counter(static_cast<double>(switches),
+                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert) ;
+}
+BENCHMARK(BM_FiberPingPong);
+
+namespace {
+struct LoadLoop : sim::Workload {
+  int per_task;
+  std::optional<sim::Shared<int>> x;
+  explicit LoadLoop(int n) : per_task(n) {}
+  void build(sim::Sim& s) override {
+    s.set_cpus(2);
+    x.emplace(s, "x", 0);
+    for (int c = 0; c < 2; ++c)
+      s.add_task("t" + std::to_string(c), c, [this] {
+        for (int i = 0; i < per_task; ++i) x->load();
+      });
+  }
+};
+}  // namespace
+
+static void BM_EngineSteps(benchmark::State& state) {
+  LoadLoop w(10'000);
+  sim::Sim s({});
+  s.load(w);
+  sim::RandomSource src(1);
+  std::uint64_t steps = 0, switches = 0;
+  for (auto _ : state) {
+    auto r = s.run(src);
+    steps += r.steps;
+    switches += r.preemptions;
+  }
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+  state.counters["switch-ratio"] = static_cast<double>(switches) / static_cast<double>(steps ? steps : 1);
+}
+BENCHMARK(BM_EngineSteps)->Unit(benchmark::kMillisecond);
+
+static void BM_Executions(benchmark::State& state, const char* scenario) {
+  auto spec = scenario::load_file(std::string(RELAYSIM_SOURCE_DIR) + "/" + scenario);
+  auto prepared = model::prepare(spec);
+  auto w = prepared.factory();
+  sim::Sim s(model::engine_config(spec));
+  s.load(*w);
+  sim::ExecutionSource sources(sim::Strategy::Random, 3, 1);
+  std::uint64_t i = 0, steps = 0;
+  for (int warm = 0; warm < 1000; ++warm) s.run(sources.at(1, i++));
+  const std::uint64_t allocs0 = g_allocations.load();
+  const std::uint64_t i0 = i;
+  for (auto _ : state) {
+    auto r = s.run(sources.at(1, i++));
+    steps += r.steps;
+  }
+  const std::uint64_t n = i - i0;
+  state.counters["exec/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+  state.counters["allocs/exec"] = static_cast<double>(g_allocations.load() - allocs0) / static_cast<double>(n ? n : 1);
+}
+BENCHMARK_CAPTURE(BM_Executions, toy_counter, "scenarios/toy/toy_counter.toml");
+BENCHMARK_CAPTURE(BM_Executions, mpsc_ring, "scenarios/toy/mpsc_ring.toml");
+BENCHMARK_CAPTURE(BM_Executions, irq_counter_locked, "scenarios/toy/irq_counter_locked.toml");
+
+BENCHMARK_MAIN();

@@ -1,0 +1,417 @@
+// cli/commands.cpp — see commands.h. Each subcommand is a function over parsed options; all
+// user-caused errors become one line on stderr and exit status 2.
+#include "cli/commands.h"
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "model/registry.h"
+#include "reports/schedule.h"
+#include "reports/text_trace.h"
+#include "scenarios/spec.h"
+#include "sim/choice.h"
+#include "sim/explorer.h"
+#include "sim/shrink.h"
+
+namespace cli {
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::uint64_t parse_seed(const std::string& s) {
+  try {
+    std::size_t used = 0;
+    unsigned long long v = std::stoull(s, &used, 0);
+    if (used == s.size() && !s.empty() && s[0] != '-') return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--seed " + s + ": not an unsigned 64-bit number");
+}
+
+std::string human(double v) {
+  char buf[32];
+  if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
+struct Loaded {
+  scenario::Spec spec;
+  model::Prepared prepared;
+  sim::Sim::Config config;
+};
+
+Loaded load(const std::string& path, const std::string& variant) {
+  if (!std::filesystem::exists(path)) throw scenario::ScenarioError(path + ": no such scenario file");
+  Loaded l;
+  l.spec = scenario::load_file(path);
+  l.prepared = model::prepare(l.spec, variant);
+  l.config = model::engine_config(l.spec);
+  return l;
+}
+
+std::unique_ptr<sim::Sim> make_sim(const Loaded& l, std::unique_ptr<sim::Workload>& workload) {
+  workload = l.prepared.factory();
+  auto s = std::make_unique<sim::Sim>(l.config);
+  s->load(*workload);
+  return s;
+}
+
+/// Did the execution end as the scenario expects?
+bool as_expected(const scenario::Spec& spec, const std::optional<sim::Violation>& v) {
+  if (!spec.expect_violation) return !v;
+  return v && sim::property_name(v->property) == *spec.expect_violation;
+}
+
+std::string expectation(const scenario::Spec& spec) {
+  return spec.expect_violation ? "violation " + *spec.expect_violation : std::string("pass");
+}
+
+reports::Schedule make_schedule(const Loaded& l, const std::string& path, const std::string& strategy, std::uint64_t seed,
+                                std::uint64_t execution, unsigned depth, const sim::Sim& s, const sim::ExecResult& r) {
+  reports::Schedule sch;
+  sch.scenario = path;
+  sch.scenario_name = l.spec.name;
+  sch.model = l.spec.model;
+  sch.variant = l.prepared.variant;
+  sch.strategy = strategy;
+  sch.seed = seed;
+  sch.execution = execution;
+  sch.pct_depth = depth;
+  sch.choices = s.choices();
+  sch.trace_hash = r.trace_hash;
+  if (r.violation) {
+    sch.property = std::string(sim::property_name(r.violation->property));
+    sch.violation_step = r.violation->step;
+    sch.violation_message = r.violation->message;
+  }
+  return sch;
+}
+
+void rethrow_if_error(const sim::ExecResult& r) {
+  if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
+}
+
+// ---- explore -----------------------------------------------------------------------------------
+
+struct ExploreOpts {
+  std::string scenario, variant, strategy, seed = "1", out = "relaysim-out";
+  std::uint64_t executions = 0;
+  double seconds = 0;
+  unsigned jobs = 1, pct_depth = 0;
+  bool keep_going = false, json = false, quiet = false;
+};
+
+int cmd_explore(const ExploreOpts& o) {
+  Loaded l = load(o.scenario, o.variant);
+  sim::ExploreConfig cfg;
+  auto strategy = sim::strategy_from_name(o.strategy.empty() ? l.spec.strategy : o.strategy);
+  if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
+  cfg.strategy = *strategy;
+  cfg.seed = parse_seed(o.seed);
+  cfg.seconds = o.seconds;
+  cfg.executions = o.executions ? o.executions : (o.seconds > 0 ? 0 : l.spec.executions);
+  cfg.jobs = o.jobs ? o.jobs : 1;
+  cfg.pct_depth = o.pct_depth ? o.pct_depth : l.spec.pct_depth;
+  cfg.keep_going = o.keep_going;
+  const bool tty = isatty(STDERR_FILENO) && !o.quiet && !o.json;
+  if (tty)
+    cfg.progress = [](std::uint64_t n, std::uint64_t v, double secs) {
+      std::fprintf(stderr, "\r  %llu executions  %s exec/s  %llu violations   ", static_cast<unsigned long long>(n),
+                   human(secs > 0 ? n / secs : 0).c_str(), static_cast<unsigned long long>(v));
+      std::fflush(stderr);
+    };
+  sim::ExploreResult r = sim::explore(l.prepared.factory, l.config, cfg);
+  if (tty) std::fprintf(stderr, "\r%70s\r", "");
+  if (r.error_execution)
+    throw std::runtime_error("execution " + std::to_string(*r.error_execution) + ": internal fault in model code: " + r.error_message);
+
+  const double exec_s = r.seconds > 0 ? r.executions / r.seconds : 0;
+  const double steps_s = r.seconds > 0 ? r.steps / r.seconds : 0;
+  std::optional<sim::Violation> found;
+  if (r.first) found = r.first->violation;
+  const bool ok = as_expected(l.spec, found);
+
+  std::string schedule_path, trace_path;
+  std::uint64_t trace_hash = 0;
+  if (r.first) {
+    // Re-run the violating execution with recording on: its choices, trace and hash.
+    std::unique_ptr<sim::Workload> w;
+    auto s = make_sim(l, w);
+    sim::ExecResult rr = sim::rerun(*s, cfg.strategy, cfg.seed, r.first->execution, cfg.pct_depth);
+    rethrow_if_error(rr);
+    trace_hash = rr.trace_hash;
+    auto sch = make_schedule(l, o.scenario, std::string(sim::strategy_name(cfg.strategy)), cfg.seed, r.first->execution,
+                             cfg.pct_depth, *s, rr);
+    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant + "-" +
+                       std::string(sim::property_name(r.first->violation.property));
+    schedule_path = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
+    trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
+    reports::write_file_atomic(schedule_path, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
+    reports::write_file_atomic(trace_path, reports::render_text_trace(*s, rr));
+  }
+
+  if (o.json) {
+    nlohmann::json j;
+    j["scenario"] = o.scenario;
+    j["model"] = l.spec.model;
+    j["variant"] = l.prepared.variant;
+    j["strategy"] = sim::strategy_name(cfg.strategy);
+    j["seed"] = std::to_string(cfg.seed);
+    j["jobs"] = cfg.jobs;
+    j["executions"] = r.executions;
+    j["steps"] = r.steps;
+    j["seconds"] = r.seconds;
+    j["executions_per_second"] = exec_s;
+    j["steps_per_second"] = steps_s;
+    j["preemptions"] = r.preemptions;
+    j["interrupts"] = r.interrupts;
+    j["distinct_end_states"] = r.distinct_end_states;
+    j["expect"] = expectation(l.spec);
+    j["as_expected"] = ok;
+    if (r.first) {
+      j["violation"] = {{"property", sim::property_name(r.first->violation.property)},
+                        {"execution", r.first->execution},
+                        {"step", r.first->violation.step},
+                        {"message", r.first->violation.message},
+                        {"trace_hash", reports::hex64(trace_hash)},
+                        {"schedule", schedule_path}};
+    }
+    if (o.keep_going) {
+      nlohmann::json per;
+      for (std::size_t p = 0; p < r.violations.size(); ++p)
+        if (r.violations[p])
+          per[std::string(sim::kPropertyNames[p])] = {{"executions", r.violations[p]}, {"first", *r.first_by_property[p]}};
+      j["violations_by_property"] = per;
+    }
+    std::cout << j.dump() << "\n";
+    return ok ? kExitOk : kExitFailed;
+  }
+
+  std::ostream& out = std::cout;
+  out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
+      << ", strategy " << sim::strategy_name(cfg.strategy) << ", seed " << cfg.seed << ", jobs " << cfg.jobs << "\n";
+  out << "  executions " << r.executions << ", steps " << r.steps << ", " << human(exec_s) << " exec/s, " << human(steps_s)
+      << " steps/s, preemptions " << r.preemptions << ", interrupts " << r.interrupts << ", distinct end states "
+      << r.distinct_end_states << (r.end_states_saturated ? "+" : "") << ", " << r.seconds << " s\n";
+  if (o.keep_going) {
+    for (std::size_t p = 0; p < r.violations.size(); ++p)
+      if (r.violations[p])
+        out << "  " << sim::kPropertyNames[p] << ": violated in " << r.violations[p] << " executions (first: "
+            << *r.first_by_property[p] << ")\n";
+  }
+  if (r.first) {
+    const auto& v = r.first->violation;
+    out << "  violation: " << sim::property_name(v.property) << " in execution " << r.first->execution << " at step "
+        << v.step << ": " << v.message << "\n";
+    out << "  trace:     " << trace_path << "\n";
+    out << "  replay:    relaysim replay " << schedule_path << "\n";
+  } else {
+    out << "  no violation\n";
+  }
+  out << "  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
+  return ok ? kExitOk : kExitFailed;
+}
+
+// ---- run ---------------------------------------------------------------------------------------
+
+int cmd_run(const std::string& path, const std::string& variant, const std::string& strategy_name,
+            const std::string& seed_text, std::uint64_t execution, unsigned depth) {
+  Loaded l = load(path, variant);
+  auto strategy = sim::strategy_from_name(strategy_name.empty() ? l.spec.strategy : strategy_name);
+  if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
+  std::uint64_t seed = parse_seed(seed_text);
+  std::unique_ptr<sim::Workload> w;
+  auto s = make_sim(l, w);
+  sim::ExecResult r = sim::rerun(*s, *strategy, seed, execution, depth ? depth : l.spec.pct_depth);
+  rethrow_if_error(r);
+  std::cout << reports::render_text_trace(*s, r);
+  return as_expected(l.spec, r.violation) ? kExitOk : kExitFailed;
+}
+
+// ---- replay ------------------------------------------------------------------------------------
+
+int cmd_replay(const std::string& file, const std::string& scenario_override, bool quiet) {
+  reports::Schedule sch = reports::read_schedule_file(file);
+  std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
+  Loaded l = load(path, sch.variant);
+  if (l.spec.model != sch.model)
+    throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
+  std::unique_ptr<sim::Workload> w;
+  auto s = make_sim(l, w);
+  sim::ReplaySource src(sch.choices, true);
+  sim::ExecResult r = s->run(src, sim::RunOptions{true});
+  rethrow_if_error(r);
+  if (src.divergence()) throw UsageError(file + ": the schedule does not fit " + path + ": " + *src.divergence());
+  if (!quiet) std::cout << reports::render_text_trace(*s, r);
+  bool hash_ok = r.trace_hash == sch.trace_hash;
+  std::optional<std::string> got;
+  if (r.violation) got = std::string(sim::property_name(r.violation->property));
+  bool verdict_ok = got == sch.property;
+  std::cout << "replay " << file << ": trace hash " << reports::hex64(r.trace_hash)
+            << (hash_ok ? " matches the schedule" : " DIFFERS from the schedule's " + reports::hex64(sch.trace_hash)) << "; "
+            << (got ? "violation " + *got : std::string("no violation"))
+            << (verdict_ok ? " as recorded" : " but the schedule recorded " + sch.property.value_or("none")) << "\n";
+  if (!hash_ok || !verdict_ok) {
+    std::cerr << "relaysim: replay did NOT reproduce the recorded execution (the scenario, the variant or relaysim changed)\n";
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+// ---- shrink ------------------------------------------------------------------------------------
+
+int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64_t max_runs) {
+  reports::Schedule sch = reports::read_schedule_file(file);
+  if (!sch.property) throw UsageError(file + ": the schedule records no violation; nothing to shrink");
+  auto property = sim::property_from_name(*sch.property);
+  if (!property) throw UsageError(file + ": field \"violation.property\" = \"" + *sch.property + "\" is not a property");
+  Loaded l = load(sch.scenario, sch.variant);
+  std::unique_ptr<sim::Workload> w;
+  auto s = make_sim(l, w);
+  sim::ShrinkResult r = sim::shrink(*s, sch.choices, *property, max_runs);
+  if (!r.reproduced) {
+    std::cerr << "relaysim: " << file << " does not violate " << *sch.property << " when replayed; nothing to shrink\n";
+    return kExitFailed;
+  }
+  rethrow_if_error(r.result);
+  reports::Schedule shrunk = make_schedule(l, sch.scenario, "shrink", sch.seed, sch.execution, sch.pct_depth, *s, r.result);
+  std::string out = out_path;
+  if (out.empty()) {
+    std::filesystem::path p(file);
+    std::string stem = p.stem().string();
+    if (stem.size() > 9 && stem.substr(stem.size() - 9) == ".schedule") stem.resize(stem.size() - 9);
+    out = (p.parent_path() / (stem + ".shrunk.schedule.json")).string();
+  }
+  reports::write_file_atomic(out, reports::schedule_to_json(shrunk, s.get()).dump(1) + "\n");
+  std::cout << "shrink " << file << ": " << sch.choices.size() << " choices with " << sim::count_nonzero(sch.choices)
+            << " non-zero -> " << r.choices.size() << " choices with " << r.preemptions_after << " non-zero (" << r.runs
+            << " replays); still violates " << *sch.property << "\n";
+  std::cout << "  replay: relaysim replay " << out << "\n";
+  return kExitOk;
+}
+
+// ---- list --------------------------------------------------------------------------------------
+
+int cmd_list(const std::string& what, const std::string& model_filter) {
+  if (what == "models") {
+    for (auto& m : model::models()) std::cout << m.name << "\t" << m.description << "\n";
+  } else if (what == "variants") {
+    for (auto& m : model::models()) {
+      if (!model_filter.empty() && m.name != model_filter) continue;
+      for (auto& v : m.variants) std::cout << m.name << "\t" << v.name << "\t" << v.description << "\n";
+    }
+  } else if (what == "properties") {
+    for (auto n : sim::kPropertyNames) std::cout << n << "\n";
+  } else if (what == "scenarios") {
+    std::vector<std::string> files;
+    for (auto& e : std::filesystem::recursive_directory_iterator("scenarios"))
+      if (e.path().extension() == ".toml") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    for (auto& f : files) {
+      try {
+        auto spec = scenario::load_file(f);
+        std::cout << f << "\t" << spec.model << "\t" << (spec.variant.empty() ? "-" : spec.variant) << "\t"
+                  << expectation(spec) << "\t" << spec.name << "\n";
+      } catch (const scenario::ScenarioError& e) {
+        std::cout << f << "\tERROR\t" << e.what() << "\n";
+      }
+    }
+  } else {
+    throw UsageError("list: expected models, variants, properties or scenarios, not '" + what + "'");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"relaysim — a deterministic simulator and model checker for kernel-to-user buffers"};
+  app.require_subcommand(1);
+
+  ExploreOpts eo;
+  auto* explore = app.add_subcommand("explore", "run many executions of a scenario under a strategy and a budget");
+  explore->add_option("scenario", eo.scenario, "scenario file (TOML)")->required();
+  explore->add_option("--variant", eo.variant, "override the scenario's variant");
+  explore->add_option("--strategy", eo.strategy, "random | pct (default: the scenario's, else random)");
+  explore->add_option("--seed", eo.seed, "master seed (default 1)");
+  auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget");
+  explore->add_option("--time", eo.seconds, "time budget in seconds")->excludes(ex_n);
+  explore->add_option("--jobs,-j", eo.jobs, "threads (default 1)")->check(CLI::Range(1u, 256u));
+  explore->add_option("--pct-depth", eo.pct_depth, "PCT bug depth d (default: the scenario's, else 3)");
+  explore->add_option("--out", eo.out, "directory for schedules and traces (default ./relaysim-out)");
+  explore->add_flag("--keep-going", eo.keep_going, "run the whole budget and count violations per property");
+  explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
+  explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
+
+  std::string run_path, run_variant, run_strategy, run_seed = "1";
+  std::uint64_t run_execution = 0;
+  unsigned run_depth = 0;
+  auto* run = app.add_subcommand("run", "run one execution and print its kernel-style trace");
+  run->add_option("scenario", run_path, "scenario file (TOML)")->required();
+  run->add_option("--variant", run_variant, "override the scenario's variant");
+  run->add_option("--strategy", run_strategy, "random | pct");
+  run->add_option("--seed", run_seed, "master seed (default 1)");
+  run->add_option("--execution", run_execution, "execution index (default 0)");
+  run->add_option("--pct-depth", run_depth, "PCT depth");
+
+  std::string replay_file, replay_scenario;
+  bool replay_quiet = false;
+  auto* replay = app.add_subcommand("replay", "replay a schedule file and check its trace hash");
+  replay->add_option("schedule", replay_file, "schedule JSON")->required();
+  replay->add_option("--scenario", replay_scenario, "scenario file (default: the one the schedule names)");
+  replay->add_flag("--quiet,-q", replay_quiet, "print only the verdict line");
+
+  std::string shrink_file, shrink_out;
+  std::uint64_t shrink_runs = 20000;
+  auto* shrink = app.add_subcommand("shrink", "shrink a failing schedule to fewer preemptions and interrupts");
+  shrink->add_option("schedule", shrink_file, "schedule JSON with a violation")->required();
+  shrink->add_option("--out,-o", shrink_out, "output schedule (default: <input>.shrunk.schedule.json)");
+  shrink->add_option("--max-runs", shrink_runs, "replay budget (default 20000)");
+
+  std::string list_what, list_model;
+  auto* list = app.add_subcommand("list", "list models, variants, properties or scenarios");
+  list->add_option("what", list_what, "models | variants | properties | scenarios")->required();
+  list->add_option("--model", list_model, "variants of one model only");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string m = e.what();
+    std::cerr << "relaysim: " << m << " (see relaysim --help)\n";
+    return kExitUsage;
+  }
+  try {
+    if (*explore) return cmd_explore(eo);
+    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_quiet);
+    if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
+    if (*list) return cmd_list(list_what, list_model);
+  } catch (const scenario::ScenarioError& e) {
+    std::cerr << "relaysim: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const reports::ScheduleError& e) {
+    std::cerr << "relaysim: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const UsageError& e) {
+    std::cerr << "relaysim: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "relaysim: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+  return kExitUsage;
+}
+
+}  // namespace cli

@@ -1,0 +1,69 @@
+// model/registry.cpp — see registry.h.
+#include "model/registry.h"
+
+#include "model/toy/toy.h"
+
+namespace model {
+
+const std::vector<ModelInfo>& models() {
+  static const std::vector<ModelInfo> all = [] {
+    std::vector<ModelInfo> v;
+    toy::register_models(v);
+    return v;
+  }();
+  return all;
+}
+
+const ModelInfo* find_model(const std::string& name) {
+  for (auto& m : models())
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+Prepared prepare(const scenario::Spec& spec, const std::string& variant_override) {
+  scenario::TableReader root(spec.root, "", spec.file);
+  for (const char* k : {"name", "model", "variant", "description", "check", "explore"}) root.get(k);
+  const ModelInfo* m = find_model(spec.model);
+  if (!m) {
+    std::string known;
+    for (auto& x : models()) known += (known.empty() ? "" : ", ") + x.name;
+    const scenario::Value* v = spec.root.find("model");
+    root.fail(v ? v->pos : scenario::Pos{1, 1}, "model = \"" + spec.model + "\" is not a known model (" + known + ")");
+  }
+  std::string variant = variant_override.empty() ? spec.variant : variant_override;
+  if (variant.empty()) variant = m->variants.front().name;
+  bool ok = false;
+  std::string known;
+  for (auto& x : m->variants) {
+    ok |= x.name == variant;
+    known += (known.empty() ? "" : ", ") + x.name;
+  }
+  if (!ok) {
+    std::string msg = "variant \"" + variant + "\" is not a variant of model " + m->name + " (" + known + ")";
+    if (!variant_override.empty()) throw scenario::ScenarioError(msg);
+    root.fail(spec.variant_pos, msg);
+  }
+  for (auto& p : spec.properties)
+    if (!sim::property_from_name(p)) throw scenario::ScenarioError(spec.file + ": check.properties: unknown property \"" + p + "\"");
+  if (spec.expect_violation && !sim::property_from_name(*spec.expect_violation)) {
+    const scenario::Value* c = spec.root.find("check");
+    throw scenario::ScenarioError(scenario::at(spec.file, c ? c->pos : scenario::Pos{1, 1},
+                                               "check.expect.violation = \"" + *spec.expect_violation +
+                                                   "\" is not a property (see `relaysim list properties`)"));
+  }
+  Prepared p;
+  p.variant = variant;
+  p.factory = m->prepare(spec, variant, root);
+  return p;
+}
+
+sim::Sim::Config engine_config(const scenario::Spec& spec) {
+  sim::Sim::Config c;
+  c.step_bound = spec.step_bound;
+  c.granularity = spec.granularity == "byte"   ? sim::Granularity::Byte
+                  : spec.granularity == "word" ? sim::Granularity::Word
+                                               : sim::Granularity::Message;
+  return c;
+}
+
+}  // namespace model

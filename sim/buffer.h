@@ -1,0 +1,108 @@
+// sim/buffer.h — instrumented byte buffers with bounds checks and per-byte ghost tags.
+//
+// A ByteBuffer is kernel memory a model writes messages into (a relay sub-buffer array, a ring's
+// data area). Copies are steps at the simulation's granularity: one step per copy (Message), per
+// 8-byte word (Word) or per byte (Byte), so that a reader racing a writer can see a torn message
+// when the scenario asks for it. Each byte carries a ghost tag — the ledger id of the message that
+// last wrote it (0: never written) — which the ledger uses to tell what a reader really received.
+// An access outside the buffer is reported as a `memory-safety` violation, the way KASAN would
+// report it, and nothing outside the buffer is touched.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/sim.h"
+
+namespace sim {
+
+class ByteBuffer final : public SimObject {
+ public:
+  ByteBuffer(Sim& sim, std::string_view name, std::size_t size)
+      : SimObject(sim, name), bytes_(size, 0), tags_(size, 0) {}
+
+  void reset() override {
+    std::memset(bytes_.data(), 0, bytes_.size());
+    std::fill(tags_.begin(), tags_.end(), 0);
+  }
+  std::size_t size() const { return bytes_.size(); }
+  /// Resizes (setup only, never during an execution).
+  void resize(std::size_t size) {
+    bytes_.assign(size, 0);
+    tags_.assign(size, 0);
+  }
+
+  /// Copies `len` bytes into the buffer at `offset`, tagging them with `tag`. Returns false (after
+  /// reporting memory-safety, which ends the execution when called from an actor) if out of bounds.
+  bool write(std::size_t offset, const std::uint8_t* src, std::size_t len, std::uint64_t tag) {
+    if (!in_bounds(offset, len, "write")) return false;
+    copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
+      std::memcpy(&bytes_[at], src + (at - offset), n);
+      std::fill(&tags_[at], &tags_[at] + n, tag);
+      sim_.record(Op::CopyIn, id_, at, n | (tag << 24));
+    });
+    return true;
+  }
+  /// Copies `len` bytes out of the buffer at `offset` into dst (and their tags into tag_out if
+  /// given). Returns false after reporting memory-safety if out of bounds.
+  bool read(std::size_t offset, std::uint8_t* dst, std::size_t len, std::uint64_t* tag_out = nullptr) {
+    if (!in_bounds(offset, len, "read")) return false;
+    copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
+      std::memcpy(dst + (at - offset), &bytes_[at], n);
+      if (tag_out) std::memcpy(tag_out + (at - offset), &tags_[at], n * sizeof(std::uint64_t));
+      sim_.record(Op::CopyOut, id_, at, n);
+    });
+    return true;
+  }
+  /// Fills `len` bytes with `value` (one step per granule), tag 0. Used for explicit padding writes.
+  bool fill(std::size_t offset, std::uint8_t value, std::size_t len) {
+    if (!in_bounds(offset, len, "write")) return false;
+    copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
+      std::memset(&bytes_[at], value, n);
+      std::fill(&tags_[at], &tags_[at] + n, 0);
+      sim_.record(Op::CopyIn, id_, at, n);
+    });
+    return true;
+  }
+
+  // Ghost access without steps (checks, reports, exec-mode dumps).
+  const std::uint8_t* bytes() const { return bytes_.data(); }
+  const std::uint64_t* tags() const { return tags_.data(); }
+  std::uint8_t* mutable_bytes() { return bytes_.data(); }
+  std::uint64_t* mutable_tags() { return tags_.data(); }
+
+ private:
+  bool in_bounds(std::size_t offset, std::size_t len, const char* what) {
+    if (offset <= bytes_.size() && len <= bytes_.size() - offset) return true;
+    sim_.report(Property::MemorySafety, std::string("out-of-bounds ") + what + " of " + std::to_string(len) +
+                                            " bytes at offset " + std::to_string(offset) + " of '" +
+                                            sim_.object_name(id_) + "' (size " + std::to_string(bytes_.size()) + ")");
+    return false;
+  }
+  template <class F>
+  void copy_steps(std::size_t offset, std::size_t len, F f) {
+    std::size_t granule = len;
+    switch (sim_.granularity()) {
+      case Granularity::Message: granule = len ? len : 1; break;
+      case Granularity::Word: granule = 8; break;
+      case Granularity::Byte: granule = 1; break;
+    }
+    if (len == 0) return;
+    for (std::size_t at = offset; at < offset + len;) {
+      // Words are aligned to the buffer, as a kernel memcpy's word stores are.
+      std::size_t n = granule == 8 ? std::min<std::size_t>(8 - (at % 8), offset + len - at)
+                                   : std::min(granule, offset + len - at);
+      sim_.yield_point();
+      f(at, n);
+      at += n;
+    }
+  }
+
+  std::vector<std::uint8_t> bytes_;
+  std::vector<std::uint64_t> tags_;
+};
+
+}  // namespace sim

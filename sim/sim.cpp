@@ -1,0 +1,570 @@
+// sim/sim.cpp — the engine's scheduler, context stacks and fiber switching (see sim.h).
+#include "sim/sim.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+namespace sim {
+
+namespace ctx = boost::context;
+
+std::string_view op_name(Op op) {
+  constexpr std::string_view names[] = {
+      "start", "finish",  "fire",      "load",   "store", "xchg",     "cmpxchg", "cmpxchg-fail",
+      "fetch_add", "fetch_or", "fetch_and", "lock", "lock-blocked", "trylock-fail", "unlock",
+      "yield", "copy-in", "copy-out", "wait", "wake", "note"};
+  static_assert(std::size(names) == static_cast<std::size_t>(Op::kCount));
+  return names[static_cast<int>(op)];
+}
+
+std::optional<Property> property_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kPropertyNames); ++i)
+    if (kPropertyNames[i] == name) return static_cast<Property>(i);
+  return std::nullopt;
+}
+
+SimObject::SimObject(Sim& sim, std::string_view name) : sim_(sim), id_(sim.register_object(this, name)) {}
+
+Sim::Sim(Config config) : config_(config), stack_alloc_(config.stack_size), cpus_(1) {}
+
+Sim::~Sim() {
+  // Unwind every fiber that is still inside its body (forced_unwind), then drop the parked ones.
+  for (auto& a : actors_) a.fiber = {};
+}
+
+void Sim::set_cpus(int n) {
+  if (n < 1 || n > 64) throw std::invalid_argument("cpu count must be in [1, 64]");
+  if (!actors_.empty()) throw std::logic_error("set_cpus after actors were added");
+  cpus_.assign(static_cast<std::size_t>(n), Cpu{});
+}
+
+int Sim::add_actor(std::string name, int cpu, Ctx c, std::function<void()> body, int source) {
+  if (actors_.size() >= 0xffff) throw std::invalid_argument("too many actors");
+  Actor a;
+  a.name = std::move(name);
+  a.body = std::move(body);
+  a.cpu = cpu;
+  a.ctx = c;
+  a.source = source;
+  actors_.push_back(std::move(a));
+  return static_cast<int>(actors_.size() - 1);
+}
+
+int Sim::add_task(std::string name, int cpu, std::function<void()> body) {
+  if (cpu < 0 || cpu >= cpus()) throw std::invalid_argument("task cpu out of range");
+  int id = add_actor(std::move(name), cpu, Ctx::Task, std::move(body), -1);
+  cpus_[cpu].tasks.push_back(id);
+  return id;
+}
+
+int Sim::add_interrupt(std::string name, int cpu, Ctx kind, std::uint32_t fires, std::function<void()> body) {
+  if (cpu < 0 || cpu >= cpus()) throw std::invalid_argument("interrupt cpu out of range");
+  if (kind == Ctx::Task) throw std::invalid_argument("an interrupt source needs an interrupt context");
+  Source s{Source::Interrupt, -1, cpu, kind, fires, fires, false, 0};
+  sources_.push_back(s);
+  int src = static_cast<int>(sources_.size() - 1);
+  sources_[src].actor = add_actor(std::move(name), cpu, kind, std::move(body), src);
+  return src;
+}
+
+int Sim::add_irq_work(std::string name, std::function<void()> body) {
+  Source s{Source::IrqWork, -1, -1, Ctx::Hardirq, 0, 0, false, 0};
+  sources_.push_back(s);
+  int src = static_cast<int>(sources_.size() - 1);
+  sources_[src].actor = add_actor(std::move(name), 0, Ctx::Hardirq, std::move(body), src);
+  return src;
+}
+
+int Sim::add_timer(std::string name, int cpu, std::function<void()> body) {
+  if (cpu < 0 || cpu >= cpus()) throw std::invalid_argument("timer cpu out of range");
+  Source s{Source::Timer, -1, cpu, Ctx::Softirq, 0, 0, false, 0};
+  sources_.push_back(s);
+  int src = static_cast<int>(sources_.size() - 1);
+  sources_[src].actor = add_actor(std::move(name), cpu, Ctx::Softirq, std::move(body), src);
+  return src;
+}
+
+void Sim::load(Workload& workload) {
+  workload_ = &workload;
+  workload.build(*this);
+  if (actors_.size() + 1 > kMaxOptions) throw std::invalid_argument("too many actors for one simulation");
+}
+
+std::uint32_t Sim::register_object(SimObject* obj, std::string_view name) {
+  objects_.push_back(obj);
+  object_names_.emplace_back(name);
+  return static_cast<std::uint32_t>(objects_.size() - 1);
+}
+
+std::uint32_t Sim::note_id(std::string_view text) {
+  for (std::size_t i = 0; i < notes_.size(); ++i)
+    if (notes_[i] == text) return static_cast<std::uint32_t>(i);
+  notes_.emplace_back(text);
+  return static_cast<std::uint32_t>(notes_.size() - 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fibers. Switching is symmetric: the running fiber resumes the target directly and, when some
+// fiber later resumes it, stores that fiber's continuation in the slot of whoever switched.
+
+void Sim::make_fiber(int id) {
+  actors_[id].fiber = ctx::fiber(std::allocator_arg, stack_alloc_, [this, id](ctx::fiber&& caller) -> ctx::fiber {
+    if (switching_from_ == kDriver)
+      driver_ = std::move(caller);
+    else
+      actors_[switching_from_].fiber = std::move(caller);
+    actor_loop(id);
+  });
+}
+
+void Sim::transfer(int to) {
+  switching_from_ = running_;
+  running_ = to;
+  ctx::fiber& target = to == kDriver ? driver_ : actors_[to].fiber;
+  ctx::fiber back = std::move(target).resume();
+  // Resumed by `switching_from_`: keep its continuation.
+  if (switching_from_ == kDriver)
+    driver_ = std::move(back);
+  else
+    actors_[switching_from_].fiber = std::move(back);
+}
+
+void Sim::actor_loop(int id) {
+  for (;;) {
+    actors_[id].in_body = true;
+    try {
+      actors_[id].body();
+      actors_[id].in_body = false;
+      finish_running();  // parks this fiber until the actor runs again (next firing or execution)
+    } catch (const ctx::detail::forced_unwind&) {
+      throw;  // a fiber being destroyed: must reach Boost's trampoline
+    } catch (...) {
+      if (!error_) error_ = std::current_exception();
+      actors_[id].in_body = true;
+      end_execution(State::Errored);  // never resumed in this execution
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running an execution.
+
+ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
+  if (!workload_) throw std::logic_error("Sim::run before Sim::load");
+  // Fibers still inside a body (the previous execution stopped mid-way) restart from the top.
+  for (int i = 0; i < actor_count(); ++i) {
+    Actor& a = actors_[i];
+    if (a.in_body || !a.fiber) {
+      a.fiber = {};
+      a.in_body = false;
+      make_fiber(i);
+    }
+    a.done = a.active = a.asleep = a.woken = false;
+    a.blocked_on = a.sleeping_on = -1;
+  }
+  for (auto& c : cpus_) {
+    c.current_task = -1;
+    c.depth = 0;
+    c.irqs_disabled = false;
+    c.preempt = c.bh = c.nmi = c.hardirq = c.softirq = 0;
+  }
+  for (auto& s : sources_) {
+    s.fires_left = s.fires;
+    s.pending = false;
+    s.expires = 0;
+    if (s.kind == Source::IrqWork) s.cpu = -1;
+  }
+  for (auto* l : locks_) l->holder = -1;
+  for (auto* o : objects_) o->reset();
+  steps_ = 0;
+  hash_ = kHashSeed;
+  preemptions_ = interrupts_ = n_choices_ = 0;
+  event_seq_ = 0;
+  violation_.reset();
+  error_ = nullptr;
+  recording_ = options.record;
+  trace_.clear();
+  choices_.clear();
+  choice_counts_.clear();
+  state_ = State::Running;
+  source_ = &source;
+  running_ = kDriver;
+  workload_->reset(*this);
+  source.begin(*this);
+
+  schedule();  // from the driver: returns when the execution has ended
+
+  running_ = kDriver;
+  if (state_ == State::Finished) workload_->check_final(*this);
+  ExecResult r;
+  r.steps = steps_;
+  r.trace_hash = splitmix64_mix(hash_);
+  r.preemptions = preemptions_;
+  r.interrupts = interrupts_;
+  r.choices = n_choices_;
+  if (error_) {
+    r.end = ExecResult::End::Error;
+    r.error = error_;
+  } else if (violation_) {
+    r.end = ExecResult::End::Violation;
+    r.violation = std::move(violation_);
+  } else {
+    r.end_state_hash = workload_->end_state_hash(*this);
+  }
+  source_ = nullptr;
+  return r;
+}
+
+void Sim::end_execution(State s) {
+  state_ = s;
+  if (running_ != kDriver) transfer(kDriver);  // the caller's fiber is parked for good
+}
+
+void Sim::report(Violation v) {
+  if (violation_ || state_ != State::Running) {
+    // A second violation in one execution (end checks): keep the first.
+    if (!violation_) violation_ = std::move(v);
+    return;
+  }
+  if (running_ != kDriver) {
+    v.step = steps_;
+    v.actor = running_;
+    v.cpu = actors_[running_].cpu;
+    v.ctx = actors_[running_].ctx;
+  }
+  violation_ = std::move(v);
+  if (running_ != kDriver) end_execution(State::Violated);
+  else state_ = State::Violated;
+}
+
+void Sim::report(Property p, std::string message, std::vector<std::uint64_t> messages) {
+  Violation v;
+  v.property = p;
+  v.step = steps_;
+  v.message = std::move(message);
+  v.messages = std::move(messages);
+  report(std::move(v));
+}
+
+void Sim::yield_point() {
+  if (++steps_ > config_.step_bound) {
+    report(Property::StepBound, "execution exceeded its step bound of " + std::to_string(config_.step_bound));
+    return;
+  }
+  schedule();
+}
+
+void Sim::yield() {
+  yield_point();
+  record(Op::Yield, kNoObject, 0);
+  if (source_) source_->on_yield(running_);
+}
+
+bool Sim::runnable(int a) const {
+  const Actor& x = actors_[a];
+  if (x.asleep) return false;
+  if (x.blocked_on >= 0 && locks_[x.blocked_on]->holder >= 0) return false;
+  return !x.done;
+}
+
+bool Sim::source_allowed(const Source& s) const {
+  if (actors_[s.actor].active) return false;
+  switch (s.kind) {
+    case Source::Interrupt:
+      if (s.fires_left == 0) return false;
+      break;
+    case Source::IrqWork:
+      if (!s.pending) return false;
+      break;
+    case Source::Timer:
+      if (!s.pending || steps_ < s.expires) return false;
+      break;
+  }
+  const Cpu& c = cpus_[s.cpu];
+  switch (s.ctx) {
+    case Ctx::Nmi:
+      return c.nmi == 0;
+    case Ctx::Hardirq:
+      return !c.irqs_disabled && c.nmi == 0 && c.hardirq == 0;
+    case Ctx::Softirq:
+      return !c.irqs_disabled && c.depth == 0 && c.bh == 0;
+    case Ctx::Task:
+      break;
+  }
+  return false;
+}
+
+std::uint32_t Sim::enumerate(Option* out) const {
+  std::uint32_t n = 0;
+  // Option 0: the running actor goes on; after a finish, the new top of its CPU.
+  int preferred = -1;
+  if (running_ != kDriver) {
+    const Actor& r = actors_[running_];
+    if (r.active && runnable(running_) && cpus_[r.cpu].top() == running_) {
+      preferred = running_;
+    } else {
+      int top = cpus_[r.cpu].top();
+      if (top >= 0 && runnable(top)) preferred = top;
+    }
+  }
+  if (preferred >= 0) out[n++] = Option{static_cast<std::uint16_t>(preferred), Option::Continue};
+  for (const Cpu& c : cpus_) {
+    int top = c.top();
+    if (top >= 0 && top != preferred && runnable(top))
+      out[n++] = Option{static_cast<std::uint16_t>(top), Option::Switch};
+    if (c.depth == 0 && (c.current_task < 0 || (c.preempt == 0 && !c.irqs_disabled && c.bh == 0))) {
+      for (int t : c.tasks)
+        if (t != c.current_task && t != preferred && runnable(t))
+          out[n++] = Option{static_cast<std::uint16_t>(t), Option::StartTask};
+    }
+  }
+  for (const Source& s : sources_)
+    if (s.cpu >= 0 && source_allowed(s)) out[n++] = Option{static_cast<std::uint16_t>(s.actor), Option::Fire};
+  return n;
+}
+
+void Sim::schedule() {
+  Option opts[kMaxOptions];
+  std::uint32_t n = enumerate(opts);
+  if (n == 0) {
+    bool all_done = true;
+    for (const Actor& a : actors_)
+      if (a.active || (a.ctx == Ctx::Task && !a.done)) all_done = false;
+    for (const Source& s : sources_)
+      if ((s.kind == Source::Interrupt && s.fires_left) || s.pending) all_done = false;
+    if (all_done) {
+      end_execution(State::Finished);
+      return;
+    }
+    Violation v;
+    v.property = workload_->stuck_property(*this);
+    v.step = steps_;
+    std::string who;
+    for (int i = 0; i < actor_count(); ++i) {
+      const Actor& a = actors_[i];
+      if (a.done || !a.active) continue;
+      if (!who.empty()) who += ", ";
+      who += a.name + (a.blocked_on >= 0 ? " (spinning on a lock)" : a.asleep ? " (asleep)" : "");
+    }
+    v.message = "no actor can run: " + (who.empty() ? std::string("pending work cannot fire") : who);
+    violation_ = std::move(v);
+    end_execution(State::Violated);
+    return;
+  }
+  std::uint32_t k = 0;
+  if (n > 1) {
+    k = source_->pick(opts, n, *this);
+    ++n_choices_;
+    if (recording_) {
+      choices_.push_back(k);
+      choice_counts_.push_back(n);
+    }
+    if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
+  }
+  const Option& o = opts[k];
+  if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return;
+  dispatch(o);  // may re-enter the running fiber itself: a handler that fires again right away
+}
+
+void Sim::dispatch(const Option& o) {
+  Actor& a = actors_[o.actor];
+  switch (o.kind) {
+    case Option::Continue:
+    case Option::Switch:
+      break;
+    case Option::StartTask: {
+      Cpu& c = cpus_[a.cpu];
+      c.current_task = o.actor;
+      if (!a.active) {
+        a.active = true;
+        int saved = running_;
+        running_ = o.actor;
+        record(Op::Start, kNoObject, 0);
+        running_ = saved;
+      }
+      break;
+    }
+    case Option::Fire: {
+      Source& s = sources_[a.source];
+      Cpu& c = cpus_[s.cpu];
+      c.frames[c.depth++] = Frame{o.actor, c.irqs_disabled, c.preempt, c.bh};
+      a.cpu = s.cpu;
+      a.active = true;
+      switch (s.ctx) {
+        case Ctx::Nmi: ++c.nmi; c.irqs_disabled = true; break;
+        case Ctx::Hardirq: ++c.hardirq; c.irqs_disabled = true; break;
+        case Ctx::Softirq: ++c.softirq; break;
+        case Ctx::Task: break;
+      }
+      if (s.kind == Source::Interrupt) --s.fires_left;
+      else s.pending = false;  // the kernel clears PENDING before running the work
+      ++interrupts_;
+      int saved = running_;
+      running_ = o.actor;
+      record(Op::Fire, kNoObject, static_cast<std::uint64_t>(s.cpu));
+      running_ = saved;
+      break;
+    }
+  }
+  if (static_cast<int>(o.actor) != running_) transfer(o.actor);
+}
+
+void Sim::finish_running() {
+  Actor& a = actors_[running_];
+  record(Op::Finish, kNoObject, 0);
+  Cpu& c = cpus_[a.cpu];
+  if (a.ctx == Ctx::Task) {
+    if (c.preempt != 0 || c.irqs_disabled || c.bh != 0)
+      throw std::logic_error("task '" + a.name + "' finished with irqs off, preemption or bottom halves disabled");
+    a.done = true;
+    c.current_task = -1;
+  } else {
+    Frame f = c.frames[--c.depth];
+    if (f.actor != running_)
+      throw std::logic_error("interrupt frames unbalanced: finishing " + a.name + " but top is " + actors_[f.actor].name + " depth " + std::to_string(c.depth));
+    c.irqs_disabled = f.saved_irqs_disabled;
+    c.preempt = f.saved_preempt;
+    c.bh = f.saved_bh;
+    switch (a.ctx) {
+      case Ctx::Nmi: --c.nmi; break;
+      case Ctx::Hardirq: --c.hardirq; break;
+      case Ctx::Softirq: --c.softirq; break;
+      case Ctx::Task: break;
+    }
+    if (sources_[a.source].kind == Source::IrqWork && !sources_[a.source].pending) sources_[a.source].cpu = -1;
+  }
+  a.active = false;
+  schedule();
+}
+
+void Sim::push_event(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra, Mo mo) {
+  TraceEvent e{};
+  e.step = steps_;
+  e.actor = static_cast<std::uint32_t>(running_);
+  e.op = op;
+  e.mo = mo;
+  e.object = object;
+  e.value = value;
+  e.extra = extra;
+  if (running_ != kDriver) {
+    const Actor& a = actors_[running_];
+    const Cpu& c = cpus_[a.cpu];
+    e.cpu = static_cast<std::int16_t>(a.cpu);
+    e.ctx = a.ctx;
+    e.flags = static_cast<std::uint8_t>((c.irqs_disabled ? 1 : 0) | (std::min(c.preempt, 15) << 4));
+  } else {
+    e.cpu = -1;
+  }
+  trace_.push_back(e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU state as the kernel exposes it to the running context.
+
+int Sim::smp_processor_id() const { return actors_[running_].cpu; }
+Ctx Sim::current_ctx() const { return actors_[running_].ctx; }
+bool Sim::in_nmi() const { return running_cpu().nmi > 0; }
+bool Sim::in_hardirq() const { return running_cpu().hardirq > 0; }
+bool Sim::in_softirq() const { return running_cpu().softirq > 0; }
+bool Sim::in_task() const { return running_cpu().depth == 0; }
+bool Sim::irqs_disabled() const { return running_cpu().irqs_disabled; }
+int Sim::preempt_count() const { return running_cpu().preempt; }
+
+unsigned long Sim::local_irq_save() {
+  Cpu& c = running_cpu();
+  unsigned long flags = c.irqs_disabled ? 1 : 0;
+  c.irqs_disabled = true;
+  return flags;
+}
+void Sim::local_irq_restore(unsigned long flags) { running_cpu().irqs_disabled = flags != 0; }
+void Sim::local_irq_disable() { running_cpu().irqs_disabled = true; }
+void Sim::local_irq_enable() { running_cpu().irqs_disabled = false; }
+void Sim::preempt_disable() { ++running_cpu().preempt; }
+void Sim::preempt_enable() {
+  Cpu& c = running_cpu();
+  if (c.preempt <= 0) throw std::logic_error("preempt_enable without preempt_disable");
+  --c.preempt;
+}
+void Sim::local_bh_disable() { ++running_cpu().bh; }
+void Sim::local_bh_enable() {
+  Cpu& c = running_cpu();
+  if (c.bh <= 0) throw std::logic_error("local_bh_enable without local_bh_disable");
+  --c.bh;
+}
+
+bool Sim::irq_work_queue(int work) {
+  Source& s = sources_.at(static_cast<std::size_t>(work));
+  if (s.kind != Source::IrqWork) throw std::logic_error("irq_work_queue on a source that is not irq_work");
+  if (s.pending) return false;
+  s.pending = true;
+  if (!actors_[s.actor].active) s.cpu = smp_processor_id();
+  return true;
+}
+
+void Sim::mod_timer(int timer, std::uint64_t delay) {
+  Source& s = sources_.at(static_cast<std::size_t>(timer));
+  if (s.kind != Source::Timer) throw std::logic_error("mod_timer on a source that is not a timer");
+  s.pending = true;
+  s.expires = steps_ + delay;
+}
+
+bool Sim::is_below_on_same_cpu(int actor) const {
+  if (actor == running_) return true;
+  const Cpu& c = running_cpu();
+  if (c.current_task == actor) return true;
+  for (int i = 0; i < c.depth; ++i)
+    if (c.frames[i].actor == actor) return true;
+  return false;
+}
+
+void Sim::block_on_lock(std::uint32_t lock_index) {
+  actors_[running_].blocked_on = static_cast<int>(lock_index);
+  schedule();
+  if (running_ != kDriver) actors_[running_].blocked_on = -1;
+}
+
+void Sim::check_task_context(const char* what) const {
+  const Cpu& c = running_cpu();
+  if (actors_[running_].ctx != Ctx::Task || c.preempt || c.irqs_disabled || c.depth)
+    throw std::logic_error(std::string(what) + " called from atomic context by '" + actors_[running_].name + "'");
+}
+
+void Sim::prepare_wait(std::uint32_t queue) {
+  check_task_context("prepare_to_wait");
+  Actor& a = actors_[running_];
+  a.sleeping_on = static_cast<int>(queue);
+  a.woken = false;
+}
+
+void Sim::finish_wait() {
+  Actor& a = actors_[running_];
+  a.sleeping_on = -1;
+  a.woken = false;
+}
+
+void Sim::sleep_running(std::uint32_t queue) {
+  check_task_context("schedule() on a wait queue");
+  Actor& a = actors_[running_];
+  if (a.woken) return;  // woken between prepare_to_wait and schedule(): no sleep
+  a.sleeping_on = static_cast<int>(queue);
+  a.asleep = true;
+  cpus_[a.cpu].current_task = -1;  // the task leaves its CPU
+  record(Op::Wait, queue, 0);
+  schedule();
+}
+
+int Sim::wake_all(std::uint32_t queue) {
+  int woken = 0;
+  for (Actor& a : actors_) {
+    if (a.sleeping_on == static_cast<int>(queue)) {
+      a.sleeping_on = -1;
+      a.asleep = false;
+      a.woken = true;
+      ++woken;
+    }
+  }
+  return woken;
+}
+
+}  // namespace sim

@@ -1,0 +1,353 @@
+// sim/sim.h — the engine: simulated CPUs, their context stacks, actors as fibers, the scheduler.
+//
+// A `Sim` is one simulation, owned by one OS thread. It runs *executions*: each execution resets
+// every registered object, then runs the workload's actors (tasks and interrupt handlers, each a
+// boost::context::fiber) until all have finished, a property is violated, or every remaining actor
+// is blocked. Actors only interleave at *yield points*: every access to instrumented shared state
+// (sim::Shared, sim::ByteBuffer, sim::SpinLock, WaitQueue) calls `yield_point()` first, where the
+// scheduler lists the enabled options in a canonical order and asks the choice source for one.
+//
+// Canonical option order at a yield point (the determinism contract; changing it changes schedules):
+//   0. the running actor goes on, when it can (after an actor finishes: the new top of its CPU);
+//   1. for each CPU in index order: the actor on top of its context stack, when enabled; then, if
+//      that CPU may switch tasks (no task, or the task is preemptible: preempt_count 0, irqs on,
+//      no interrupt frame), every other ready task bound to it, in declaration order;
+//   2. every deferred-work or interrupt source in declaration order whose CPU allows it to fire:
+//      hardirq and irq_work need irqs on and no hardirq/NMI frame; NMI needs no NMI frame; softirq
+//      and timers need irqs on, no interrupt frame and bottom halves enabled.
+// A fired handler is pushed on its CPU and runs to completion before the interrupted context
+// resumes (other CPUs keep interleaving). Switches between fibers are direct (one context switch);
+// option 0 does not switch at all.
+#pragma once
+
+#include <boost/context/fiber.hpp>
+#include <boost/context/fixedsize_stack.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/property.h"
+#include "sim/rng.h"
+
+namespace sim {
+
+class Sim;
+class Workload;
+class ChoiceSource;
+
+/// Memory-order tags. The engine is sequentially consistent; the tag is recorded in the trace
+/// (and is what a later weak-memory mode will act on).
+enum class Mo : std::uint8_t { Relaxed, Acquire, Release, AcqRel, SeqCst };
+
+/// What a trace event records.
+enum class Op : std::uint8_t {
+  Start, Finish, Fire,                  // actor lifecycle (not steps)
+  Load, Store, Xchg, CasOk, CasFail,    // Shared<T>
+  FetchAdd, FetchOr, FetchAnd,
+  Lock, LockBlocked, TryLockFail, Unlock,
+  Yield, CopyIn, CopyOut, Wait, Wake,   // explicit yield, buffer copies, wait queues
+  Note,                                 // a model's annotation (a function entered, a return value)
+  kCount
+};
+std::string_view op_name(Op op);
+
+/// Data-copy granularity of ByteBuffer copies: one step per message, per 8-byte word, per byte.
+enum class Granularity : std::uint8_t { Message, Word, Byte };
+
+/// An option at a yield point. `actor` is what runs if it is chosen.
+struct Option {
+  enum Kind : std::uint8_t { Continue, Switch, StartTask, Fire };
+  std::uint16_t actor;
+  Kind kind;
+};
+
+/// One recorded step (only in recording mode: replay, violations, `relaysim run`).
+struct TraceEvent {
+  std::uint64_t step;
+  std::uint32_t actor;
+  std::int16_t cpu;
+  Ctx ctx;
+  std::uint8_t flags;  // bit 0: irqs off; bits 4..7: preempt depth (saturating at 15)
+  Op op;
+  Mo mo;
+  std::uint32_t object;  // registered object id (kNoObject for lifecycle events)
+  std::uint64_t value;
+  std::uint64_t extra;  // copies: length; Note: the note id
+};
+inline constexpr std::uint32_t kNoObject = 0xffffffffu;
+
+/// How an execution ended.
+struct ExecResult {
+  enum class End : std::uint8_t { Finished, Violation, Error };
+  End end = End::Finished;
+  std::optional<Violation> violation;
+  std::exception_ptr error;  // End::Error: an exception that escaped model code (internal fault)
+  std::uint64_t steps = 0;
+  std::uint64_t trace_hash = 0;
+  std::uint64_t end_state_hash = 0;
+  std::uint32_t preemptions = 0;  // choices that did not take a present option 0
+  std::uint32_t interrupts = 0;   // handlers fired (interrupts, irq_work, timers)
+  std::uint32_t choices = 0;      // yield points with more than one option
+};
+
+/// Anything a Sim resets before each execution (shared words, buffers, locks, wait queues).
+class SimObject {
+ public:
+  SimObject(Sim& sim, std::string_view name);
+  SimObject(const SimObject&) = delete;
+  SimObject& operator=(const SimObject&) = delete;
+  virtual ~SimObject() = default;
+  virtual void reset() = 0;
+  std::uint32_t id() const { return id_; }
+  Sim& sim() const { return sim_; }
+
+ protected:
+  Sim& sim_;
+  std::uint32_t id_;
+};
+
+/// Per-execution knobs.
+struct RunOptions {
+  bool record = false;  // keep the full trace and the choice list
+};
+
+class Sim {
+ public:
+  struct Config {
+    std::uint64_t step_bound = 1'000'000;
+    Granularity granularity = Granularity::Message;
+    std::size_t stack_size = 64 * 1024;
+  };
+
+  explicit Sim(Config config);
+  Sim(const Sim&) = delete;
+  Sim& operator=(const Sim&) = delete;
+  ~Sim();
+
+  // ---- building (from Workload::build; once per Sim) ----
+  /// Number of simulated CPUs (default 1); before any actor is added.
+  void set_cpus(int n);
+  int cpus() const { return static_cast<int>(cpus_.size()); }
+  /// A task bound to `cpu`; it starts when the scheduler first chooses it.
+  int add_task(std::string name, int cpu, std::function<void()> body);
+  /// An interrupt source bound to `cpu` that fires exactly `fires` times per execution.
+  int add_interrupt(std::string name, int cpu, Ctx kind, std::uint32_t fires, std::function<void()> body);
+  /// irq_work: queued with irq_work_queue() on the current CPU; runs in hardirq context there.
+  int add_irq_work(std::string name, std::function<void()> body);
+  /// A timer bound to `cpu`; armed with mod_timer(); runs in softirq context when due.
+  int add_timer(std::string name, int cpu, std::function<void()> body);
+  void load(Workload& workload);  // calls workload.build(*this)
+
+  // ---- running ----
+  ExecResult run(ChoiceSource& source, RunOptions options = {});
+  const std::vector<TraceEvent>& trace() const { return trace_; }
+  const std::vector<std::uint32_t>& choices() const { return choices_; }
+  std::vector<std::uint32_t>& choice_counts() { return choice_counts_; }
+  const Config& config() const { return config_; }
+  void set_step_bound(std::uint64_t b) { config_.step_bound = b; }
+  void set_granularity(Granularity g) { config_.granularity = g; }
+  Granularity granularity() const { return config_.granularity; }
+
+  // ---- called by instrumented objects and models, from inside actors ----
+  /// A scheduling point before a shared access. May switch to another actor or fire an interrupt.
+  void yield_point();
+  /// Records the access that follows a yield point into the trace hash (and trace when recording).
+  void record(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra = 0, Mo mo = Mo::Relaxed) {
+    hash_ = hash_step(hash_, (std::uint64_t(running_ & 0xffff) << 48) | (std::uint64_t(op) << 40) |
+                                 (std::uint64_t(mo) << 32) | object);
+    hash_ = hash_step(hash_, value ^ (extra << 1));
+    if (recording_) push_event(op, object, value, extra, mo);
+  }
+  /// An explicit yield (a spin-wait hint: PCT lowers the actor's priority).
+  void yield();
+  /// Reports a violation. From an actor, it ends the execution (never returns to the actor);
+  /// from an end-of-execution check, it records the violation and returns.
+  void report(Violation v);
+  void report(Property p, std::string message, std::vector<std::uint64_t> messages = {});
+
+  // ---- the running CPU's state (kernel names) ----
+  int smp_processor_id() const;
+  int current_actor() const { return running_; }
+  Ctx current_ctx() const;
+  bool in_nmi() const;
+  bool in_hardirq() const;
+  bool in_softirq() const;  // serving a softirq (not merely bottom halves disabled)
+  bool in_task() const;
+  bool irqs_disabled() const;
+  unsigned long local_irq_save();
+  void local_irq_restore(unsigned long flags);
+  void local_irq_disable();
+  void local_irq_enable();
+  void preempt_disable();
+  void preempt_enable();
+  int preempt_count() const;
+  void local_bh_disable();
+  void local_bh_enable();
+  /// irq_work_queue(): false if the work is already pending (coalesced), as the kernel answers.
+  bool irq_work_queue(int work);
+  /// mod_timer(): (re)arms a timer to fire `delay` steps from now (virtual time).
+  void mod_timer(int timer, std::uint64_t delay);
+  std::uint64_t now() const { return steps_; }
+  std::uint64_t steps() const { return steps_; }
+
+  // ---- names, for reports ----
+  const std::string& actor_name(int actor) const { return actors_[actor].name; }
+  int actor_cpu(int actor) const { return actors_[actor].cpu; }
+  Ctx actor_ctx(int actor) const { return actors_[actor].ctx; }
+  int actor_count() const { return static_cast<int>(actors_.size()); }
+  const std::string& object_name(std::uint32_t id) const { return object_names_[id]; }
+  /// A note id for Op::Note events (interned, stable within one Sim).
+  std::uint32_t note_id(std::string_view text);
+  const std::string& note_text(std::uint32_t id) const { return notes_[id]; }
+  void note(std::uint32_t note, std::uint64_t value = 0) { record(Op::Note, kNoObject, value, note); }
+
+  // ---- for objects ----
+  std::uint32_t register_object(SimObject* obj, std::string_view name);
+  struct LockState {
+    int holder = -1;  // actor holding it
+  };
+  std::uint32_t register_lock(LockState* lock) {
+    locks_.push_back(lock);
+    return static_cast<std::uint32_t>(locks_.size() - 1);
+  }
+  /// Blocks the running actor until the lock is free (not runnable meanwhile).
+  void block_on_lock(std::uint32_t lock_index);
+  int actor_cpu_of_running() const { return actors_[running_].cpu; }
+  /// True if `actor` is the running actor or an interrupted context below it on the same CPU.
+  bool is_below_on_same_cpu(int actor) const;
+  /// Wait queues: the running task sleeps until woken (see sim/lock.h WaitQueue).
+  void sleep_running(std::uint32_t queue);
+  int wake_all(std::uint32_t queue);
+  void prepare_wait(std::uint32_t queue);
+  void finish_wait();
+  bool woken() const { return actors_[running_].woken; }
+
+ private:
+  struct Actor {
+    std::string name;
+    std::function<void()> body;
+    int cpu = 0;
+    Ctx ctx = Ctx::Task;
+    int source = -1;  // index in sources_ for handlers
+    boost::context::fiber fiber;
+    // per execution
+    bool done = false;     // tasks: finished
+    bool active = false;   // started and not finished
+    bool in_body = false;  // fiber is inside body (dirty after an aborted execution)
+    int blocked_on = -1;   // lock index
+    int sleeping_on = -1;  // wait queue id, while asleep or preparing to
+    bool asleep = false;
+    bool woken = false;
+  };
+  struct Source {
+    enum Kind : std::uint8_t { Interrupt, IrqWork, Timer } kind;
+    int actor;
+    int cpu;  // IrqWork: the CPU it was queued on (-1 while idle)
+    Ctx ctx;
+    std::uint32_t fires = 0, fires_left = 0;
+    bool pending = false;
+    std::uint64_t expires = 0;
+  };
+  struct Frame {
+    int actor;
+    bool saved_irqs_disabled;
+    int saved_preempt;
+    int saved_bh;
+  };
+  struct Cpu {
+    std::vector<int> tasks;
+    int current_task = -1;
+    Frame frames[4];
+    int depth = 0;  // interrupt frames on top of the task
+    bool irqs_disabled = false;
+    int preempt = 0;
+    int bh = 0;
+    int nmi = 0, hardirq = 0, softirq = 0;
+    int top() const { return depth ? frames[depth - 1].actor : current_task; }
+  };
+  enum class State : std::uint8_t { Running, Finished, Violated, Errored };
+
+  static constexpr int kDriver = -1;
+  static constexpr std::uint32_t kMaxOptions = 256;
+
+  int add_actor(std::string name, int cpu, Ctx ctx, std::function<void()> body, int source);
+  void make_fiber(int actor);
+  [[noreturn]] void actor_loop(int actor);
+  void finish_running();
+  void schedule();
+  std::uint32_t enumerate(Option* out) const;
+  bool runnable(int actor) const;
+  bool source_allowed(const Source& s) const;
+  void dispatch(const Option& o);
+  void transfer(int to);
+  void end_execution(State s);
+  void push_event(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra, Mo mo);
+  void check_task_context(const char* what) const;
+  Cpu& running_cpu() { return cpus_[actors_[running_].cpu]; }
+  const Cpu& running_cpu() const { return cpus_[actors_[running_].cpu]; }
+
+  Config config_;
+  boost::context::fixedsize_stack stack_alloc_;
+  std::vector<Actor> actors_;
+  std::vector<Source> sources_;
+  std::vector<Cpu> cpus_;
+  std::vector<SimObject*> objects_;
+  std::vector<std::string> object_names_;
+  std::vector<LockState*> locks_;
+  std::vector<std::string> notes_;
+  Workload* workload_ = nullptr;
+
+  // per execution
+  ChoiceSource* source_ = nullptr;
+  boost::context::fiber driver_;
+  int running_ = kDriver;
+  int switching_from_ = kDriver;
+  State state_ = State::Finished;
+  std::uint64_t steps_ = 0;
+  std::uint64_t hash_ = kHashSeed;
+  std::uint32_t preemptions_ = 0;
+  std::uint32_t interrupts_ = 0;
+  std::uint32_t n_choices_ = 0;
+  bool recording_ = false;
+  std::uint64_t event_seq_ = 0;
+  std::optional<Violation> violation_;
+  std::exception_ptr error_;
+  std::vector<TraceEvent> trace_;
+  std::vector<std::uint32_t> choices_;
+  std::vector<std::uint32_t> choice_counts_;  // recording: options available at each choice
+};
+
+/// A workload: what one scenario runs (a model with its actors, or a toy). Built once per Sim.
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  /// Declares CPUs, shared objects, actors and interrupt sources. Called once, by Sim::load.
+  virtual void build(Sim& sim) = 0;
+  /// Before each execution, after the engine has reset every registered object.
+  virtual void reset(Sim&) {}
+  /// After an execution in which every actor finished: end-of-execution property checks.
+  virtual void check_final(Sim&) {}
+  /// A hash of the observable end state (for "distinct end states").
+  virtual std::uint64_t end_state_hash(const Sim&) const { return 0; }
+  /// The property reported when every remaining actor is blocked.
+  virtual Property stuck_property(const Sim&) const { return Property::Deadlock; }
+};
+
+/// The seam for all nondeterminism: given the enabled options (option 0 first), choose one.
+class ChoiceSource {
+ public:
+  virtual ~ChoiceSource() = default;
+  /// Called at the start of each execution, after the workload is reset.
+  virtual void begin(const Sim&) {}
+  /// Returns an index in [0, n); n >= 2.
+  virtual std::uint32_t pick(const Option* options, std::uint32_t n, const Sim& sim) = 0;
+  /// The running actor spins (sim.yield()).
+  virtual void on_yield(int /*actor*/) {}
+};
+
+}  // namespace sim

@@ -1,0 +1,122 @@
+// tests/cli/cli_test.cpp — the command's exit statuses and files (0 / 1 / 2), end to end.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Out {
+  int status;
+  std::string text;
+};
+
+Out sh(const std::string& args) {
+  std::string cmd = std::string("cd ") + RELAYSIM_SOURCE_DIR + " && " + RELAYSIM_BINARY + " " + args + " 2>&1";
+  Out o{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p)) o.text += buf;
+  int st = pclose(p);
+  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return o;
+}
+
+std::string tmpdir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("relaysim-cli-" + name);
+  fs::remove_all(d);
+  return d.string();
+}
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST(Cli, BadInputIsOneLineAndStatus2) {
+  for (const char* args : {"explore", "explore scenarios/toy/irq_counter.toml --bogus", "explore /nope.toml",
+                           "explore scenarios/toy/irq_counter.toml --strategy dfs", "list nothing",
+                           "explore scenarios/toy/irq_counter.toml --variant nope", "replay /nope.json",
+                           "explore scenarios/toy/irq_counter.toml --seed -5"}) {
+    Out o = sh(args);
+    EXPECT_EQ(o.status, 2) << args << ": " << o.text;
+    EXPECT_EQ(lines(o.text), 1) << args << ": " << o.text;
+  }
+}
+
+TEST(Cli, ExploreFindsReplaysAndShrinks) {
+  std::string out = tmpdir("explore");
+  Out e = sh("explore scenarios/toy/irq_counter.toml --quiet --executions 2000 --out " + out);
+  ASSERT_EQ(e.status, 0) << e.text;
+  std::string sched = out + "/irq_counter-racy-assertion.schedule.json";
+  ASSERT_TRUE(fs::exists(sched)) << e.text;
+  EXPECT_TRUE(fs::exists(out + "/irq_counter-racy-assertion.trace.txt"));
+  EXPECT_NE(e.text.find("relaysim replay " + sched), std::string::npos) << e.text;
+
+  Out r = sh("replay --quiet " + sched);
+  EXPECT_EQ(r.status, 0) << r.text;
+  EXPECT_NE(r.text.find("matches the schedule"), std::string::npos) << r.text;
+
+  Out s = sh("shrink " + sched);
+  EXPECT_EQ(s.status, 0) << s.text;
+  std::string shrunk = out + "/irq_counter-racy-assertion.shrunk.schedule.json";
+  ASSERT_TRUE(fs::exists(shrunk)) << s.text;
+  Out r2 = sh("replay --quiet " + shrunk);
+  EXPECT_EQ(r2.status, 0) << r2.text;
+
+  // A passing scenario under a budget; an expected violation that a correct variant lacks → 1.
+  EXPECT_EQ(sh("explore scenarios/toy/irq_counter_locked.toml --quiet --executions 3000 --out " + out).status, 0);
+  Out miss = sh("explore scenarios/toy/irq_counter.toml --variant locked --quiet --executions 3000 --out " + out);
+  EXPECT_EQ(miss.status, 1) << miss.text;
+  EXPECT_NE(miss.text.find("NOT as expected"), std::string::npos);
+}
+
+TEST(Cli, ReplayRejectsOtherVersionsAndReportsWrongHashes) {
+  std::string out = tmpdir("replay");
+  ASSERT_EQ(sh("explore scenarios/toy/irq_counter.toml --quiet --executions 2000 --out " + out).status, 0);
+  std::string sched = out + "/irq_counter-racy-assertion.schedule.json";
+  std::ifstream in(sched);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+
+  auto write = [&](const std::string& name, std::string t) {
+    std::ofstream(out + "/" + name) << t;
+    return out + "/" + name;
+  };
+  std::string v2 = text;
+  v2.replace(v2.find("\"version\": 1"), 12, "\"version\": 2");
+  Out o = sh("replay " + write("v2.json", v2));
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_NE(o.text.find("version 2 is not supported"), std::string::npos) << o.text;
+
+  std::string bad = text;
+  auto h = bad.find("\"trace_hash\": \"0x");
+  bad.replace(h + 17, 4, "dead");
+  Out wrong = sh("replay --quiet " + write("badhash.json", bad));
+  EXPECT_EQ(wrong.status, 1) << wrong.text;
+  EXPECT_NE(wrong.text.find("DIFFERS"), std::string::npos) << wrong.text;
+
+  Out garbage = sh("replay " + write("garbage.json", "{ not json"));
+  EXPECT_EQ(garbage.status, 2);
+  Out shrink_bad = sh("shrink " + write("v2b.json", v2) + " --out " + out + "/never.json");
+  EXPECT_EQ(shrink_bad.status, 2);
+  EXPECT_FALSE(fs::exists(out + "/never.json")) << "no partial files on bad input";
+}
+
+TEST(Cli, ListsModelsVariantsAndProperties) {
+  Out m = sh("list models");
+  EXPECT_EQ(m.status, 0);
+  EXPECT_NE(m.text.find("irq_counter"), std::string::npos);
+  Out v = sh("list variants --model irq_counter");
+  EXPECT_NE(v.text.find("locked-no-irqsave"), std::string::npos);
+  Out p = sh("list properties");
+  EXPECT_NE(p.text.find("no-silent-loss"), std::string::npos);
+  Out s = sh("list scenarios");
+  EXPECT_EQ(s.status, 0);
+  EXPECT_EQ(s.text.find("ERROR"), std::string::npos) << s.text;
+}
