@@ -78,6 +78,18 @@ static void BM_EngineSteps(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineSteps)->Unit(benchmark::kMillisecond);
 
+// The same steps with every choice 0 (no switch at all): the scheduler's own cost per step.
+static void BM_EngineStepsNoSwitch(benchmark::State& state) {
+  LoadLoop w(10'000);
+  sim::Sim s({});
+  s.load(w);
+  sim::ReplaySource zeros({}, false);
+  std::uint64_t steps = 0;
+  for (auto _ : state) steps += s.run(zeros).steps;
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_EngineStepsNoSwitch)->Unit(benchmark::kMillisecond);
+
 static void BM_Executions(benchmark::State& state, const char* scenario) {
   auto spec = scenario::load_file(std::string(RELAYSIM_SOURCE_DIR) + "/" + scenario);
   auto prepared = model::prepare(spec);

@@ -5,6 +5,8 @@
 // 8-byte word (Word) or per byte (Byte), so that a reader racing a writer can see a torn message
 // when the scenario asks for it. Each byte carries a ghost tag — the ledger id of the message that
 // last wrote it (0: never written) — which the ledger uses to tell what a reader really received.
+// A tag packs the message id (low 40 bits, see kTagIdMask) and the byte's index inside that
+// message (high 24 bits), so a reader's bytes say exactly which byte of which message they are.
 // An access outside the buffer is reported as a `memory-safety` violation, the way KASAN would
 // report it, and nothing outside the buffer is touched.
 #pragma once
@@ -18,6 +20,10 @@
 #include "sim/sim.h"
 
 namespace sim {
+
+inline constexpr std::uint64_t kTagIdMask = (std::uint64_t{1} << 40) - 1;
+constexpr std::uint64_t tag_id(std::uint64_t tag) { return tag & kTagIdMask; }
+constexpr std::uint64_t tag_index(std::uint64_t tag) { return tag >> 40; }
 
 class ByteBuffer final : public SimObject {
  public:
@@ -35,14 +41,17 @@ class ByteBuffer final : public SimObject {
     tags_.assign(size, 0);
   }
 
-  /// Copies `len` bytes into the buffer at `offset`, tagging them with `tag`. Returns false (after
+  /// Copies `len` bytes into the buffer at `offset`; byte i gets the tag of message `id` at index
+  /// `first_index + i` (id 0: untagged data such as a client header). Returns false (after
   /// reporting memory-safety, which ends the execution when called from an actor) if out of bounds.
-  bool write(std::size_t offset, const std::uint8_t* src, std::size_t len, std::uint64_t tag) {
+  bool write(std::size_t offset, const std::uint8_t* src, std::size_t len, std::uint64_t id,
+             std::uint64_t first_index = 0) {
     if (!in_bounds(offset, len, "write")) return false;
     copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
       std::memcpy(&bytes_[at], src + (at - offset), n);
-      std::fill(&tags_[at], &tags_[at] + n, tag);
-      sim_.record(Op::CopyIn, id_, at, n | (tag << 24));
+      for (std::size_t i = 0; i < n; ++i)
+        tags_[at + i] = id ? (id & kTagIdMask) | ((first_index + at - offset + i) << 40) : 0;
+      sim_.record(Op::CopyIn, id_, at, n | (id << 24));
     });
     return true;
   }

@@ -32,7 +32,7 @@ namespace sim {
 
 class RandomSource final : public ChoiceSource {
  public:
-  explicit RandomSource(std::uint64_t seed = 0) : rng_(seed) {}
+  explicit RandomSource(std::uint64_t seed = 0) : rng_(seed) { uniform = &rng_; }
   void reseed(std::uint64_t seed) { rng_.reseed(seed); }
   std::uint32_t pick(const Option*, std::uint32_t n, const Sim&) override { return rng_.below(n); }
 

@@ -118,17 +118,6 @@ void Sim::make_fiber(int id) {
   });
 }
 
-void Sim::transfer(int to) {
-  switching_from_ = running_;
-  running_ = to;
-  ctx::fiber& target = to == kDriver ? driver_ : actors_[to].fiber;
-  ctx::fiber back = std::move(target).resume();
-  // Resumed by `switching_from_`: keep its continuation.
-  if (switching_from_ == kDriver)
-    driver_ = std::move(back);
-  else
-    actors_[switching_from_].fiber = std::move(back);
-}
 
 void Sim::actor_loop(int id) {
   for (;;) {
@@ -247,12 +236,8 @@ void Sim::report(Property p, std::string message, std::vector<std::uint64_t> mes
   report(std::move(v));
 }
 
-void Sim::yield_point() {
-  if (++steps_ > config_.step_bound) {
-    report(Property::StepBound, "execution exceeded its step bound of " + std::to_string(config_.step_bound));
-    return;
-  }
-  schedule();
+void Sim::step_bound_exceeded() {
+  report(Property::StepBound, "execution exceeded its step bound of " + std::to_string(config_.step_bound));
 }
 
 void Sim::yield() {
@@ -295,7 +280,8 @@ bool Sim::source_allowed(const Source& s) const {
   return false;
 }
 
-std::uint32_t Sim::enumerate(Option* out) const {
+
+inline std::uint32_t Sim::enumerate(Option* out) const {
   std::uint32_t n = 0;
   // Option 0: the running actor goes on; after a finish, the new top of its CPU.
   int preferred = -1;
@@ -313,61 +299,32 @@ std::uint32_t Sim::enumerate(Option* out) const {
     int top = c.top();
     if (top >= 0 && top != preferred && runnable(top))
       out[n++] = Option{static_cast<std::uint16_t>(top), Option::Switch};
-    if (c.depth == 0 && (c.current_task < 0 || (c.preempt == 0 && !c.irqs_disabled && c.bh == 0))) {
+    const bool others = c.tasks.size() > (c.current_task < 0 ? 0u : 1u);
+    if (others && c.depth == 0 && (c.current_task < 0 || (c.preempt == 0 && !c.irqs_disabled && c.bh == 0))) {
       for (int t : c.tasks)
         if (t != c.current_task && t != preferred && runnable(t))
           out[n++] = Option{static_cast<std::uint16_t>(t), Option::StartTask};
     }
   }
+  if (sources_.empty()) return n;
   for (const Source& s : sources_)
     if (s.cpu >= 0 && source_allowed(s)) out[n++] = Option{static_cast<std::uint16_t>(s.actor), Option::Fire};
   return n;
 }
 
-void Sim::schedule() {
-  Option opts[kMaxOptions];
-  std::uint32_t n = enumerate(opts);
-  if (n == 0) {
-    bool all_done = true;
-    for (const Actor& a : actors_)
-      if (a.active || (a.ctx == Ctx::Task && !a.done)) all_done = false;
-    for (const Source& s : sources_)
-      if ((s.kind == Source::Interrupt && s.fires_left) || s.pending) all_done = false;
-    if (all_done) {
-      end_execution(State::Finished);
-      return;
-    }
-    Violation v;
-    v.property = workload_->stuck_property(*this);
-    v.step = steps_;
-    std::string who;
-    for (int i = 0; i < actor_count(); ++i) {
-      const Actor& a = actors_[i];
-      if (a.done || !a.active) continue;
-      if (!who.empty()) who += ", ";
-      who += a.name + (a.blocked_on >= 0 ? " (spinning on a lock)" : a.asleep ? " (asleep)" : "");
-    }
-    v.message = "no actor can run: " + (who.empty() ? std::string("pending work cannot fire") : who);
-    violation_ = std::move(v);
-    end_execution(State::Violated);
-    return;
-  }
-  std::uint32_t k = 0;
-  if (n > 1) {
-    k = source_->pick(opts, n, *this);
-    ++n_choices_;
-    if (recording_) {
-      choices_.push_back(k);
-      choice_counts_.push_back(n);
-    }
-    if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
-  }
-  const Option& o = opts[k];
-  if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return;
-  dispatch(o);  // may re-enter the running fiber itself: a handler that fires again right away
+inline void Sim::transfer(int to) {
+  switching_from_ = running_;
+  running_ = to;
+  ctx::fiber& target = to == kDriver ? driver_ : actors_[to].fiber;
+  ctx::fiber back = std::move(target).resume();
+  // Resumed by `switching_from_`: keep its continuation.
+  if (switching_from_ == kDriver)
+    driver_ = std::move(back);
+  else
+    actors_[switching_from_].fiber = std::move(back);
 }
 
-void Sim::dispatch(const Option& o) {
+inline void Sim::dispatch(const Option& o) {
   Actor& a = actors_[o.actor];
   switch (o.kind) {
     case Option::Continue:
@@ -409,6 +366,50 @@ void Sim::dispatch(const Option& o) {
   }
   if (static_cast<int>(o.actor) != running_) transfer(o.actor);
 }
+
+void Sim::schedule() {
+  Option opts[kMaxOptions];
+  std::uint32_t n = enumerate(opts);
+  if (n == 0) {
+    bool all_done = true;
+    for (const Actor& a : actors_)
+      if (a.active || (a.ctx == Ctx::Task && !a.done)) all_done = false;
+    for (const Source& s : sources_)
+      if ((s.kind == Source::Interrupt && s.fires_left) || s.pending) all_done = false;
+    if (all_done) {
+      end_execution(State::Finished);
+      return;
+    }
+    Violation v;
+    v.property = workload_->stuck_property(*this);
+    v.step = steps_;
+    std::string who;
+    for (int i = 0; i < actor_count(); ++i) {
+      const Actor& a = actors_[i];
+      if (a.done || !a.active) continue;
+      if (!who.empty()) who += ", ";
+      who += a.name + (a.blocked_on >= 0 ? " (spinning on a lock)" : a.asleep ? " (asleep)" : "");
+    }
+    v.message = "no actor can run: " + (who.empty() ? std::string("pending work cannot fire") : who);
+    violation_ = std::move(v);
+    end_execution(State::Violated);
+    return;
+  }
+  std::uint32_t k = 0;
+  if (n > 1) {
+    k = source_->uniform ? source_->uniform->below(n) : source_->pick(opts, n, *this);
+    ++n_choices_;
+    if (recording_) {
+      choices_.push_back(k);
+      choice_counts_.push_back(n);
+    }
+    if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
+  }
+  const Option& o = opts[k];
+  if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return;
+  dispatch(o);  // may re-enter the running fiber itself: a handler that fires again right away
+}
+
 
 void Sim::finish_running() {
   Actor& a = actors_[running_];

@@ -155,12 +155,20 @@ class Sim {
 
   // ---- called by instrumented objects and models, from inside actors ----
   /// A scheduling point before a shared access. May switch to another actor or fire an interrupt.
-  void yield_point();
+  void yield_point() {
+    if (++steps_ > config_.step_bound) [[unlikely]] {
+      step_bound_exceeded();
+      return;
+    }
+    schedule();
+  }
   /// Records the access that follows a yield point into the trace hash (and trace when recording).
   void record(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra = 0, Mo mo = Mo::Relaxed) {
-    hash_ = hash_step(hash_, (std::uint64_t(running_ & 0xffff) << 48) | (std::uint64_t(op) << 40) |
-                                 (std::uint64_t(mo) << 32) | object);
-    hash_ = hash_step(hash_, value ^ (extra << 1));
+    // One multiply per event: the event word is the packed header xor the value and extra spread
+    // by odd constants (a bijection per header), folded into an FNV-style running hash.
+    hash_ = hash_step(hash_, ((std::uint64_t(running_ & 0xffff) << 48) | (std::uint64_t(op) << 40) |
+                              (std::uint64_t(mo) << 32) | object) ^
+                                 (value * 0x9e3779b97f4a7c15ULL) ^ (extra * 0xc2b2ae3d27d4eb4fULL));
     if (recording_) push_event(op, object, value, extra, mo);
   }
   /// An explicit yield (a spin-wait hint: PCT lowers the actor's priority).
@@ -280,11 +288,14 @@ class Sim {
   [[noreturn]] void actor_loop(int actor);
   void finish_running();
   void schedule();
-  std::uint32_t enumerate(Option* out) const;
+  [[gnu::always_inline]] inline std::uint32_t enumerate(Option* out) const;
   bool runnable(int actor) const;
   bool source_allowed(const Source& s) const;
-  void dispatch(const Option& o);
-  void transfer(int to);
+  // Inlined into schedule(): every call frame between a model's access and the fiber switch costs
+  // a mispredicted return on the other side of the switch (measured: ~6 ns per frame).
+  [[gnu::always_inline]] inline void dispatch(const Option& o);
+  [[gnu::always_inline]] inline void transfer(int to);
+  void step_bound_exceeded();
   void end_execution(State s);
   void push_event(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra, Mo mo);
   void check_task_context(const char* what) const;
@@ -342,6 +353,9 @@ class Workload {
 class ChoiceSource {
  public:
   virtual ~ChoiceSource() = default;
+  /// Set by sources that choose uniformly with an Rng: the scheduler then calls it directly
+  /// (no virtual call on the hot path). pick() must give the same answer.
+  Rng* uniform = nullptr;
   /// Called at the start of each execution, after the workload is reset.
   virtual void begin(const Sim&) {}
   /// Returns an index in [0, n); n >= 2.

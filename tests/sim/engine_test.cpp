@@ -232,7 +232,8 @@ TEST(Engine, CopyGranularityDecidesTheSteps) {
     ExecResult r = s.run(src);
     EXPECT_EQ(r.steps, steps);
     EXPECT_EQ(buf->tags()[4], 9u);
-    EXPECT_EQ(buf->tags()[23], 9u);
+    EXPECT_EQ(sim::tag_id(buf->tags()[23]), 9u);
+    EXPECT_EQ(sim::tag_index(buf->tags()[23]), 19u);
     EXPECT_EQ(buf->tags()[24], 0u);
   }
 }
