@@ -1,6 +1,7 @@
 // model/registry.cpp — see registry.h.
 #include "model/registry.h"
 
+#include "model/relay/workload.h"
 #include "model/toy/toy.h"
 
 namespace model {
@@ -8,6 +9,7 @@ namespace model {
 const std::vector<ModelInfo>& models() {
   static const std::vector<ModelInfo> all = [] {
     std::vector<ModelInfo> v;
+    relay::register_model(v);
     toy::register_models(v);
     return v;
   }();
@@ -45,10 +47,11 @@ Prepared prepare(const scenario::Spec& spec, const std::string& variant_override
   }
   for (auto& p : spec.properties)
     if (!sim::property_from_name(p)) throw scenario::ScenarioError(spec.file + ": check.properties: unknown property \"" + p + "\"");
-  if (spec.expect_violation && !sim::property_from_name(*spec.expect_violation)) {
+  for (const auto& expected : spec.expect_violations) {
+    if (sim::property_from_name(expected)) continue;
     const scenario::Value* c = spec.root.find("check");
     throw scenario::ScenarioError(scenario::at(spec.file, c ? c->pos : scenario::Pos{1, 1},
-                                               "check.expect.violation = \"" + *spec.expect_violation +
+                                               "check.expect.violation = \"" + expected +
                                                    "\" is not a property (see `relaysim list properties`)"));
   }
   Prepared p;
@@ -60,6 +63,10 @@ Prepared prepare(const scenario::Spec& spec, const std::string& variant_override
 sim::Sim::Config engine_config(const scenario::Spec& spec) {
   sim::Sim::Config c;
   c.step_bound = spec.step_bound;
+  if (!spec.properties.empty()) {
+    c.checked = 0;
+    for (auto& p : spec.properties) c.checked |= 1u << static_cast<int>(*sim::property_from_name(p));
+  }
   c.granularity = spec.granularity == "byte"   ? sim::Granularity::Byte
                   : spec.granularity == "word" ? sim::Granularity::Word
                                                : sim::Granularity::Message;

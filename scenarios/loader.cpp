@@ -74,7 +74,17 @@ Spec build(const toml::table& doc, const std::string& file) {
         if (e->string != "pass") c.fail(e->pos, "check.expect must be \"pass\" or { violation = \"<property>\" }");
       } else if (e->kind == Value::Kind::Table) {
         TableReader er(*e, "check.expect", file);
-        s.expect_violation = er.string("violation", std::nullopt);
+        const Value& ev = er.require("violation");
+        if (ev.kind == Value::Kind::String) {
+          s.expect_violations.push_back(ev.string);
+        } else if (ev.kind == Value::Kind::Array && !ev.array.empty()) {
+          for (auto& x : ev.array) {
+            if (x.kind != Value::Kind::String) er.fail(x.pos, "check.expect.violation must be a property name or a list of them");
+            s.expect_violations.push_back(x.string);
+          }
+        } else {
+          er.fail(ev.pos, "check.expect.violation must be a property name or a list of them");
+        }
         er.done();
       } else {
         c.fail(e->pos, "check.expect must be \"pass\" or { violation = \"<property>\" }");

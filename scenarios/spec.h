@@ -168,7 +168,9 @@ struct Spec {
   Value root;  // the whole document, for the model's own sections
   // [check]
   std::vector<std::string> properties;  // empty: all the model checks
-  std::optional<std::string> expect_violation;  // property name; nullopt: expect pass
+  /// Expected violation: one property name, or several ("any of these", for scenarios whose race
+  /// shows up as different properties on different schedules). Empty: expect pass.
+  std::vector<std::string> expect_violations;
   std::uint64_t step_bound = 100'000;
   std::string granularity = "message";
   // [explore] defaults the command line may override

@@ -211,6 +211,9 @@ void Sim::end_execution(State s) {
 }
 
 void Sim::report(Violation v) {
+  const std::uint32_t always = (1u << static_cast<int>(Property::MemorySafety)) |
+                               (1u << static_cast<int>(Property::Deadlock)) | (1u << static_cast<int>(Property::StepBound));
+  if (!((config_.checked | always) & (1u << static_cast<int>(v.property)))) return;
   if (violation_ || state_ != State::Running) {
     // A second violation in one execution (end checks): keep the first.
     if (!violation_) violation_ = std::move(v);

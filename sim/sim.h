@@ -122,6 +122,9 @@ class Sim {
     std::uint64_t step_bound = 1'000'000;
     Granularity granularity = Granularity::Message;
     std::size_t stack_size = 64 * 1024;
+    /// Properties whose violations count (bit = 1 << Property). Others are ignored where reported
+    /// (a scenario's check.properties); memory-safety, deadlock and step-bound always count.
+    std::uint32_t checked = ~0u;
   };
 
   explicit Sim(Config config);

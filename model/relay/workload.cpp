@@ -1,0 +1,443 @@
+// model/relay/workload.cpp — see workload.h.
+#include "model/relay/workload.h"
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "model/registry.h"
+#include "model/relay/relay.h"
+#include "properties/ledger.h"
+#include "sim/lock.h"
+#include "sim/shared.h"
+
+namespace model::relay {
+namespace {
+
+using properties::Notice;
+using sim::Property;
+using Fn = std::string;
+
+struct Messages {
+  std::uint32_t count = 1, min = 8, max = 8;
+};
+
+struct Producer {
+  std::string name;
+  int cpu = 0;
+  sim::Ctx ctx = sim::Ctx::Task;
+  std::uint32_t fires = 1;  // interrupts: firings; tasks: 1
+  Fn write = "relay_write";
+  Messages messages;
+  bool client_lock = false;
+};
+
+struct Reader {
+  std::string kind = "read";
+  int buffer = 0;
+  int cpu = 0;
+  std::uint64_t count = 4096;
+  bool poll = false;
+  bool after_stop = false;  // start reading only once tracing has stopped (flushed)
+};
+
+struct Flusher {
+  int cpu = 0;
+  std::uint32_t times = 1;
+};
+
+struct Config {
+  Params params;
+  bool overwrite = false;
+  int cpus = 1;
+  std::vector<Producer> producers;  // tasks first, then interrupts (declaration order)
+  std::vector<Reader> readers;
+  std::vector<Flusher> flushers;
+};
+
+std::uint32_t message_size(const Messages& m, std::size_t producer, std::uint32_t k) {
+  if (m.min == m.max) return m.min;
+  std::uint64_t h = sim::splitmix64_mix((std::uint64_t(producer) << 32) ^ k ^ 0x5e1a75ULL);
+  return m.min + static_cast<std::uint32_t>(h % (m.max - m.min + 1));
+}
+
+class RelayWorkload final : public sim::Workload {
+ public:
+  explicit RelayWorkload(Config c) : c_(std::move(c)) {}
+
+  void build(sim::Sim& s) override {
+    sim_ = &s;
+    s.set_cpus(c_.cpus);
+    channel_.emplace(s, c_.params);
+    ledger_.emplace(s);
+    done_.emplace(s, "harness.done", 0);
+    producers_left_.emplace(s, "harness.producers_left", 0);
+    client_lock_.emplace(s, "client_lock");
+    std::uint32_t max_len = 1;
+    for (auto& p : c_.producers) max_len = std::max(max_len, p.messages.max);
+    scratch_.assign(c_.producers.size(), std::vector<std::uint8_t>(max_len));
+    for (std::size_t i = 0; i < c_.producers.size(); ++i) {
+      const Producer& p = c_.producers[i];
+      if (p.ctx == sim::Ctx::Task)
+        s.add_task(p.name, p.cpu, [this, i] { produce(i); });
+      else
+        s.add_interrupt(p.name, p.cpu, p.ctx, p.fires, [this, i] { produce(i); });
+    }
+    for (std::size_t i = 0; i < c_.flushers.size(); ++i)
+      s.add_task("flusher" + std::to_string(i), c_.flushers[i].cpu, [this, i] {
+        for (std::uint32_t t = 0; t < c_.flushers[i].times; ++t) channel_->relay_flush();
+      });
+    files_.resize(c_.readers.size());
+    for (std::size_t i = 0; i < c_.readers.size(); ++i)
+      s.add_task("reader" + std::to_string(i) + "-" + c_.readers[i].kind + "-buf" + std::to_string(c_.readers[i].buffer),
+                 c_.readers[i].cpu, [this, i] { read(i); });
+  }
+
+  void reset(sim::Sim&) override {
+    channel_->reset_ghost();
+    ledger_->reset(static_cast<int>(c_.readers.size()));
+    std::uint64_t activations = 0;
+    for (auto& p : c_.producers) activations += p.fires;
+    producers_left_->poke(static_cast<std::int64_t>(activations));
+    for (auto& f : files_) f = Channel::ReaderFile{};
+    full_drops_.assign(static_cast<std::size_t>(channel_->buffers()), 0);
+    toobig_drops_ = 0;
+    fired_.assign(c_.producers.size(), 0);
+    drained_.assign(c_.readers.size(), 0);
+  }
+
+  void check_final(sim::Sim& s) override {
+    check_counters(s);
+    check_padding(s);
+    ledger_->check_final(!c_.readers.empty());
+  }
+  std::uint64_t end_state_hash(const sim::Sim&) const override { return ledger_->end_state_hash(); }
+
+ private:
+  void produce(std::size_t i) {
+    const Producer& p = c_.producers[i];
+    const int cpu = sim_->smp_processor_id();
+    // Interrupts fire several times: message k of firing f is k + f * count.
+    const std::uint32_t base = p.ctx == sim::Ctx::Task ? 0 : (p.fires - remaining_firings(i)) * p.messages.count;
+    for (std::uint32_t k = 0; k < p.messages.count; ++k) {
+      const std::uint32_t len = message_size(p.messages, i, base + k);
+      const std::uint64_t id = ledger_->attempt(static_cast<int>(i), cpu, len);
+      std::uint8_t* data = scratch_[i].data();
+      properties::Ledger::fill_payload(id, data, len);
+      unsigned long flags = 0;
+      if (p.client_lock) flags = client_lock_->lock_irqsave();
+      WriteResult r;
+      if (p.write == "relay_reserve") {
+        r = channel_->relay_reserve(cpu, len);
+        if (r.accepted) channel_->commit_reserved(r, data, len, id);
+      } else if (p.write == "__relay_write") {
+        r = channel_->__relay_write(cpu, data, len, id);
+      } else {
+        r = channel_->relay_write(cpu, data, len, id);
+      }
+      if (p.client_lock) client_lock_->unlock_irqrestore(flags);
+      account(p, id, len, r);
+    }
+    fired_[i] += 1;
+    // The last producer stops tracing: flush, then let the readers finish.
+    if (producers_left_->fetch_sub(1) == 1) {
+      channel_->relay_flush();
+      done_->store(1);
+    }
+  }
+
+  std::uint32_t remaining_firings(std::size_t i) const { return c_.producers[i].fires - fired_[i]; }
+
+  void account(const Producer& p, std::uint64_t id, std::uint32_t len, const WriteResult& r) {
+    if (r.accepted) {
+      const std::uint64_t S = c_.params.subbuf_size;
+      if (r.offset_in_buffer % S + len > S) {
+        sim_->report(Property::NoSplit,
+                     "message " + std::to_string(id) + " (" + std::to_string(len) + " bytes) was placed at offset " +
+                         std::to_string(r.offset_in_buffer % S) + " of a " + std::to_string(S) + "-byte sub-buffer",
+                     {id});
+        return;
+      }
+      ledger_->accepted(id, r.buffer, r.offset_in_buffer, r.subbuf_seq, c_.overwrite);
+      return;
+    }
+    if (p.write == "relay_reserve") {
+      ledger_->rejected(id, Notice::Returned);  // relay_reserve returned NULL
+    } else if (r.drop == WriteResult::Drop::TooBig) {
+      ++toobig_drops_;
+      ledger_->rejected(id, c_.params.stats ? Notice::Counted : Notice::Silent);
+    } else {
+      ++full_drops_[static_cast<std::size_t>(r.buffer)];
+      bool counted = c_.params.stats || c_.params.callback == Callback::Counting;
+      ledger_->rejected(id, counted ? Notice::Counted : Notice::Silent);
+    }
+  }
+
+  void read(std::size_t i) {
+    const Reader& rd = c_.readers[i];
+    std::uint64_t mmap_seq = 0;
+    if (rd.after_stop)
+      while (!done_->load(sim::Mo::Acquire)) sim_->yield();
+    for (;;) {
+      bool got = false;
+      if (rd.kind == "mmap") {
+        if (channel_->relay_file_poll(rd.buffer) & 1) {
+          Channel::ReadResult r = channel_->mmap_read_subbuf(rd.buffer, mmap_seq);
+          ledger_->deliver(static_cast<int>(i), r.data.data(), r.tags.data(), r.data.size());
+          channel_->relay_subbufs_consumed(rd.buffer, 1);
+          ++mmap_seq;
+          got = true;
+        }
+      } else {
+        Channel::ReadResult r = channel_->relay_file_read(rd.buffer, files_[i], rd.count);
+        for (std::uint64_t seq : r.skipped_subbuf_seqs) ledger_->lost_unit(rd.buffer, seq);
+        if (r.bytes) {
+          ledger_->deliver(static_cast<int>(i), r.data.data(), r.tags.data(), r.data.size());
+          got = true;
+        }
+      }
+      if (got) continue;
+      // Nothing to read now. Once tracing has stopped (flushed), one empty pass ends the reader.
+      if (done_->load(sim::Mo::Acquire)) {
+        if (drained_once(i)) return;
+        continue;
+      }
+      if (rd.poll) channel_->wait_readable(rd.buffer);
+      else sim_->yield();
+    }
+  }
+
+  // After `done`, a reader makes one more full pass; the second empty pass ends it.
+  bool drained_once(std::size_t i) { return ++drained_[i] >= 2; }
+
+  void check_counters(sim::Sim& s) {
+    const std::uint64_t n = c_.params.n_subbufs, S = c_.params.subbuf_size;
+    std::uint64_t full_count = 0, big_count = 0, full_drops = 0;
+    for (int b = 0; b < channel_->buffers(); ++b) {
+      Channel::BufState st = channel_->state(b);
+      auto bad = [&](const std::string& what) {
+        s.report(Property::Counters, "buffer " + std::to_string(b) + ": " + what);
+      };
+      if (st.subbufs_consumed > st.subbufs_produced)
+        return bad("subbufs_consumed " + std::to_string(st.subbufs_consumed) + " > subbufs_produced " + std::to_string(st.subbufs_produced));
+      if (!c_.overwrite && st.subbufs_produced - st.subbufs_consumed > n)
+        return bad("produced - consumed = " + std::to_string(st.subbufs_produced - st.subbufs_consumed) + " > n_subbufs in no-overwrite mode");
+      if (st.offset > S && st.offset != S + 1) return bad("offset " + std::to_string(st.offset) + " beyond the sub-buffer");
+      for (auto p : st.padding)
+        if (p > S) return bad("padding " + std::to_string(p) + " larger than a sub-buffer");
+      full_count += st.full_count;
+      big_count += st.big_count;
+      full_drops += full_drops_[static_cast<std::size_t>(b)];
+    }
+    if (c_.params.stats && full_count < full_drops)
+      return s.report(Property::Counters, "relay_stats full_count " + std::to_string(full_count) + " < " +
+                                              std::to_string(full_drops) + " messages dropped on a full buffer");
+    if (c_.params.stats && big_count != toobig_drops_)
+      return s.report(Property::Counters, "relay_stats big_count " + std::to_string(big_count) + " != " +
+                                              std::to_string(toobig_drops_) + " too-big messages dropped");
+    if (c_.params.callback == Callback::Counting && channel_->dropped() < full_drops)
+      return s.report(Property::Counters, "the client's dropped " + std::to_string(channel_->dropped()) + " < " +
+                                              std::to_string(full_drops) + " messages dropped on a full buffer");
+  }
+
+  // Recorded padding equals the unused tail: no message of a finished sub-buffer lies in it.
+  void check_padding(sim::Sim& s) {
+    const std::uint64_t n = c_.params.n_subbufs, S = c_.params.subbuf_size;
+    for (std::uint64_t id = 1; id <= ledger_->messages().size(); ++id) {
+      const auto& m = ledger_->messages()[id - 1];
+      if (m.state != properties::Ledger::Message::State::Accepted || m.overwritten) continue;
+      Channel::BufState st = channel_->state(m.buffer);
+      if (m.unit >= st.subbufs_produced || m.unit + n < st.subbufs_produced) continue;  // not finished / slot reused
+      std::uint64_t pad = st.padding[m.unit % n];
+      if (m.offset % S + m.len > S - pad)
+        return s.report(Property::Padding, "sub-buffer " + std::to_string(m.unit % n) + " of buffer " + std::to_string(m.buffer) +
+                                               " records " + std::to_string(pad) + " bytes of padding over message " +
+                                               std::to_string(id) + " at offset " + std::to_string(m.offset % S),
+                        {id});
+  }
+  }
+
+  Config c_;
+  sim::Sim* sim_ = nullptr;
+  std::optional<Channel> channel_;
+  std::optional<properties::Ledger> ledger_;
+  std::optional<sim::Shared<int>> done_;
+  std::optional<sim::Shared<std::int64_t>> producers_left_;
+  std::optional<sim::SpinLock> client_lock_;
+  std::vector<std::vector<std::uint8_t>> scratch_;
+  std::vector<Channel::ReaderFile> files_;
+  std::vector<std::uint32_t> fired_;
+  std::vector<int> drained_;
+  std::vector<std::uint64_t> full_drops_;
+  std::uint64_t toobig_drops_ = 0;
+};
+
+// ---- parsing -------------------------------------------------------------------------------------
+
+Messages parse_messages(scenario::TableReader& t, const Config& c, const std::string& file) {
+  Messages m;
+  const scenario::Value* v = t.get("messages");
+  if (!v) return m;
+  t.expect_kind("messages", *v, scenario::Value::Kind::Table);
+  scenario::TableReader mr(*v, t.field("messages"), file);
+  m.count = static_cast<std::uint32_t>(mr.integer("count", 1, 1, 100000));
+  const scenario::Value* size = mr.get("size");
+  if (size) {
+    if (size->kind == scenario::Value::Kind::Integer) {
+      if (size->integer < 1 || size->integer > (1 << 20)) mr.fail(size->pos, mr.field("size") + " must be in [1, 1048576]");
+      m.min = m.max = static_cast<std::uint32_t>(size->integer);
+    } else if (size->kind == scenario::Value::Kind::Array && size->array.size() == 2 &&
+               size->array[0].kind == scenario::Value::Kind::Integer && size->array[1].kind == scenario::Value::Kind::Integer &&
+               size->array[0].integer >= 1 && size->array[0].integer <= size->array[1].integer &&
+               size->array[1].integer <= (1 << 20)) {
+      m.min = static_cast<std::uint32_t>(size->array[0].integer);
+      m.max = static_cast<std::uint32_t>(size->array[1].integer);
+    } else {
+      mr.fail(size->pos, mr.field("size") + " must be a length or [min, max] with 1 <= min <= max <= 1048576");
+    }
+  }
+  if (mr.boolean("must_fit", false)) {
+    std::uint64_t room = c.params.subbuf_size - (c.params.callback == Callback::HeaderReserve ? c.params.header_size : 0);
+    if (m.max > room)
+      mr.fail(size ? size->pos : v->pos, mr.field("size") + " allows " + std::to_string(m.max) +
+                                             "-byte messages but a sub-buffer holds at most " + std::to_string(room) +
+                                             " (must_fit = true)");
+  }
+  mr.done();
+  return m;
+}
+
+int parse_cpu(scenario::TableReader& t, const Config& c, const std::string& what) {
+  const scenario::Value* v = t.get("cpu");
+  if (!v) return 0;
+  t.expect_kind("cpu", *v, scenario::Value::Kind::Integer);
+  if (v->integer < 0 || v->integer >= c.cpus)
+    t.fail(v->pos, what + ".cpu = " + std::to_string(v->integer) + " but the scenario has " + std::to_string(c.cpus) +
+                       " CPU" + (c.cpus == 1 ? "" : "s"));
+  return static_cast<int>(v->integer);
+}
+
+Config parse(const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) {
+  Config c;
+  const std::string& f = spec.file;
+  c.params.stats = variant == "mainline";
+  c.params.old_read_pos = variant == "old-read-pos";
+  std::string client = "none";
+  if (const scenario::Value* pv = root.table("params")) {
+    scenario::TableReader p(*pv, "params", f);
+    c.params.subbuf_size = static_cast<std::uint64_t>(p.integer("subbuf_size", 64, 1, 1 << 20));
+    c.params.n_subbufs = static_cast<std::uint64_t>(p.integer("n_subbufs", 4, 1, 1024));
+    c.overwrite = p.string("mode", std::string("no-overwrite"), {"no-overwrite", "overwrite"}) == "overwrite";
+    client = p.string("client", std::string("none"), {"none", "counting", "header"});
+    c.params.header_size = static_cast<std::uint64_t>(p.integer("header_size", 8, 1, 1 << 20));
+    c.params.is_global = p.boolean("is_global", false);
+    if (c.overwrite && client != "none") p.fail_key("client", "= \"" + client + "\" cannot be combined with mode = \"overwrite\" (the overwrite client always allows)");
+    p.done();
+  }
+  c.params.callback = c.overwrite ? Callback::Overwrite
+                      : client == "counting" ? Callback::Counting
+                      : client == "header"   ? Callback::HeaderReserve
+                                             : Callback::BufFull;
+  c.cpus = 0;
+  for (const scenario::Value* cv : root.tables("cpu")) {
+    scenario::TableReader cr(*cv, "cpu", f);
+    c.cpus += static_cast<int>(cr.integer("count", 1, 1, 64));
+    cr.done();
+  }
+  if (c.cpus == 0) c.cpus = 1;
+  if (c.cpus > 64) root.fail(root.pos(), "at most 64 CPUs");
+  c.params.cpus = c.cpus;
+  std::string why;
+  if (Channel::validate(c.params, &why) != 0) {
+    const scenario::Value* pv = spec.root.find("params");
+    root.fail(pv ? pv->pos : root.pos(), "relay_open would fail: " + why);
+  }
+  const std::vector<std::string> fns = {"relay_write", "__relay_write", "relay_reserve"};
+  int wi = 0;
+  for (const scenario::Value* wv : root.tables("writer")) {
+    std::string path = "writer[" + std::to_string(wi) + "]";
+    scenario::TableReader w(*wv, path, f);
+    Producer p;
+    p.name = "writer" + std::to_string(wi);
+    p.cpu = parse_cpu(w, c, path);
+    p.write = w.string("write", std::string("relay_write"), fns);
+    p.client_lock = w.string("lock", std::string("none"), {"none", "spin_lock_irqsave"}) != "none";
+    p.messages = parse_messages(w, c, f);
+    w.done();
+    c.producers.push_back(p);
+    ++wi;
+  }
+  int ii = 0;
+  for (const scenario::Value* iv : root.tables("interrupt")) {
+    std::string path = "interrupt[" + std::to_string(ii) + "]";
+    scenario::TableReader w(*iv, path, f);
+    Producer p;
+    p.cpu = parse_cpu(w, c, path);
+    std::string kind = w.string("kind", std::string("hardirq"), {"hardirq", "nmi", "softirq"});
+    p.ctx = kind == "nmi" ? sim::Ctx::Nmi : kind == "softirq" ? sim::Ctx::Softirq : sim::Ctx::Hardirq;
+    p.name = kind + std::to_string(ii);
+    p.fires = static_cast<std::uint32_t>(w.integer("fires", 1, 1, 10000));
+    p.write = w.string("write", std::string("__relay_write"), fns);
+    p.client_lock = w.string("lock", std::string("none"), {"none", "spin_lock_irqsave"}) != "none";
+    p.messages = parse_messages(w, c, f);
+    w.done();
+    c.producers.push_back(p);
+    ++ii;
+  }
+  int fi = 0;
+  for (const scenario::Value* fv : root.tables("flusher")) {
+    std::string path = "flusher[" + std::to_string(fi++) + "]";
+    scenario::TableReader w(*fv, path, f);
+    Flusher fl;
+    fl.cpu = parse_cpu(w, c, path);
+    fl.times = static_cast<std::uint32_t>(w.integer("times", 1, 1, 1000));
+    w.done();
+    c.flushers.push_back(fl);
+  }
+  const int buffers = c.params.is_global ? 1 : c.cpus;
+  int ri = 0;
+  for (const scenario::Value* rv : root.tables("reader")) {
+    std::string path = "reader[" + std::to_string(ri++) + "]";
+    scenario::TableReader w(*rv, path, f);
+    Reader r;
+    r.kind = w.string("kind", std::string("read"), {"read", "mmap"});
+    r.cpu = parse_cpu(w, c, path);
+    r.count = static_cast<std::uint64_t>(w.integer("count", 4096, 1, 1 << 24));
+    r.poll = w.string("wait", std::string("spin"), {"spin", "poll"}) == "poll";
+    r.after_stop = w.string("start", std::string("live"), {"live", "after-stop"}) == "after-stop";
+    bool all = !w.has("buffer");
+    if (!all) r.buffer = static_cast<int>(w.integer("buffer", 0, 0, buffers - 1));
+    w.done();
+    if (all) {
+      for (int b = 0; b < buffers; ++b) {
+        r.buffer = b;
+        c.readers.push_back(r);
+      }
+    } else {
+      c.readers.push_back(r);
+    }
+  }
+  if (c.producers.empty()) root.fail(root.pos(), "a relay scenario needs at least one [[writer]] or [[interrupt]]");
+  root.done();
+  return c;
+}
+
+}  // namespace
+
+void register_model(std::vector<ModelInfo>& out) {
+  out.push_back(ModelInfo{
+      "relay",
+      "Linux relay channels (kernel/relay.c): per-CPU buffers of sub-buffers, padding, overwrite, read() and mmap readers",
+      {{"mainline", "current kernel/relay.c, with the 2025 relay_stats counters (full_count, big_count)"},
+       {"pre-relay-stats", "before the 2025 relay_stats series: a full buffer drops silently unless the client counts"},
+       {"old-read-pos", "before 341a7213e5c1 (v5.6): relay_file_read starts from each open file's *ppos"}},
+      {Property::NoSplit, Property::NoSilentLoss, Property::NoCorruption, Property::NoDuplication, Property::Order,
+       Property::Padding, Property::Counters, Property::MemorySafety, Property::Deadlock, Property::StepBound},
+      [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) -> sim::WorkloadFactory {
+        Config c = parse(spec, variant, root);
+        return [c] { return std::make_unique<RelayWorkload>(c); };
+      }});
+}
+
+}  // namespace model::relay
