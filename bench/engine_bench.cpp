@@ -113,5 +113,6 @@ static void BM_Executions(benchmark::State& state, const char* scenario) {
 BENCHMARK_CAPTURE(BM_Executions, toy_counter, "scenarios/toy/toy_counter.toml");
 BENCHMARK_CAPTURE(BM_Executions, mpsc_ring, "scenarios/toy/mpsc_ring.toml");
 BENCHMARK_CAPTURE(BM_Executions, irq_counter_locked, "scenarios/toy/irq_counter_locked.toml");
+BENCHMARK_CAPTURE(BM_Executions, relay_quickstart, "scenarios/relay/quickstart.toml");
 
 BENCHMARK_MAIN();

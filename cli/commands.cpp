@@ -149,7 +149,7 @@ int cmd_explore(const ExploreOpts& o) {
   if (r.first) found = r.first->violation;
   const bool ok = as_expected(l.spec, found);
 
-  std::string schedule_path, trace_path;
+  std::string schedule_path, trace_path, violation_text;
   std::uint64_t trace_hash = 0;
   if (r.first) {
     // Re-run the violating execution with recording on: its choices, trace and hash.
@@ -158,6 +158,7 @@ int cmd_explore(const ExploreOpts& o) {
     sim::ExecResult rr = sim::rerun(*s, cfg.strategy, cfg.seed, r.first->execution, cfg.pct_depth);
     rethrow_if_error(rr);
     trace_hash = rr.trace_hash;
+    if (rr.violation) violation_text = reports::describe_violation(*s, *rr.violation);
     auto sch = make_schedule(l, o.scenario, std::string(sim::strategy_name(cfg.strategy)), cfg.seed, r.first->execution,
                              cfg.pct_depth, *s, rr);
     std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant + "-" +
@@ -218,9 +219,7 @@ int cmd_explore(const ExploreOpts& o) {
             << *r.first_by_property[p] << ")\n";
   }
   if (r.first) {
-    const auto& v = r.first->violation;
-    out << "  violation: " << sim::property_name(v.property) << " in execution " << r.first->execution << " at step "
-        << v.step << ": " << v.message << "\n";
+    out << "  execution " << r.first->execution << ": " << violation_text << "\n";
     out << "  trace:     " << trace_path << "\n";
     out << "  replay:    relaysim replay " << schedule_path << "\n";
   } else {

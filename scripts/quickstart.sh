@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
-scenario=${1:-scenarios/toy/irq_counter.toml}
+scenario=${1:-scenarios/relay/quickstart.toml}
 echo "+ build/release/relaysim explore $scenario --jobs 2"
 exec build/release/relaysim explore "$scenario" --jobs 2

@@ -98,7 +98,23 @@ ShrinkResult shrink(Sim& sim, const std::vector<std::uint32_t>& choices, Propert
         chunk /= 2;
       }
     }
-    // 3. lowering single choices
+    // 3. delta debugging by deletion: drop chunks of choices (later ones move up)
+    for (std::size_t chunk = std::max<std::size_t>(best.size() / 2, 1); chunk >= 1 && t.runs < max_runs;) {
+      bool changed = false;
+      for (std::size_t start = 0; start < best.size() && t.runs < max_runs; start += chunk) {
+        std::vector<std::uint32_t> cand(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(start));
+        cand.insert(cand.end(), best.begin() + static_cast<std::ptrdiff_t>(std::min(best.size(), start + chunk)), best.end());
+        if (accept(cand)) {
+          changed = progress = true;
+          break;
+        }
+      }
+      if (!changed) {
+        if (chunk == 1) break;
+        chunk /= 2;
+      }
+    }
+    // 4. lowering single choices
     for (std::size_t i = 0; i < best.size() && t.runs < max_runs; ++i) {
       if (best[i] <= 1) continue;
       std::vector<std::uint32_t> cand = best;

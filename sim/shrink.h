@@ -7,7 +7,8 @@
 // length). Passes, repeated until none helps or the run budget is spent:
 //   1. truncation (a shorter prefix; the rest is option 0);
 //   2. delta debugging over the non-zero positions: zero chunks of n/2, n/4, ..., 1 of them;
-//   3. lowering single choices (to 1, then to v−1).
+//   3. delta debugging by deletion: drop chunks of choices, so later choices move up;
+//   4. lowering single choices (to 1, then to v−1).
 #pragma once
 
 #include <cstdint>

@@ -173,6 +173,7 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   violation_.reset();
   error_ = nullptr;
   recording_ = options.record;
+  yielding_ = false;
   trace_.clear();
   choices_.clear();
   choice_counts_.clear();
@@ -244,6 +245,7 @@ void Sim::step_bound_exceeded() {
 }
 
 void Sim::yield() {
+  yielding_ = true;  // a spin-wait: the spinner is the last option, not option 0 (see enumerate)
   yield_point();
   record(Op::Yield, kNoObject, 0);
   if (source_) source_->on_yield(running_);
@@ -284,11 +286,14 @@ bool Sim::source_allowed(const Source& s) const {
 }
 
 
-inline std::uint32_t Sim::enumerate(Option* out) const {
+inline std::uint32_t Sim::enumerate(Option* out, bool spinning) const {
   std::uint32_t n = 0;
   // Option 0: the running actor goes on; after a finish, the new top of its CPU.
   int preferred = -1;
-  if (running_ != kDriver) {
+  int spinner = -1;  // a running actor in sim.yield(): offered last, so option 0 lets others run
+  if (running_ != kDriver && spinning) {
+    if (runnable(running_)) spinner = running_;
+  } else if (running_ != kDriver) {
     const Actor& r = actors_[running_];
     if (r.active && runnable(running_) && cpus_[r.cpu].top() == running_) {
       preferred = running_;
@@ -300,7 +305,7 @@ inline std::uint32_t Sim::enumerate(Option* out) const {
   if (preferred >= 0) out[n++] = Option{static_cast<std::uint16_t>(preferred), Option::Continue};
   for (const Cpu& c : cpus_) {
     int top = c.top();
-    if (top >= 0 && top != preferred && runnable(top))
+    if (top >= 0 && top != preferred && top != spinner && runnable(top))
       out[n++] = Option{static_cast<std::uint16_t>(top), Option::Switch};
     const bool others = c.tasks.size() > (c.current_task < 0 ? 0u : 1u);
     if (others && c.depth == 0 && (c.current_task < 0 || (c.preempt == 0 && !c.irqs_disabled && c.bh == 0))) {
@@ -309,9 +314,9 @@ inline std::uint32_t Sim::enumerate(Option* out) const {
           out[n++] = Option{static_cast<std::uint16_t>(t), Option::StartTask};
     }
   }
-  if (sources_.empty()) return n;
   for (const Source& s : sources_)
     if (s.cpu >= 0 && source_allowed(s)) out[n++] = Option{static_cast<std::uint16_t>(s.actor), Option::Fire};
+  if (spinner >= 0) out[n++] = Option{static_cast<std::uint16_t>(spinner), Option::Switch};
   return n;
 }
 
@@ -372,7 +377,9 @@ inline void Sim::dispatch(const Option& o) {
 
 void Sim::schedule() {
   Option opts[kMaxOptions];
-  std::uint32_t n = enumerate(opts);
+  const bool spinning = yielding_;
+  yielding_ = false;
+  std::uint32_t n = enumerate(opts, spinning);
   if (n == 0) {
     bool all_done = true;
     for (const Actor& a : actors_)

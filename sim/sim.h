@@ -14,7 +14,9 @@
 //      no interrupt frame), every other ready task bound to it, in declaration order;
 //   2. every deferred-work or interrupt source in declaration order whose CPU allows it to fire:
 //      hardirq and irq_work need irqs on and no hardirq/NMI frame; NMI needs no NMI frame; softirq
-//      and timers need irqs on, no interrupt frame and bottom halves enabled.
+//      and timers need irqs on, no interrupt frame and bottom halves enabled;
+//   3. an actor spinning in yield() (a spin-wait) comes last instead of first, so that the all-zero
+//      schedule lets the others make progress rather than spinning to the step bound.
 // A fired handler is pushed on its CPU and runs to completion before the interrupted context
 // resumes (other CPUs keep interleaving). Switches between fibers are direct (one context switch);
 // option 0 does not switch at all.
@@ -291,7 +293,7 @@ class Sim {
   [[noreturn]] void actor_loop(int actor);
   void finish_running();
   void schedule();
-  [[gnu::always_inline]] inline std::uint32_t enumerate(Option* out) const;
+  [[gnu::always_inline]] inline std::uint32_t enumerate(Option* out, bool spinning) const;
   bool runnable(int actor) const;
   bool source_allowed(const Source& s) const;
   // Inlined into schedule(): every call frame between a model's access and the fiber switch costs
@@ -328,6 +330,7 @@ class Sim {
   std::uint32_t interrupts_ = 0;
   std::uint32_t n_choices_ = 0;
   bool recording_ = false;
+  bool yielding_ = false;
   std::uint64_t event_seq_ = 0;
   std::optional<Violation> violation_;
   std::exception_ptr error_;

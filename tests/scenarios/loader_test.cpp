@@ -80,3 +80,23 @@ TEST(Loader, NeverCrashesOnMutatedInput) {
     }
   }
 }
+
+TEST(Loader, RelayScenarioErrorsNameTheField) {
+  const std::string head = "name = \"x\"\nmodel = \"relay\"\n[params]\nsubbuf_size = 64\n[[cpu]]\ncount = 2\n";
+  EXPECT_EQ(error_of(head + "[[writer]]\ncpu = 5\n"), "s.toml:8:7: writer[0].cpu = 5 but the scenario has 2 CPUs");
+  EXPECT_EQ(error_of(head + "[[writer]]\ncpu = 0\nmessages = { count = 2, size = 80, must_fit = true }\n"),
+            "s.toml:9:32: writer[0].messages.size allows 80-byte messages but a sub-buffer holds at most 64 (must_fit = true)");
+  EXPECT_EQ(error_of(head + "[[writer]]\ncpu = 0\nwrite = \"relay_wrte\"\n"),
+            "s.toml:9:9: writer[0].write = \"relay_wrte\" is not one of: relay_write, __relay_write, relay_reserve");
+  EXPECT_EQ(error_of(head + "[[writer]]\ncpu = 0\nspeed = 1\n"), "s.toml:9:1: unknown field writer[0].speed");
+  EXPECT_EQ(error_of(head + "[[writer]]\n[[reader]]\nbuffer = 2\n"), "s.toml:9:10: reader[0].buffer = 2 is out of range [0, 1]");
+  EXPECT_EQ(error_of(head + "[[interrupt]]\nkind = \"fiq\"\n"),
+            "s.toml:8:8: interrupt[0].kind = \"fiq\" is not one of: hardirq, nmi, softirq");
+  EXPECT_EQ(error_of("name = \"x\"\nmodel = \"relay\"\n[[reader]]\n"),
+            "s.toml:1:1: a relay scenario needs at least one [[writer]] or [[interrupt]]");
+  EXPECT_NE(error_of("name = \"x\"\nmodel = \"relay\"\n[params]\nn_subbufs = 0\n[[writer]]\n").find("n_subbufs = 0 is out of range"),
+            std::string::npos);
+  EXPECT_NE(error_of("name = \"x\"\nmodel = \"relay\"\n[params]\nclient = \"header\"\nheader_size = 63\n[[writer]]\n")
+                .find("relay_open would fail"),
+            std::string::npos);
+}
