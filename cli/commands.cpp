@@ -1,6 +1,8 @@
 // cli/commands.cpp — see commands.h. Each subcommand is a function over parsed options; all
 // user-caused errors become one line on stderr and exit status 2.
 #include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/diff.h"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -23,91 +25,6 @@
 
 namespace cli {
 namespace {
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::uint64_t parse_seed(const std::string& s) {
-  try {
-    std::size_t used = 0;
-    unsigned long long v = std::stoull(s, &used, 0);
-    if (used == s.size() && !s.empty() && s[0] != '-') return v;
-  } catch (const std::exception&) {
-  }
-  throw UsageError("--seed " + s + ": not an unsigned 64-bit number");
-}
-
-std::string human(double v) {
-  char buf[32];
-  if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
-  else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
-}
-
-struct Loaded {
-  scenario::Spec spec;
-  model::Prepared prepared;
-  sim::Sim::Config config;
-};
-
-Loaded load(const std::string& path, const std::string& variant) {
-  if (!std::filesystem::exists(path)) throw scenario::ScenarioError(path + ": no such scenario file");
-  Loaded l;
-  l.spec = scenario::load_file(path);
-  l.prepared = model::prepare(l.spec, variant);
-  l.config = model::engine_config(l.spec);
-  return l;
-}
-
-std::unique_ptr<sim::Sim> make_sim(const Loaded& l, std::unique_ptr<sim::Workload>& workload) {
-  workload = l.prepared.factory();
-  auto s = std::make_unique<sim::Sim>(l.config);
-  s->load(*workload);
-  return s;
-}
-
-/// Did the execution end as the scenario expects?
-bool as_expected(const scenario::Spec& spec, const std::optional<sim::Violation>& v) {
-  if (spec.expect_violations.empty()) return !v;
-  if (!v) return false;
-  for (auto& e : spec.expect_violations)
-    if (sim::property_name(v->property) == e) return true;
-  return false;
-}
-
-std::string expectation(const scenario::Spec& spec) {
-  if (spec.expect_violations.empty()) return "pass";
-  std::string s = "violation ";
-  for (std::size_t i = 0; i < spec.expect_violations.size(); ++i) s += (i ? " or " : "") + spec.expect_violations[i];
-  return s;
-}
-
-reports::Schedule make_schedule(const Loaded& l, const std::string& path, const std::string& strategy, std::uint64_t seed,
-                                std::uint64_t execution, unsigned depth, const sim::Sim& s, const sim::ExecResult& r) {
-  reports::Schedule sch;
-  sch.scenario = path;
-  sch.scenario_name = l.spec.name;
-  sch.model = l.spec.model;
-  sch.variant = l.prepared.variant;
-  sch.strategy = strategy;
-  sch.seed = seed;
-  sch.execution = execution;
-  sch.pct_depth = depth;
-  sch.choices = s.choices();
-  sch.trace_hash = r.trace_hash;
-  if (r.violation) {
-    sch.property = std::string(sim::property_name(r.violation->property));
-    sch.violation_step = r.violation->step;
-    sch.violation_message = r.violation->message;
-  }
-  return sch;
-}
-
-void rethrow_if_error(const sim::ExecResult& r) {
-  if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
-}
 
 // ---- explore -----------------------------------------------------------------------------------
 
@@ -414,6 +331,19 @@ int main(int argc, char** argv) {
   exec->add_option("--model", exec_model, "model (relay)")->required();
   exec->add_option("ops", exec_file, "operations JSON (see README, \"exec mode\")")->required();
 
+  DiffOptions dopt;
+  std::vector<std::string> diff_variants;
+  auto* diff = app.add_subcommand("diff", "run the same schedules against two variants; print per property where they differ");
+  diff->add_option("scenario", dopt.scenario, "scenario file (TOML)")->required();
+  diff->add_option("--variant", diff_variants, "two variants: --variant A --variant B")->required()->expected(1)->take_all();
+  diff->add_option("--strategy", dopt.strategy, "random | pct");
+  diff->add_option("--seed", dopt.seed, "master seed (default 1)");
+  diff->add_option("--executions,-n", dopt.executions, "schedules per variant");
+  diff->add_option("--jobs,-j", dopt.jobs, "threads")->check(CLI::Range(1u, 256u));
+  diff->add_option("--pct-depth", dopt.pct_depth, "PCT depth");
+  diff->add_option("--out", dopt.out, "directory for the differing schedules (default ./relaysim-out)");
+  diff->add_flag("--json", dopt.json, "print one JSON object");
+
   std::string list_what, list_model;
   auto* list = app.add_subcommand("list", "list models, variants, properties or scenarios");
   list->add_option("what", list_what, "models | variants | properties | scenarios")->required();
@@ -435,6 +365,12 @@ int main(int argc, char** argv) {
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
     if (*exec) return cmd_exec(exec_model, exec_file);
+    if (*diff) {
+      if (diff_variants.size() != 2) throw UsageError("diff: give exactly two variants (--variant A --variant B)");
+      dopt.variant_a = diff_variants[0];
+      dopt.variant_b = diff_variants[1];
+      return cmd_diff(dopt);
+    }
   } catch (const scenario::ScenarioError& e) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;

@@ -488,14 +488,39 @@ unsigned long Sim::local_irq_save() {
   c.irqs_disabled = true;
   return flags;
 }
-void Sim::local_irq_restore(unsigned long flags) { running_cpu().irqs_disabled = flags != 0; }
+void Sim::local_irq_restore(unsigned long flags) {
+  Cpu& c = running_cpu();
+  const bool was = c.irqs_disabled;
+  c.irqs_disabled = flags != 0;
+  if (was && !c.irqs_disabled) local_enable_point();
+}
 void Sim::local_irq_disable() { running_cpu().irqs_disabled = true; }
-void Sim::local_irq_enable() { running_cpu().irqs_disabled = false; }
+void Sim::local_irq_enable() {
+  Cpu& c = running_cpu();
+  const bool was = c.irqs_disabled;
+  c.irqs_disabled = false;
+  if (was) local_enable_point();
+}
 void Sim::preempt_disable() { ++running_cpu().preempt; }
 void Sim::preempt_enable() {
   Cpu& c = running_cpu();
   if (c.preempt <= 0) throw std::logic_error("preempt_enable without preempt_disable");
-  --c.preempt;
+  if (--c.preempt == 0) local_enable_point();
+}
+
+// Interrupts or preemption were just re-enabled on the running CPU: as in the kernel, a pending
+// interrupt fires here and a waiting task may preempt (preempt_enable -> preempt_schedule). It is a
+// scheduling point only when this CPU has something that could now run; otherwise nothing local
+// can happen before the next shared access, which is a scheduling point anyway.
+void Sim::local_enable_point() {
+  if (running_ == kDriver) return;
+  const Actor& me = actors_[running_];
+  const Cpu& c = cpus_[me.cpu];
+  bool something = false;
+  if (c.depth == 0 && c.preempt == 0 && !c.irqs_disabled && c.bh == 0)
+    for (int t : c.tasks) something |= t != running_ && runnable(t);
+  for (const Source& s : sources_) something |= s.cpu == me.cpu && source_allowed(s);
+  if (something) yield_point();
 }
 void Sim::local_bh_disable() { ++running_cpu().bh; }
 void Sim::local_bh_enable() {

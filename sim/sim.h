@@ -301,6 +301,7 @@ class Sim {
   [[gnu::always_inline]] inline void dispatch(const Option& o);
   [[gnu::always_inline]] inline void transfer(int to);
   void step_bound_exceeded();
+  void local_enable_point();
   void end_execution(State s);
   void push_event(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra, Mo mo);
   void check_task_context(const char* what) const;

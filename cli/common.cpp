@@ -1,0 +1,83 @@
+// cli/common.cpp — see common.h.
+#include "cli/common.h"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace cli {
+
+std::uint64_t parse_seed(const std::string& s) {
+  try {
+    std::size_t used = 0;
+    unsigned long long v = std::stoull(s, &used, 0);
+    if (used == s.size() && !s.empty() && s[0] != '-') return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--seed " + s + ": not an unsigned 64-bit number");
+}
+
+std::string human(double v) {
+  char buf[32];
+  if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
+Loaded load(const std::string& path, const std::string& variant) {
+  if (!std::filesystem::exists(path)) throw scenario::ScenarioError(path + ": no such scenario file");
+  Loaded l;
+  l.spec = scenario::load_file(path);
+  l.prepared = model::prepare(l.spec, variant);
+  l.config = model::engine_config(l.spec);
+  return l;
+}
+
+std::unique_ptr<sim::Sim> make_sim(const Loaded& l, std::unique_ptr<sim::Workload>& workload) {
+  workload = l.prepared.factory();
+  auto s = std::make_unique<sim::Sim>(l.config);
+  s->load(*workload);
+  return s;
+}
+
+bool as_expected(const scenario::Spec& spec, const std::optional<sim::Violation>& v) {
+  if (spec.expect_violations.empty()) return !v;
+  if (!v) return false;
+  for (auto& e : spec.expect_violations)
+    if (sim::property_name(v->property) == e) return true;
+  return false;
+}
+
+std::string expectation(const scenario::Spec& spec) {
+  if (spec.expect_violations.empty()) return "pass";
+  std::string s = "violation ";
+  for (std::size_t i = 0; i < spec.expect_violations.size(); ++i) s += (i ? " or " : "") + spec.expect_violations[i];
+  return s;
+}
+
+reports::Schedule make_schedule(const Loaded& l, const std::string& path, const std::string& strategy, std::uint64_t seed,
+                                std::uint64_t execution, unsigned depth, const sim::Sim& s, const sim::ExecResult& r) {
+  reports::Schedule sch;
+  sch.scenario = path;
+  sch.scenario_name = l.spec.name;
+  sch.model = l.spec.model;
+  sch.variant = l.prepared.variant;
+  sch.strategy = strategy;
+  sch.seed = seed;
+  sch.execution = execution;
+  sch.pct_depth = depth;
+  sch.choices = s.choices();
+  sch.trace_hash = r.trace_hash;
+  if (r.violation) {
+    sch.property = std::string(sim::property_name(r.violation->property));
+    sch.violation_step = r.violation->step;
+    sch.violation_message = r.violation->message;
+  }
+  return sch;
+}
+
+void rethrow_if_error(const sim::ExecResult& r) {
+  if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
+}
+
+}  // namespace cli

@@ -1,0 +1,43 @@
+// cli/common.h — what the subcommands share: loading a scenario with its model and variant, making
+// a simulation for it, judging a result against the scenario's expectation, building schedules.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "model/registry.h"
+#include "reports/schedule.h"
+#include "scenarios/spec.h"
+#include "sim/sim.h"
+
+namespace cli {
+
+/// A usage error: one line on stderr, exit status 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::uint64_t parse_seed(const std::string& s);
+/// 1234567 -> "1.23M": for human-readable rates.
+std::string human(double v);
+
+struct Loaded {
+  scenario::Spec spec;
+  model::Prepared prepared;
+  sim::Sim::Config config;
+};
+/// Loads a scenario file and prepares its model (variant "" = the scenario's own).
+Loaded load(const std::string& path, const std::string& variant);
+/// A simulation loaded with a fresh workload of `l` (kept alive in `workload`).
+std::unique_ptr<sim::Sim> make_sim(const Loaded& l, std::unique_ptr<sim::Workload>& workload);
+/// Did the execution end as the scenario expects?
+bool as_expected(const scenario::Spec& spec, const std::optional<sim::Violation>& v);
+std::string expectation(const scenario::Spec& spec);
+reports::Schedule make_schedule(const Loaded& l, const std::string& path, const std::string& strategy, std::uint64_t seed,
+                                std::uint64_t execution, unsigned depth, const sim::Sim& s, const sim::ExecResult& r);
+/// An exception that escaped model code ends the command with status 3.
+void rethrow_if_error(const sim::ExecResult& r);
+
+}  // namespace cli
