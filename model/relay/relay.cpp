@@ -406,7 +406,16 @@ U64 Channel::read_end_pos(Buf& b, U64 read_pos, U64 count) {
 
 Channel::ReadResult Channel::relay_file_read(int buffer, ReaderFile& file, U64 count) {
   ReadResult r;
-  if (count == 0) return r;
+  relay_file_read(buffer, file, count, r);
+  return r;
+}
+
+void Channel::relay_file_read(int buffer, ReaderFile& file, U64 count, ReadResult& r) {
+  r.bytes = 0;
+  r.data.clear();
+  r.tags.clear();
+  r.skipped_subbuf_seqs.clear();
+  if (count == 0) return;
   Buf& b = buf(buffer);
   b.inode_lock.lock();
   do {
@@ -431,7 +440,6 @@ Channel::ReadResult Channel::relay_file_read(int buffer, ReaderFile& file, U64 c
     file.ppos = read_end_pos(b, read_start, avail);
   } while (count);
   b.inode_lock.unlock();
-  return r;
 }
 
 int Channel::relay_file_poll(int buffer) {
@@ -440,10 +448,10 @@ int Channel::relay_file_poll(int buffer) {
   return b.subbufs_produced.load() != b.subbufs_consumed.load() ? 1 : 0;
 }
 
-void Channel::wait_readable(int buffer) {
+void Channel::wait_readable(int buffer, const std::function<bool()>& or_stop) {
   Buf& b = buf(buffer);
   b.readers_waiting.fetch_add(1);
-  b.read_wait.wait_event([&] { return relay_file_poll(buffer) != 0; });
+  b.read_wait.wait_event([&] { return relay_file_poll(buffer) != 0 || (or_stop && or_stop()); });
   b.readers_waiting.fetch_sub(1);
 }
 
@@ -451,19 +459,31 @@ void Channel::wait_readable(int buffer) {
 
 Channel::ReadResult Channel::mmap_read(int buffer, U64 from, U64 len) {
   ReadResult r;
+  mmap_read(buffer, from, len, r);
+  return r;
+}
+
+void Channel::mmap_read(int buffer, U64 from, U64 len, ReadResult& r) {
   Buf& b = buf(buffer);
+  r.bytes = 0;
+  r.skipped_subbuf_seqs.clear();
   r.data.resize(len);
   r.tags.resize(len);
   if (!b.memory.read(static_cast<std::size_t>(from), r.data.data(), len, r.tags.data())) {
     r.data.clear();
     r.tags.clear();
-    return r;
+    return;
   }
   r.bytes = len;
-  return r;
 }
 
 Channel::ReadResult Channel::mmap_read_subbuf(int buffer, U64 seq, U64* header_padding) {
+  ReadResult r;
+  mmap_read_subbuf(buffer, seq, r, header_padding);
+  return r;
+}
+
+void Channel::mmap_read_subbuf(int buffer, U64 seq, ReadResult& out, U64* header_padding) {
   Buf& b = buf(buffer);
   const U64 sbs = p_.subbuf_size;
   const U64 base = (seq % p_.n_subbufs) * sbs;
@@ -471,7 +491,10 @@ Channel::ReadResult Channel::mmap_read_subbuf(int buffer, U64 seq, U64* header_p
   if (p_.callback == Callback::HeaderReserve) {
     U64 hlen = std::min<U64>(p_.header_size, 8);
     std::uint8_t header[8] = {};
-    if (hlen && !b.memory.read(static_cast<std::size_t>(base), header, hlen)) return {};
+    if (hlen && !b.memory.read(static_cast<std::size_t>(base), header, hlen)) {
+      out = ReadResult{};
+      return;
+    }
     for (U64 i = 0; i < hlen; ++i) padding |= U64{header[i]} << (8 * i);
     begin = base + p_.header_size;
   } else {
@@ -480,7 +503,7 @@ Channel::ReadResult Channel::mmap_read_subbuf(int buffer, U64 seq, U64* header_p
   if (header_padding) *header_padding = padding;
   U64 end = padding <= sbs ? base + sbs - padding : base;
   if (end < begin) end = begin;  // a corrupt header: read nothing rather than underflow
-  return mmap_read(buffer, begin, end - begin);
+  mmap_read(buffer, begin, end - begin, out);
 }
 
 // ---- ghost state ----

@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -169,6 +170,8 @@ class Channel {
   /// min(count, avail) bytes, relay_file_read_consume (releases a finished sub-buffer), ppos =
   /// relay_file_read_end_pos. Never blocks; returns what it copied (0 = nothing now, not EOF).
   ReadResult relay_file_read(int buffer, ReaderFile& file, std::uint64_t count);
+  /// The same into `out` (its vectors are reused: no allocation once they have grown).
+  void relay_file_read(int buffer, ReaderFile& file, std::uint64_t count, ReadResult& out);
   /// relay_file_poll: 2 (EPOLLERR) once finalized, else 1 (EPOLLIN) if produced != consumed
   /// (whole sub-buffers only), else 0.
   int relay_file_poll(int buffer);
@@ -176,11 +179,13 @@ class Channel {
   sim::WaitQueue& read_wait(int buffer);
   /// A reader blocking in poll(): announces itself (waitqueue_active), then wait_event until
   /// relay_file_poll is non-zero. Task context only.
-  void wait_readable(int buffer);
+  /// `or_stop` (optional) ends the wait too: user space's poll timeout or signal.
+  void wait_readable(int buffer, const std::function<bool()>& or_stop = {});
 
   // ---- mmap readers (user space reading the mapping directly) ----
   /// Copies bytes [from, from + len) of the buffer's mapping, with their tags.
   ReadResult mmap_read(int buffer, std::uint64_t from, std::uint64_t len);
+  void mmap_read(int buffer, std::uint64_t from, std::uint64_t len, ReadResult& out);
   /// The relay.rst mmap consumer for one produced sub-buffer of sequence `seq` (its index is
   /// seq % n): with HeaderReserve it reads the padding from the sub-buffer's header (little
   /// endian, min(header_size, 8) bytes, a step) and returns bytes [header_size, subbuf_size -
@@ -188,6 +193,7 @@ class Channel {
   /// padding[] as if a side channel exported it. Does not consume: the caller then calls
   /// relay_subbufs_consumed(buffer, 1). `header_padding` receives the value read (or the ghost).
   ReadResult mmap_read_subbuf(int buffer, std::uint64_t seq, std::uint64_t* header_padding = nullptr);
+  void mmap_read_subbuf(int buffer, std::uint64_t seq, ReadResult& out, std::uint64_t* header_padding = nullptr);
 
   // ---- observable state (ghost: no steps) ----
   struct BufState {

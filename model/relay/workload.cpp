@@ -89,6 +89,7 @@ class RelayWorkload final : public sim::Workload {
         for (std::uint32_t t = 0; t < c_.flushers[i].times; ++t) channel_->relay_flush();
       });
     files_.resize(c_.readers.size());
+    results_.resize(c_.readers.size());
     for (std::size_t i = 0; i < c_.readers.size(); ++i)
       s.add_task("reader" + std::to_string(i) + "-" + c_.readers[i].kind + "-buf" + std::to_string(c_.readers[i].buffer),
                  c_.readers[i].cpu, [this, i] { read(i); });
@@ -144,6 +145,9 @@ class RelayWorkload final : public sim::Workload {
     if (producers_left_->fetch_sub(1) == 1) {
       channel_->relay_flush();
       done_->store(1);
+      // Readers blocked in poll() see the stop (their timeout, or the tool's signal).
+      if (std::any_of(c_.readers.begin(), c_.readers.end(), [](const Reader& r) { return r.poll; }))
+        for (int b = 0; b < channel_->buffers(); ++b) channel_->read_wait(b).wake_up();
     }
   }
 
@@ -183,14 +187,16 @@ class RelayWorkload final : public sim::Workload {
       bool got = false;
       if (rd.kind == "mmap") {
         if (channel_->relay_file_poll(rd.buffer) & 1) {
-          Channel::ReadResult r = channel_->mmap_read_subbuf(rd.buffer, mmap_seq);
+          Channel::ReadResult& r = results_[i];
+          channel_->mmap_read_subbuf(rd.buffer, mmap_seq, r);
           ledger_->deliver(static_cast<int>(i), r.data.data(), r.tags.data(), r.data.size());
           channel_->relay_subbufs_consumed(rd.buffer, 1);
           ++mmap_seq;
           got = true;
         }
       } else {
-        Channel::ReadResult r = channel_->relay_file_read(rd.buffer, files_[i], rd.count);
+        Channel::ReadResult& r = results_[i];
+        channel_->relay_file_read(rd.buffer, files_[i], rd.count, r);
         for (std::uint64_t seq : r.skipped_subbuf_seqs) ledger_->lost_unit(rd.buffer, seq);
         if (r.bytes) {
           ledger_->deliver(static_cast<int>(i), r.data.data(), r.tags.data(), r.data.size());
@@ -203,7 +209,7 @@ class RelayWorkload final : public sim::Workload {
         if (drained_once(i)) return;
         continue;
       }
-      if (rd.poll) channel_->wait_readable(rd.buffer);
+      if (rd.poll) channel_->wait_readable(rd.buffer, [this] { return done_->load(sim::Mo::Acquire) != 0; });
       else sim_->yield();
     }
   }
@@ -267,6 +273,7 @@ class RelayWorkload final : public sim::Workload {
   std::optional<sim::SpinLock> client_lock_;
   std::vector<std::vector<std::uint8_t>> scratch_;
   std::vector<Channel::ReaderFile> files_;
+  std::vector<Channel::ReadResult> results_;  // per reader, reused across reads
   std::vector<std::uint32_t> fired_;
   std::vector<int> drained_;
   std::vector<std::uint64_t> full_drops_;
