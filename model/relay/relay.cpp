@@ -188,23 +188,30 @@ int Channel::relay_switch_subbuf(int buffer, U64 length) {
 
 // ---- writers ----
 
-WriteResult Channel::write_common(int cpu, const std::uint8_t* src, U64 len, U64 tag) {
-  const int buffer = buffer_of_cpu(cpu);
-  Buf& b = buf(buffer);
-  WriteResult r;
-  r.buffer = buffer;
-  U64 length = len;
-  U64 off = b.offset.load();
-  bool switched = false;
-  if (off + len > p_.subbuf_size) {
-    SwitchResult s = switch_subbuf(b, len);
-    length = s.length;
-    r.drop = s.drop;
-    switched = true;
+// The first half of relay_write and relay_reserve: `if (unlikely(buf->offset + length >
+// buf->chan->subbuf_size)) length = relay_switch_subbuf(buf, length);`
+Channel::Room Channel::make_room(int cpu, U64 len) {
+  Room room{{}, buf(buffer_of_cpu(cpu)), len, 0, false};
+  room.result.buffer = buffer_of_cpu(cpu);
+  room.off = room.b.offset.load();
+  if (room.off + len > p_.subbuf_size) {
+    SwitchResult s = switch_subbuf(room.b, len);
+    room.length = s.length;
+    room.result.drop = s.drop;
+    room.switched = true;
   }
+  return room;
+}
+
+WriteResult Channel::write_common(int cpu, const std::uint8_t* src, U64 len, U64 tag) {
+  Room room = make_room(cpu, len);
+  Buf& b = room.b;
+  WriteResult& r = room.result;
+  const U64 length = room.length;
+  U64 off = room.off;
   // memcpy(buf->data + buf->offset, data, length): offset is reloaded only after the call.
   U64 d = b.data.load();
-  if (switched) off = b.offset.load();
+  if (room.switched) off = b.offset.load();
   U64 at = d * p_.subbuf_size + off;
   if (length) b.memory.write(static_cast<std::size_t>(at), src, length, tag);
   // buf->offset += length (reloaded: memcpy may alias it).
@@ -233,16 +240,12 @@ WriteResult Channel::__relay_write(int cpu, const std::uint8_t* data, U64 len, U
 
 WriteResult Channel::relay_reserve(int cpu, U64 len) {
   sim_.preempt_disable();
-  const int buffer = buffer_of_cpu(cpu);
-  Buf& b = buf(buffer);
-  WriteResult r;
-  r.buffer = buffer;
-  U64 length = len;
-  U64 off = b.offset.load();
-  if (off + len > p_.subbuf_size) {
-    SwitchResult s = switch_subbuf(b, len);
-    r.drop = s.drop;
-    length = s.length;
+  Room room = make_room(cpu, len);
+  Buf& b = room.b;
+  WriteResult& r = room.result;
+  const U64 length = room.length;
+  U64 off = room.off;
+  if (room.switched) {
     if (length == 0) {  // NULL (also for len 0 after a successful switch)
       sim_.preempt_enable();
       return r;

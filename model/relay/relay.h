@@ -223,6 +223,13 @@ class Channel {
     WriteResult::Drop drop;
   };
   SwitchResult switch_subbuf(Buf& b, std::uint64_t length);
+  struct Room {
+    WriteResult result;
+    Buf& b;
+    std::uint64_t length, off;
+    bool switched;
+  };
+  Room make_room(int cpu, std::uint64_t len);
   WriteResult write_common(int cpu, const std::uint8_t* data, std::uint64_t len, std::uint64_t tag);
   SwitchResult toobig(Buf& b, std::uint64_t length);
   bool subbuf_start(Buf& b, std::uint64_t new_idx, std::optional<std::uint64_t> old_idx, std::uint64_t prev_padding);

@@ -361,37 +361,28 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
     root.fail(pv ? pv->pos : root.pos(), "relay_open would fail: " + why);
   }
   const std::vector<std::string> fns = {"relay_write", "__relay_write", "relay_reserve"};
+  // [[writer]] tasks and [[interrupt]] handlers share the write fields.
+  auto producer = [&](const scenario::Value& v, const std::string& path, bool interrupt) {
+    scenario::TableReader w(v, path, f);
+    Producer p;
+    p.cpu = parse_cpu(w, c, path);
+    std::string kind = "writer";
+    if (interrupt) {
+      kind = w.string("kind", std::string("hardirq"), {"hardirq", "nmi", "softirq"});
+      p.ctx = kind == "nmi" ? sim::Ctx::Nmi : kind == "softirq" ? sim::Ctx::Softirq : sim::Ctx::Hardirq;
+      p.fires = static_cast<std::uint32_t>(w.integer("fires", 1, 1, 10000));
+    }
+    p.name = kind + std::to_string(c.producers.size());
+    p.write = w.string("write", std::string(interrupt ? "__relay_write" : "relay_write"), fns);
+    p.client_lock = w.string("lock", std::string("none"), {"none", "spin_lock_irqsave"}) != "none";
+    p.messages = parse_messages(w, c, f);
+    w.done();
+    c.producers.push_back(p);
+  };
   int wi = 0;
-  for (const scenario::Value* wv : root.tables("writer")) {
-    std::string path = "writer[" + std::to_string(wi) + "]";
-    scenario::TableReader w(*wv, path, f);
-    Producer p;
-    p.name = "writer" + std::to_string(wi);
-    p.cpu = parse_cpu(w, c, path);
-    p.write = w.string("write", std::string("relay_write"), fns);
-    p.client_lock = w.string("lock", std::string("none"), {"none", "spin_lock_irqsave"}) != "none";
-    p.messages = parse_messages(w, c, f);
-    w.done();
-    c.producers.push_back(p);
-    ++wi;
-  }
+  for (const scenario::Value* wv : root.tables("writer")) producer(*wv, "writer[" + std::to_string(wi++) + "]", false);
   int ii = 0;
-  for (const scenario::Value* iv : root.tables("interrupt")) {
-    std::string path = "interrupt[" + std::to_string(ii) + "]";
-    scenario::TableReader w(*iv, path, f);
-    Producer p;
-    p.cpu = parse_cpu(w, c, path);
-    std::string kind = w.string("kind", std::string("hardirq"), {"hardirq", "nmi", "softirq"});
-    p.ctx = kind == "nmi" ? sim::Ctx::Nmi : kind == "softirq" ? sim::Ctx::Softirq : sim::Ctx::Hardirq;
-    p.name = kind + std::to_string(ii);
-    p.fires = static_cast<std::uint32_t>(w.integer("fires", 1, 1, 10000));
-    p.write = w.string("write", std::string("__relay_write"), fns);
-    p.client_lock = w.string("lock", std::string("none"), {"none", "spin_lock_irqsave"}) != "none";
-    p.messages = parse_messages(w, c, f);
-    w.done();
-    c.producers.push_back(p);
-    ++ii;
-  }
+  for (const scenario::Value* iv : root.tables("interrupt")) producer(*iv, "interrupt[" + std::to_string(ii++) + "]", true);
   int fi = 0;
   for (const scenario::Value* fv : root.tables("flusher")) {
     std::string path = "flusher[" + std::to_string(fi++) + "]";
