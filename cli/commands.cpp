@@ -164,9 +164,27 @@ int cmd_run(const std::string& path, const std::string& variant, const std::stri
 
 // ---- replay ------------------------------------------------------------------------------------
 
-int cmd_replay(const std::string& file, const std::string& scenario_override, bool quiet) {
+// The recorded choices on another variant of the same scenario ("does this schedule pass on the
+// fixed code?"): where that variant offers fewer options, option 0. Exit 0 if it ends with no
+// violation there, 1 if it violates.
+int replay_on_variant(const reports::Schedule& sch, const std::string& file, const std::string& path,
+                      const std::string& variant, bool quiet) {
+  Loaded l = load(path, variant);
+  std::unique_ptr<sim::Workload> w;
+  auto s = make_sim(l, w);
+  sim::ReplaySource src(sch.choices, false);
+  sim::ExecResult r = s->run(src, sim::RunOptions{true});
+  rethrow_if_error(r);
+  if (!quiet) std::cout << reports::render_text_trace(*s, r);
+  std::cout << "replay " << file << " (recorded on " << sch.variant << ") on variant " << variant << ": "
+            << (r.violation ? reports::describe_violation(*s, *r.violation) : std::string("no violation")) << "\n";
+  return r.violation ? kExitFailed : kExitOk;
+}
+
+int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet) {
   reports::Schedule sch = reports::read_schedule_file(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
+  if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet);
   Loaded l = load(path, sch.variant);
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
@@ -312,11 +330,12 @@ int main(int argc, char** argv) {
   run->add_option("--execution", run_execution, "execution index (default 0)");
   run->add_option("--pct-depth", run_depth, "PCT depth");
 
-  std::string replay_file, replay_scenario;
+  std::string replay_file, replay_scenario, replay_variant;
   bool replay_quiet = false;
   auto* replay = app.add_subcommand("replay", "replay a schedule file and check its trace hash");
   replay->add_option("schedule", replay_file, "schedule JSON")->required();
   replay->add_option("--scenario", replay_scenario, "scenario file (default: the one the schedule names)");
+  replay->add_option("--variant", replay_variant, "replay the same choices on another variant (exit 0: no violation there)");
   replay->add_flag("--quiet,-q", replay_quiet, "print only the verdict line");
 
   std::string shrink_file, shrink_out;
@@ -361,7 +380,7 @@ int main(int argc, char** argv) {
   try {
     if (*explore) return cmd_explore(eo);
     if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth);
-    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_quiet);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
     if (*exec) return cmd_exec(exec_model, exec_file);

@@ -120,3 +120,23 @@ TEST(Cli, ListsModelsVariantsAndProperties) {
   EXPECT_EQ(s.status, 0);
   EXPECT_EQ(s.text.find("ERROR"), std::string::npos) << s.text;
 }
+
+TEST(Cli, DiffFindsWhatOnlyTheBuggyVariantViolates) {
+  std::string out = tmpdir("diff");
+  Out d = sh("diff scenarios/relay/full_no_client.toml --variant pre-relay-stats --variant mainline -n 50 --json --out " + out);
+  ASSERT_EQ(d.status, 0) << d.text;
+  EXPECT_NE(d.text.find("\"no-silent-loss\":{\"a\":50,\"b\":0,"), std::string::npos) << d.text;
+  EXPECT_NE(d.text.find("\"only_b\":0"), std::string::npos) << d.text;
+  EXPECT_TRUE(fs::exists(out + "/full_no_client-diff-pre-relay-stats-no-silent-loss.schedule.json"));
+  Out same = sh("diff scenarios/relay/quickstart.toml --variant mainline --variant mainline");
+  EXPECT_EQ(same.status, 2);
+}
+
+TEST(Cli, ReplayOnAnotherVariant) {
+  Out fixed = sh("replay --quiet scenarios/regressions/relay-two_readers_old_read_pos.schedule.json --variant mainline");
+  EXPECT_EQ(fixed.status, 0) << fixed.text;
+  EXPECT_NE(fixed.text.find("on variant mainline: no violation"), std::string::npos) << fixed.text;
+  Out buggy = sh("replay --quiet scenarios/regressions/relay-two_readers_old_read_pos.schedule.json --variant old-read-pos");
+  EXPECT_EQ(buggy.status, 0) << buggy.text;  // its own variant: an exact replay
+  EXPECT_NE(buggy.text.find("matches the schedule"), std::string::npos) << buggy.text;
+}
