@@ -1,8 +1,8 @@
 // cli/commands.h — the relaysim command: explore, run, replay, shrink, exec, list.
 //
 // Exit status (DESIGN.md, "The command"): 0 the scenario ended as it expects; 1 it did not (an
-// unexpected violation, an expected one not found, a replay that does not reproduce); 2 bad usage
-// or input (one line naming file, line and field); 3 internal error.
+// unexpected violation, an expected one not found); 2 bad usage or input (one line naming file,
+// line and field; a schedule that does not reproduce its trace hash); 3 internal error.
 #pragma once
 
 namespace cli {
