@@ -30,6 +30,9 @@ Sim::Sim(Config config) : config_(config), stack_alloc_(config.stack_size), cpus
 
 Sim::~Sim() {
   // Unwind every fiber that is still inside its body (forced_unwind), then drop the parked ones.
+  // A fiber that never ran is entered once by its destruction under the ucontext backend: the
+  // flag makes it return at once instead of running its body against destroyed model objects.
+  destroying_ = true;
   for (auto& a : actors_) a.fiber = {};
 }
 
@@ -110,6 +113,7 @@ std::uint32_t Sim::note_id(std::string_view text) {
 
 void Sim::make_fiber(int id) {
   actors_[id].fiber = ctx::fiber(std::allocator_arg, stack_alloc_, [this, id](ctx::fiber&& caller) -> ctx::fiber {
+    if (destroying_) return std::move(caller);
     if (switching_from_ == kDriver)
       driver_ = std::move(caller);
     else

@@ -332,6 +332,7 @@ class Sim {
   std::uint32_t n_choices_ = 0;
   bool recording_ = false;
   bool yielding_ = false;
+  bool destroying_ = false;
   std::uint64_t event_seq_ = 0;
   std::optional<Violation> violation_;
   std::exception_ptr error_;
