@@ -129,10 +129,12 @@ void Ledger::complete(int reader, std::uint64_t id) {
     violate(sim::Property::NoDuplication, "message " + std::to_string(id) + " delivered twice (again to reader " + std::to_string(reader) + ")", {id});
     return;
   }
-  if (m.state != Message::State::Accepted) {
-    violate(sim::Property::NoCorruption, "message " + std::to_string(id) + " was delivered but the model had not accepted it", {id});
+  if (m.state == Message::State::Rejected) {
+    violate(sim::Property::NoCorruption, "message " + std::to_string(id) + " was delivered but the model had rejected it", {id});
     return;
   }
+  // State Attempted: the writer has copied it but not yet returned to tell the ledger where (it
+  // may be preempted in between); check_final requires that it was accepted in the end.
   ++m.delivered;
   if (r.last_seq.size() <= static_cast<std::size_t>(m.writer)) r.last_seq.resize(static_cast<std::size_t>(m.writer) + 1, 0);
   std::uint64_t& last = r.last_seq[static_cast<std::size_t>(m.writer)];
@@ -153,6 +155,12 @@ void Ledger::check_final(bool require_delivery) {
               "reader " + std::to_string(r) + " ended with " + std::to_string(readers_[r].got) + " of " +
                   std::to_string(msg(readers_[r].partial).len) + " bytes of message " + std::to_string(readers_[r].partial),
               {readers_[r].partial});
+      return;
+    }
+  for (std::uint64_t id = 1; id <= messages_.size(); ++id)
+    if (msg(id).delivered && msg(id).state != Message::State::Accepted) {
+      violate(sim::Property::NoCorruption,
+              "message " + std::to_string(id) + " was delivered but the model never accepted it", {id});
       return;
     }
   std::vector<std::uint64_t> silent;

@@ -307,6 +307,11 @@ inline std::uint32_t Sim::enumerate(Option* out, bool spinning) const {
     }
   }
   if (preferred >= 0) out[n++] = Option{static_cast<std::uint16_t>(preferred), Option::Continue};
+  // A spinner waits for someone else: pending interrupts come first, so that the all-zero
+  // schedule (and a replay past its end) makes progress instead of spinning to the step bound.
+  if (spinner >= 0)
+    for (const Source& s : sources_)
+      if (s.cpu >= 0 && source_allowed(s)) out[n++] = Option{static_cast<std::uint16_t>(s.actor), Option::Fire};
   for (const Cpu& c : cpus_) {
     int top = c.top();
     if (top >= 0 && top != preferred && top != spinner && runnable(top))
@@ -318,8 +323,9 @@ inline std::uint32_t Sim::enumerate(Option* out, bool spinning) const {
           out[n++] = Option{static_cast<std::uint16_t>(t), Option::StartTask};
     }
   }
-  for (const Source& s : sources_)
-    if (s.cpu >= 0 && source_allowed(s)) out[n++] = Option{static_cast<std::uint16_t>(s.actor), Option::Fire};
+  if (spinner < 0)
+    for (const Source& s : sources_)
+      if (s.cpu >= 0 && source_allowed(s)) out[n++] = Option{static_cast<std::uint16_t>(s.actor), Option::Fire};
   if (spinner >= 0) out[n++] = Option{static_cast<std::uint16_t>(spinner), Option::Switch};
   return n;
 }

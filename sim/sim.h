@@ -15,8 +15,9 @@
 //   2. every deferred-work or interrupt source in declaration order whose CPU allows it to fire:
 //      hardirq and irq_work need irqs on and no hardirq/NMI frame; NMI needs no NMI frame; softirq
 //      and timers need irqs on, no interrupt frame and bottom halves enabled;
-//   3. an actor spinning in yield() (a spin-wait) comes last instead of first, so that the all-zero
-//      schedule lets the others make progress rather than spinning to the step bound.
+//   3. an actor spinning in yield() (a spin-wait) comes last instead of first, and the interrupt
+//      sources come before the CPUs, so that the all-zero schedule lets the others make progress
+//      rather than spinning to the step bound.
 // A fired handler is pushed on its CPU and runs to completion before the interrupted context
 // resumes (other CPUs keep interleaving). Switches between fibers are direct (one context switch);
 // option 0 does not switch at all.

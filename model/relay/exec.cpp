@@ -377,6 +377,8 @@ json relay_exec(const json& input, const std::string& file) {
         steps.back()["return"] = ret;
         steps.back()["state"] = state_json(ch);
       }
+    } catch (const boost::context::detail::forced_unwind&) {
+      throw;  // the engine unwinding a fiber parked by a violation: must reach Boost's trampoline
     } catch (...) {
       error = std::current_exception();
     }
