@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "model/registry.h"
+#include "model/bpf_relay_map/exec.h"
+#include "model/bpf_ringbuf/exec.h"
 #include "model/relay/exec.h"
 #include <fstream>
 #include "reports/schedule.h"
@@ -245,7 +247,9 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
 
 int cmd_exec(const std::string& model_name, const std::string& file) {
   using Exec = std::function<nlohmann::json(const nlohmann::json&, const std::string&)>;
-  const std::vector<std::pair<std::string, Exec>> execs = {{"relay", model::relay::relay_exec}};
+  const std::vector<std::pair<std::string, Exec>> execs = {{"relay", model::relay::relay_exec},
+                                                              {"bpf_relay_map", model::bpf_relay_map::relay_map_exec},
+                                                              {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec}};
   const Exec* run = nullptr;
   std::string known;
   for (auto& [name, fn] : execs) {

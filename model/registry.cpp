@@ -1,6 +1,8 @@
 // model/registry.cpp — see registry.h.
 #include "model/registry.h"
 
+#include "model/bpf_relay_map/workload.h"
+#include "model/bpf_ringbuf/workload.h"
 #include "model/relay/workload.h"
 #include "model/toy/toy.h"
 
@@ -10,6 +12,8 @@ const std::vector<ModelInfo>& models() {
   static const std::vector<ModelInfo> all = [] {
     std::vector<ModelInfo> v;
     relay::register_model(v);
+    bpf_ringbuf::register_model(v);
+    bpf_relay_map::register_model(v);
     toy::register_models(v);
     return v;
   }();

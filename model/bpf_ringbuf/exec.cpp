@@ -1,0 +1,348 @@
+// model/bpf_ringbuf/exec.cpp — see exec.h.
+#include "model/bpf_ringbuf/exec.h"
+
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "model/bpf_ringbuf/config.h"
+#include "model/bpf_ringbuf/consumer.h"
+#include "model/bpf_ringbuf/ringbuf.h"
+#include "scenarios/spec.h"
+#include "sim/choice.h"
+
+namespace model::bpf_ringbuf {
+namespace {
+
+using nlohmann::json;
+using U64 = std::uint64_t;
+using I64 = std::int64_t;
+
+[[noreturn]] void fail(const std::string& file, const std::string& field, const std::string& msg) {
+  throw scenario::ScenarioError(file + ": " + field + ": " + msg);
+}
+
+const char* type_name(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a float";
+    default: return "an unsupported value";
+  }
+}
+
+class Reader {
+ public:
+  Reader(const json& j, std::string path, const std::string& file) : j_(j), path_(std::move(path)), file_(file) {
+    if (!j.is_object()) fail(file_, path_, std::string("must be an object, not ") + type_name(j));
+  }
+  std::string field(const std::string& k) const { return path_ + "." + k; }
+  const json* get(const std::string& k) {
+    used_.insert(k);
+    auto it = j_.find(k);
+    return it == j_.end() ? nullptr : &*it;
+  }
+  I64 integer(const std::string& k, std::optional<I64> def, I64 min, I64 max) {
+    const json* v = get(k);
+    if (!v) {
+      if (!def) fail(file_, field(k), "missing required field");
+      return *def;
+    }
+    if (!v->is_number_integer()) fail(file_, field(k), std::string("must be an integer, not ") + type_name(*v));
+    if (v->is_number_unsigned() && v->get<U64>() > static_cast<U64>(max))
+      fail(file_, field(k), std::to_string(v->get<U64>()) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    I64 x = v->get<I64>();
+    if (x < min || x > max)
+      fail(file_, field(k), std::to_string(x) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    return x;
+  }
+  bool boolean(const std::string& k, bool def) {
+    const json* v = get(k);
+    if (!v) return def;
+    if (!v->is_boolean()) fail(file_, field(k), std::string("must be a boolean, not ") + type_name(*v));
+    return v->get<bool>();
+  }
+  std::string string(const std::string& k, std::optional<std::string> def, const std::vector<std::string>& allowed) {
+    const json* v = get(k);
+    if (!v) {
+      if (!def) fail(file_, field(k), "missing required field");
+      return *def;
+    }
+    if (!v->is_string()) fail(file_, field(k), std::string("must be a string, not ") + type_name(*v));
+    std::string s = v->get<std::string>(), list;
+    for (auto& a : allowed) {
+      if (a == s) return s;
+      list += (list.empty() ? "" : ", ") + a;
+    }
+    fail(file_, field(k), "\"" + s + "\" is not one of: " + list);
+  }
+  void done() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      if (!used_.count(it.key())) fail(file_, field(it.key()), "unknown field");
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+  const std::string& file_;
+  std::set<std::string> used_;
+};
+
+struct Op {
+  std::string name;
+  json source;
+  int ring = 0;
+  I64 size = 0, flags = 0, rec = -1, value = 0;
+  bool fill = true;
+  I64 fail_at = 0, fail_ret = -1;
+};
+
+const std::vector<std::string> kOps = {"reserve", "reserve_dynptr", "submit", "discard", "submit_dynptr", "discard_dynptr",
+                                       "output", "query", "consume", "consume_n", "poll", "ring_consume_n", "write_consumer_pos"};
+
+std::vector<Op> parse_ops(const json& ops, int rings, const std::string& file) {
+  if (!ops.is_array()) fail(file, "ops", std::string("must be an array, not ") + type_name(ops));
+  std::vector<Op> out;
+  I64 records = 0;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const std::string path = "ops[" + std::to_string(i) + "]";
+    Reader r(ops[i], path, file);
+    Op op;
+    op.source = ops[i];
+    op.name = r.string("op", std::nullopt, kOps);
+    const std::string& n = op.name;
+    const bool reserve_like = n == "reserve" || n == "reserve_dynptr" || n == "output";
+    const bool commit_like = n == "submit" || n == "discard" || n == "submit_dynptr" || n == "discard_dynptr";
+    const bool consumer = n == "consume" || n == "consume_n" || n == "poll" || n == "ring_consume_n";
+    if (reserve_like || n == "query" || n == "write_consumer_pos" || n == "ring_consume_n")
+      op.ring = static_cast<int>(r.integer("ring", 0, 0, rings - 1));
+    if (reserve_like) {
+      op.size = r.integer("size", std::nullopt, 0, I64{1} << 40);
+      if (op.size > (I64{1} << 26) && n != "reserve_dynptr" && n != "reserve")
+        fail(file, r.field("size"), "at most 67108864 bytes are copied in exec mode");
+      op.flags = r.integer("flags", 0, 0, I64{1} << 62);
+      if (n != "output") op.fill = r.boolean("fill", true);
+      ++records;
+    }
+    if (commit_like) {
+      op.rec = r.integer("rec", std::nullopt, 0, I64{1} << 30);
+      if (op.rec >= records) fail(file, r.field("rec"), "record " + std::to_string(op.rec) + " was not reserved by an earlier op");
+      op.flags = r.integer("flags", 0, 0, I64{1} << 62);
+    }
+    if (n == "query") op.flags = r.integer("flag", std::nullopt, 0, I64{1} << 62);
+    if (n == "consume_n" || n == "ring_consume_n") op.value = r.integer("n", std::nullopt, 0, I64{1} << 62);
+    if (n == "write_consumer_pos") op.value = r.integer("value", std::nullopt, 0, INT64_MAX);
+    if (consumer)
+      if (const json* cb = r.get("callback")) {
+        Reader c(*cb, r.field("callback"), file);
+        op.fail_at = c.integer("fail_at", std::nullopt, 1, I64{1} << 30);
+        op.fail_ret = c.integer("ret", -1, -4095, -1);
+        c.done();
+      }
+    r.done();
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
+json state_json(std::vector<std::unique_ptr<Ring>>& rings) {
+  json a = json::array();
+  for (auto& r : rings) {
+    Ring::State s = r->state();
+    bool exact = false;
+    json hs = json::array();
+    for (auto& h : r->chain(s.consumer_pos, &exact, 64))
+      hs.push_back(json{{"pos", h.pos}, {"len", h.len & ~(kBusyBit | kDiscardBit)}, {"busy", h.busy()},
+                        {"discard", h.discarded()}, {"pg_off", h.pg_off}});
+    a.push_back(json{{"consumer_pos", s.consumer_pos}, {"producer_pos", s.producer_pos}, {"pending_pos", s.pending_pos},
+                     {"overwrite_pos", s.overwrite_pos}, {"avail_data", s.avail_data}, {"wakeups_queued", r->wakeups_queued()},
+                     {"chain_exact", exact}, {"headers", std::move(hs)}});
+  }
+  return json{{"rings", std::move(a)}};
+}
+
+std::vector<std::uint8_t> payload(U64 id, U64 len) {
+  std::vector<std::uint8_t> v(static_cast<std::size_t>(len));
+  for (U64 i = 0; i < len; ++i) v[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>((id * 31 + i) & 0xff);
+  return v;
+}
+
+class ExecWorkload final : public sim::Workload {
+ public:
+  ExecWorkload(const Params& p, const NamedVariant& v, int n_rings, unsigned int_bits, std::function<void(ExecWorkload&)> body)
+      : p_(p), v_(v), n_rings_(n_rings), int_bits_(int_bits), body_(std::move(body)) {}
+  void build(sim::Sim& s) override {
+    for (int r = 0; r < n_rings_; ++r) rings.push_back(std::make_unique<Ring>(s, p_, v_.kernel, "rb" + std::to_string(r)));
+    rb.emplace(s, "ring_buffer", RingBuffer::Config{v_.libbpf_int_overflow, int_bits_});
+    for (auto& r : rings)
+      rb->add(*r, [this](int ri, Ring& ring, U64 pos, U64 off, std::uint32_t len) { return callback(ri, ring, pos, off, len); });
+    s.add_task("exec", 0, [this] { body_(*this); });
+  }
+  void reset(sim::Sim&) override {
+    for (auto& r : rings) r->reset_ghost();
+    rb->reset_ghost();
+  }
+  int callback(int ri, Ring& ring, U64 pos, U64 off, std::uint32_t len) {
+    std::vector<std::uint8_t> bytes(len);
+    std::vector<U64> tags(len);
+    ring.read_mapped(off, len, bytes.data(), tags.data());
+    ++calls;
+    delivered.push_back(json{{"ring", ri}, {"pos", pos}, {"id", len ? sim::tag_id(tags[0]) : 0}, {"len", len}});
+    return calls == fail_at ? static_cast<int>(fail_ret) : 0;
+  }
+
+  std::vector<std::unique_ptr<Ring>> rings;
+  std::optional<RingBuffer> rb;
+  json delivered;
+  I64 calls = 0, fail_at = 0, fail_ret = -1;
+
+ private:
+  Params p_;
+  NamedVariant v_;
+  int n_rings_;
+  unsigned int_bits_;
+  std::function<void(ExecWorkload&)> body_;
+};
+
+json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& recs, U64& next_id) {
+  Ring& ring = *w.rings[static_cast<std::size_t>(op.ring)];
+  const std::string& n = op.name;
+  auto rec_json = [&](const Record& r, I64 index) {
+    json j{{"rec", index}, {"ok", r.ok}};
+    if (r.ok) j.update(json{{"pos", r.pos}, {"len", r.len}, {"pg_off", Ring::pg_off_of(r.hdr_off)}});
+    else j["fail"] = fail_name(r.fail);
+    return j;
+  };
+  if (n == "reserve" || n == "reserve_dynptr") {
+    const U64 id = next_id++;
+    Record r;
+    json ret;
+    if (n == "reserve") {
+      r = ring.reserve(static_cast<U64>(op.size), static_cast<U64>(op.flags));
+      ret = rec_json(r, static_cast<I64>(recs.size()));
+    } else {
+      int err = ring.reserve_dynptr(static_cast<U64>(op.size), static_cast<U64>(op.flags), &r);
+      ret = rec_json(r, static_cast<I64>(recs.size()));
+      ret["ret"] = err;
+    }
+    ret["id"] = id;
+    if (r.ok && op.fill) {
+      auto data = payload(id, r.size);
+      ring.write_sample(r, 0, data.data(), r.size, id);
+    }
+    recs.emplace_back(r, op.ring);
+    return ret;
+  }
+  if (n == "output") {
+    const U64 id = next_id++;
+    auto data = payload(id, static_cast<U64>(op.size));
+    Record r;
+    int ret = ring.output(data.data(), static_cast<U64>(op.size), static_cast<U64>(op.flags), id, &r);
+    json j = rec_json(r, static_cast<I64>(recs.size()));
+    j["ret"] = ret;
+    j["id"] = id;
+    recs.emplace_back(r, op.ring);
+    return j;
+  }
+  if (n == "submit" || n == "discard" || n == "submit_dynptr" || n == "discard_dynptr") {
+    auto& [r, ri] = recs[static_cast<std::size_t>(op.rec)];
+    Ring& owner = *w.rings[static_cast<std::size_t>(ri)];  // the ring that reserved it
+    if (n == "submit_dynptr") owner.submit_dynptr(r, static_cast<U64>(op.flags));
+    else if (n == "discard_dynptr") owner.discard_dynptr(r, static_cast<U64>(op.flags));
+    else if (!r.ok) return json{{"error", "NULL record: the verifier would reject this program"}};
+    else owner.commit(r, static_cast<U64>(op.flags), n == "discard");
+    return json{{"wakeups_queued", owner.wakeups_queued()}};
+  }
+  if (n == "query") return json{{"value", ring.query(static_cast<U64>(op.flags))}};
+  if (n == "write_consumer_pos") {
+    ring.store_consumer_pos(static_cast<U64>(op.value));
+    return json::object();
+  }
+  w.delivered = json::array();
+  w.calls = 0;
+  w.fail_at = op.fail_at;
+  w.fail_ret = op.fail_ret;
+  int ret = 0;
+  if (n == "consume") ret = w.rb->consume();
+  else if (n == "consume_n") ret = w.rb->consume_n(static_cast<U64>(op.value));
+  else if (n == "ring_consume_n") ret = w.rb->ring_consume_n(op.ring, static_cast<U64>(op.value));
+  else ret = w.rb->poll(0);
+  return json{{"ret", ret}, {"delivered", w.delivered}};
+}
+
+}  // namespace
+
+json ringbuf_exec(const json& input, const std::string& file) {
+  if (!input.is_object()) fail(file, "(top level)", std::string("must be an object, not ") + type_name(input));
+  for (auto it = input.begin(); it != input.end(); ++it)
+    if (it.key() != "params" && it.key() != "ops") fail(file, it.key(), "unknown field");
+  Params p;
+  std::string variant = "mainline";
+  int rings = 1;
+  unsigned int_bits = 32;
+  if (auto pit = input.find("params"); pit != input.end()) {
+    Reader r(*pit, "params", file);
+    p.max_entries = static_cast<std::uint32_t>(r.integer("max_entries", 4096, 0, 0xffffffffLL));
+    p.key_size = static_cast<std::uint32_t>(r.integer("key_size", 0, 0, 0xffffffffLL));
+    p.value_size = static_cast<std::uint32_t>(r.integer("value_size", 0, 0, 0xffffffffLL));
+    p.map_flags = static_cast<U64>(r.integer("map_flags", 0, 0, 0xffffffffLL));
+    rings = static_cast<int>(r.integer("rings", 1, 1, 8));
+    std::vector<std::string> names;
+    for (auto& v : variants()) names.push_back(v.name);
+    variant = r.string("variant", std::string("mainline"), names);
+    int_bits = static_cast<unsigned>(r.integer("int_bits", 32, 4, 32));
+    r.done();
+  }
+  const NamedVariant& nv = *find_variant(variant);
+  auto oit = input.find("ops");
+  if (oit == input.end()) fail(file, "ops", "missing required field");
+  std::vector<Op> ops = parse_ops(*oit, rings, file);
+  json params{{"max_entries", p.max_entries}, {"key_size", p.key_size}, {"value_size", p.value_size},
+              {"map_flags", p.map_flags},     {"rings", rings},       {"variant", variant}, {"int_bits", int_bits}};
+  json out{{"model", "bpf_ringbuf"}, {"params", params}};
+  std::string why;
+  if (int err = Ring::validate(p, nv.kernel, &why)) {
+    out["create"] = json{{"ret", err}, {"error", why}};
+    out["steps"] = json::array();
+    return out;
+  }
+  out["create"] = json{{"ret", 0}};
+  json steps = json::array();
+  std::exception_ptr error;
+  sim::Sim::Config cfg;
+  cfg.step_bound = 100'000'000;
+  cfg.stack_size = 256 * 1024;
+  sim::Sim s(cfg);
+  ExecWorkload w(p, nv, rings, int_bits, [&](ExecWorkload& ew) {
+    try {
+      std::vector<std::pair<Record, int>> recs;
+      U64 next_id = 1;
+      for (const Op& op : ops) {
+        steps.push_back(json{{"op", op.source}});
+        steps.back()["return"] = run_op(ew, op, recs, next_id);
+        steps.back()["state"] = state_json(ew.rings);
+      }
+    } catch (const std::exception&) {  // not catch (...): the engine unwinds a parked fiber with forced_unwind
+      error = std::current_exception();
+    }
+  });
+  s.load(w);
+  sim::ReplaySource zeros({}, false);
+  sim::ExecResult r = s.run(zeros);
+  if (error) std::rethrow_exception(error);
+  if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
+  if (r.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(w.rings);
+  out["steps"] = std::move(steps);
+  if (r.violation)
+    out["violation"] = json{{"property", std::string(sim::property_name(r.violation->property))},
+                            {"message", r.violation->message},
+                            {"op", out["steps"].size() - 1}};
+  return out;
+}
+
+}  // namespace model::bpf_ringbuf
