@@ -1,6 +1,8 @@
 // model/bpf_relay_map/exec.cpp — see exec.h.
 #include "model/bpf_relay_map/exec.h"
 
+#include "scenarios/json_reader.h"
+
 #include <boost/context/fiber.hpp>
 
 #include <optional>
@@ -22,61 +24,7 @@ using U64 = std::uint64_t;
 }
 
 /// One JSON object read field by field (unknown fields rejected by done()).
-/// TODO(shared): the same reader lives in model/relay/exec.cpp's anonymous namespace.
-struct Fields {
-  const json& j;
-  std::string path;
-  const std::string& file;
-  std::set<std::string> used;
-  Fields(const json& obj, std::string p, const std::string& f) : j(obj), path(std::move(p)), file(f) {
-    if (!j.is_object()) fail(file, path, "must be an object");
-  }
-  std::string field(const std::string& k) const { return path.empty() ? k : path + "." + k; }
-  const json* get(const std::string& k) {
-    used.insert(k);
-    auto it = j.find(k);
-    return it == j.end() ? nullptr : &*it;
-  }
-  U64 integer(const std::string& k, std::optional<U64> def, U64 min, U64 max) {
-    const json* v = get(k);
-    if (!v) {
-      if (!def) fail(file, field(k), "missing required field");
-      return *def;
-    }
-    if (!v->is_number_integer() || (v->is_number_integer() && !v->is_number_unsigned() && v->get<std::int64_t>() < 0))
-      fail(file, field(k), "must be a non-negative integer");
-    U64 x = v->get<U64>();
-    if (x < min || x > max) fail(file, field(k), std::to_string(x) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-    return x;
-  }
-  long signed_integer(const std::string& k, long def, long min, long max) {
-    const json* v = get(k);
-    if (!v) return def;
-    if (!v->is_number_integer()) fail(file, field(k), "must be an integer");
-    std::int64_t x = v->get<std::int64_t>();
-    if (x < min || x > max) fail(file, field(k), std::to_string(x) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-    return static_cast<long>(x);
-  }
-  bool boolean(const std::string& k, bool def) {
-    const json* v = get(k);
-    if (!v) return def;
-    if (!v->is_boolean()) fail(file, field(k), "must be a boolean");
-    return v->get<bool>();
-  }
-  std::string string(const std::string& k, std::optional<std::string> def) {
-    const json* v = get(k);
-    if (!v) {
-      if (!def) fail(file, field(k), "missing required field");
-      return *def;
-    }
-    if (!v->is_string()) fail(file, field(k), "must be a string");
-    return v->get<std::string>();
-  }
-  void done() const {
-    for (auto it = j.begin(); it != j.end(); ++it)
-      if (!used.count(it.key())) fail(file, field(it.key()), "unknown field");
-  }
-};
+using Fields = scenario::JsonReader;
 
 enum class OpKind { UpdateElem, LookupElem, DeleteElem, GetNextKey, Output, Read, Poll, MemUsage, Free };
 
@@ -167,16 +115,16 @@ json relay_map_exec(const json& input, const std::string& file) {
     for (auto& v : variants()) known += (known.empty() ? "" : ", ") + v.name;
     fail(file, "variant", "\"" + variant + "\" is not a variant of bpf_relay_map (" + known + ")");
   }
-  const int cpus = static_cast<int>(top.integer("cpus", 1, 1, 64));
+  const int cpus = static_cast<int>(top.uinteger("cpus", 1, 1, 64));
   MapAttr attr;
   if (const json* mj = top.get("map")) {
     Fields m(*mj, "map", file);
-    attr.key_size = m.integer("key_size", 0, 0, UINT32_MAX);
-    attr.value_size = m.integer("value_size", 0, 0, UINT32_MAX);
-    attr.max_entries = m.integer("max_entries", 64, 0, UINT32_MAX);
-    attr.map_extra = m.integer("map_extra", 4, 0, UINT64_MAX);
+    attr.key_size = m.uinteger("key_size", 0, 0, UINT32_MAX);
+    attr.value_size = m.uinteger("value_size", 0, 0, UINT32_MAX);
+    attr.max_entries = m.uinteger("max_entries", 64, 0, UINT32_MAX);
+    attr.map_extra = m.uinteger("map_extra", 4, 0, UINT64_MAX);
     const bool overwrite = m.boolean("overwrite", false);
-    attr.map_flags = m.integer("map_flags", overwrite ? kBpfFOverwrite : 0, 0, UINT32_MAX);
+    attr.map_flags = m.uinteger("map_flags", overwrite ? kBpfFOverwrite : 0, 0, UINT32_MAX);
     attr.map_name = m.string("map_name", std::string("relay_map"));
     m.done();
   } else {
@@ -227,8 +175,8 @@ json relay_map_exec(const json& input, const std::string& file) {
       op.kind = OpKind::UpdateElem;
       op.value = r.string("value", std::nullopt);
       op.key = r.boolean("key", false);
-      op.flags = r.integer("flags", 0, 0, UINT64_MAX);
-      op.fail_file_cpu = static_cast<int>(r.signed_integer("fail_file_cpu", -1, -1, buffers - 1));
+      op.flags = r.uinteger("flags", 0, 0, UINT64_MAX);
+      op.fail_file_cpu = static_cast<int>(r.integer("fail_file_cpu", -1, -1, buffers - 1));
       std::string truncated = op.value.substr(0, std::min<std::size_t>(op.value.size(), created.value_size - 1));
       if (truncated.empty()) fail(file, r.field("value"), "an empty directory name (debugfs's answer is not modelled)");
       if (std::find(dirs.begin(), dirs.end(), truncated) == dirs.end()) dirs.push_back(truncated);
@@ -240,19 +188,19 @@ json relay_map_exec(const json& input, const std::string& file) {
       op.kind = OpKind::GetNextKey;
     } else if (name == "output") {
       op.kind = OpKind::Output;
-      op.cpu = static_cast<int>(r.integer("cpu", 0, 0, static_cast<U64>(cpus - 1)));
-      op.len = r.integer("len", std::nullopt, 0, U64{1} << 20);
-      op.flags = r.integer("flags", 0, 0, UINT64_MAX);
+      op.cpu = static_cast<int>(r.uinteger("cpu", 0, 0, static_cast<U64>(cpus - 1)));
+      op.len = r.uinteger("len", std::nullopt, 0, U64{1} << 20);
+      op.flags = r.uinteger("flags", 0, 0, UINT64_MAX);
       op.map_null = r.boolean("map_null", false);
       if (op.map_null && design->version == Design::Version::V0)
         fail(file, r.field("map_null"), "v0's helper takes ARG_CONST_MAP_PTR: the verifier rejects a NULL map");
     } else if (name == "read") {
       op.kind = OpKind::Read;
-      op.buffer = static_cast<int>(r.integer("buffer", 0, 0, static_cast<U64>(buffers - 1)));
-      op.len = r.integer("count", 4096, 0, U64{1} << 24);
+      op.buffer = static_cast<int>(r.uinteger("buffer", 0, 0, static_cast<U64>(buffers - 1)));
+      op.len = r.uinteger("count", 4096, 0, U64{1} << 24);
     } else if (name == "poll") {
       op.kind = OpKind::Poll;
-      op.buffer = static_cast<int>(r.integer("buffer", 0, 0, static_cast<U64>(buffers - 1)));
+      op.buffer = static_cast<int>(r.uinteger("buffer", 0, 0, static_cast<U64>(buffers - 1)));
     } else if (name == "mem_usage") {
       op.kind = OpKind::MemUsage;
     } else if (name == "free") {

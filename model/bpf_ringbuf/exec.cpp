@@ -1,6 +1,8 @@
 // model/bpf_ringbuf/exec.cpp — see exec.h.
 #include "model/bpf_ringbuf/exec.h"
 
+#include "scenarios/json_reader.h"
+
 #include <memory>
 #include <optional>
 #include <set>
@@ -18,80 +20,11 @@ using nlohmann::json;
 using U64 = std::uint64_t;
 using I64 = std::int64_t;
 
+using scenario::json_type_name;
+using Reader = scenario::JsonReader;
 [[noreturn]] void fail(const std::string& file, const std::string& field, const std::string& msg) {
-  throw scenario::ScenarioError(file + ": " + field + ": " + msg);
+  scenario::json_fail(file, field, msg);
 }
-
-const char* type_name(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a float";
-    default: return "an unsupported value";
-  }
-}
-
-class Reader {
- public:
-  Reader(const json& j, std::string path, const std::string& file) : j_(j), path_(std::move(path)), file_(file) {
-    if (!j.is_object()) fail(file_, path_, std::string("must be an object, not ") + type_name(j));
-  }
-  std::string field(const std::string& k) const { return path_ + "." + k; }
-  const json* get(const std::string& k) {
-    used_.insert(k);
-    auto it = j_.find(k);
-    return it == j_.end() ? nullptr : &*it;
-  }
-  I64 integer(const std::string& k, std::optional<I64> def, I64 min, I64 max) {
-    const json* v = get(k);
-    if (!v) {
-      if (!def) fail(file_, field(k), "missing required field");
-      return *def;
-    }
-    if (!v->is_number_integer()) fail(file_, field(k), std::string("must be an integer, not ") + type_name(*v));
-    if (v->is_number_unsigned() && v->get<U64>() > static_cast<U64>(max))
-      fail(file_, field(k), std::to_string(v->get<U64>()) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-    I64 x = v->get<I64>();
-    if (x < min || x > max)
-      fail(file_, field(k), std::to_string(x) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-    return x;
-  }
-  bool boolean(const std::string& k, bool def) {
-    const json* v = get(k);
-    if (!v) return def;
-    if (!v->is_boolean()) fail(file_, field(k), std::string("must be a boolean, not ") + type_name(*v));
-    return v->get<bool>();
-  }
-  std::string string(const std::string& k, std::optional<std::string> def, const std::vector<std::string>& allowed) {
-    const json* v = get(k);
-    if (!v) {
-      if (!def) fail(file_, field(k), "missing required field");
-      return *def;
-    }
-    if (!v->is_string()) fail(file_, field(k), std::string("must be a string, not ") + type_name(*v));
-    std::string s = v->get<std::string>(), list;
-    for (auto& a : allowed) {
-      if (a == s) return s;
-      list += (list.empty() ? "" : ", ") + a;
-    }
-    fail(file_, field(k), "\"" + s + "\" is not one of: " + list);
-  }
-  void done() const {
-    for (auto it = j_.begin(); it != j_.end(); ++it)
-      if (!used_.count(it.key())) fail(file_, field(it.key()), "unknown field");
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-  const std::string& file_;
-  std::set<std::string> used_;
-};
 
 struct Op {
   std::string name;
@@ -106,7 +39,7 @@ const std::vector<std::string> kOps = {"reserve", "reserve_dynptr", "submit", "d
                                        "output", "query", "consume", "consume_n", "poll", "ring_consume_n", "write_consumer_pos"};
 
 std::vector<Op> parse_ops(const json& ops, int rings, const std::string& file) {
-  if (!ops.is_array()) fail(file, "ops", std::string("must be an array, not ") + type_name(ops));
+  if (!ops.is_array()) fail(file, "ops", std::string("must be an array, not ") + json_type_name(ops));
   std::vector<Op> out;
   I64 records = 0;
   for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -278,7 +211,7 @@ json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& 
 }  // namespace
 
 json ringbuf_exec(const json& input, const std::string& file) {
-  if (!input.is_object()) fail(file, "(top level)", std::string("must be an object, not ") + type_name(input));
+  if (!input.is_object()) fail(file, "(top level)", std::string("must be an object, not ") + json_type_name(input));
   for (auto it = input.begin(); it != input.end(); ++it)
     if (it.key() != "params" && it.key() != "ops") fail(file, it.key(), "unknown field");
   Params p;

@@ -1,6 +1,8 @@
 // model/relay/exec.cpp — see exec.h.
 #include "model/relay/exec.h"
 
+#include "scenarios/json_reader.h"
+
 #include <map>
 #include <optional>
 #include <set>
@@ -15,87 +17,9 @@ namespace {
 using nlohmann::json;
 using U64 = std::uint64_t;
 
-[[noreturn]] void fail(const std::string& file, const std::string& field, const std::string& msg) {
-  throw scenario::ScenarioError(file + ": " + field + ": " + msg);
-}
-
-const char* type_name(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a float";
-    default: return "an unsupported value";
-  }
-}
-
-/// Reads one JSON object field by field; rejects fields nobody asked for.
-class ObjectReader {
- public:
-  ObjectReader(const json& j, std::string path, const std::string& file) : j_(j), path_(std::move(path)), file_(file) {
-    if (!j.is_object()) fail(file_, path_, std::string("must be an object, not ") + type_name(j));
-  }
-  std::string field(const std::string& key) const { return path_ + "." + key; }
-  const json* get(const std::string& key) {
-    used_.insert(key);
-    auto it = j_.find(key);
-    return it == j_.end() ? nullptr : &*it;
-  }
-  U64 integer(const std::string& key, std::optional<U64> def, U64 min, U64 max) {
-    const json* v = get(key);
-    if (!v) {
-      if (!def) fail(file_, field(key), "missing required field");
-      return *def;
-    }
-    if (!v->is_number_integer()) fail(file_, field(key), std::string("must be an integer, not ") + type_name(*v));
-    if (v->is_number_unsigned()) {
-      U64 x = v->get<U64>();
-      if (x < min || x > max) out_of_range(key, std::to_string(x), min, max);
-      return x;
-    }
-    std::int64_t x = v->get<std::int64_t>();
-    if (x < 0 || static_cast<U64>(x) < min || static_cast<U64>(x) > max) out_of_range(key, std::to_string(x), min, max);
-    return static_cast<U64>(x);
-  }
-  bool boolean(const std::string& key, bool def) {
-    const json* v = get(key);
-    if (!v) return def;
-    if (!v->is_boolean()) fail(file_, field(key), std::string("must be a boolean, not ") + type_name(*v));
-    return v->get<bool>();
-  }
-  std::string string(const std::string& key, std::optional<std::string> def, const std::vector<std::string>& allowed) {
-    const json* v = get(key);
-    if (!v) {
-      if (!def) fail(file_, field(key), "missing required field");
-      return *def;
-    }
-    if (!v->is_string()) fail(file_, field(key), std::string("must be a string, not ") + type_name(*v));
-    std::string s = v->get<std::string>();
-    std::string list;
-    for (auto& a : allowed) {
-      if (a == s) return s;
-      list += (list.empty() ? "" : ", ") + a;
-    }
-    fail(file_, field(key), "\"" + s + "\" is not one of: " + list);
-  }
-  void done() const {
-    for (auto it = j_.begin(); it != j_.end(); ++it)
-      if (!used_.count(it.key())) fail(file_, field(it.key()), "unknown field");
-  }
-
- private:
-  [[noreturn]] void out_of_range(const std::string& key, const std::string& v, U64 min, U64 max) const {
-    fail(file_, field(key), v + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-  }
-  const json& j_;
-  std::string path_;
-  const std::string& file_;
-  std::set<std::string> used_;
-};
+using scenario::json_fail;
+using scenario::json_type_name;
+using ObjectReader = scenario::JsonReader;
 
 enum class OpKind { Write, Reserve, Switch, Flush, Reset, SubbufsConsumed, Read, MmapConsume, Poll, Close };
 
@@ -113,7 +37,7 @@ constexpr U64 kMaxLen = U64{1} << 20;
 constexpr int kMaxFiles = 16;
 
 std::vector<Op> parse_ops(const json& ops, const Params& p, const std::string& file) {
-  if (!ops.is_array()) fail(file, "ops", std::string("must be an array, not ") + type_name(ops));
+  if (!ops.is_array()) json_fail(file, "ops", std::string("must be an array, not ") + json_type_name(ops));
   const int buffers = p.is_global ? 1 : p.cpus;
   std::vector<Op> out;
   for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -124,21 +48,21 @@ std::vector<Op> parse_ops(const json& ops, const Params& p, const std::string& f
     std::string name = r.string("op", std::nullopt,
                                 {"write", "reserve", "switch", "flush", "reset", "subbufs_consumed", "read",
                                  "mmap_consume", "poll", "close"});
-    auto cpu = [&] { op.cpu = static_cast<int>(r.integer("cpu", std::nullopt, 0, static_cast<U64>(p.cpus - 1))); };
-    auto buffer = [&] { op.buffer = static_cast<int>(r.integer("buffer", std::nullopt, 0, static_cast<U64>(buffers - 1))); };
+    auto cpu = [&] { op.cpu = static_cast<int>(r.uinteger("cpu", std::nullopt, 0, static_cast<U64>(p.cpus - 1))); };
+    auto buffer = [&] { op.buffer = static_cast<int>(r.uinteger("buffer", std::nullopt, 0, static_cast<U64>(buffers - 1))); };
     if (name == "write") {
       op.kind = OpKind::Write;
       cpu();
-      op.len = r.integer("len", std::nullopt, 0, kMaxLen);
+      op.len = r.uinteger("len", std::nullopt, 0, kMaxLen);
       op.irqsave = r.string("fn", "relay_write", {"relay_write", "__relay_write"}) == "relay_write";
     } else if (name == "reserve") {
       op.kind = OpKind::Reserve;
       cpu();
-      op.len = r.integer("len", std::nullopt, 0, kMaxLen);
+      op.len = r.uinteger("len", std::nullopt, 0, kMaxLen);
     } else if (name == "switch") {
       op.kind = OpKind::Switch;
       buffer();
-      op.len = r.integer("length", 0, 0, kMaxLen);
+      op.len = r.uinteger("length", 0, 0, kMaxLen);
     } else if (name == "flush") {
       op.kind = OpKind::Flush;
     } else if (name == "reset") {
@@ -148,12 +72,12 @@ std::vector<Op> parse_ops(const json& ops, const Params& p, const std::string& f
     } else if (name == "subbufs_consumed") {
       op.kind = OpKind::SubbufsConsumed;
       buffer();
-      op.len = r.integer("n", std::nullopt, 0, kMaxLen);
+      op.len = r.uinteger("n", std::nullopt, 0, kMaxLen);
     } else if (name == "read") {
       op.kind = OpKind::Read;
       buffer();
-      op.len = r.integer("count", std::nullopt, 0, kMaxLen);
-      op.file = static_cast<int>(r.integer("file", 0, 0, kMaxFiles - 1));
+      op.len = r.uinteger("count", std::nullopt, 0, kMaxLen);
+      op.file = static_cast<int>(r.uinteger("file", 0, 0, kMaxFiles - 1));
     } else if (name == "mmap_consume") {
       op.kind = OpKind::MmapConsume;
       buffer();
@@ -262,23 +186,23 @@ Params params_from_json(const json* params, const std::string& file) {
   Params p;
   if (params) {
     ObjectReader r(*params, "params", file);
-    p.subbuf_size = r.integer("subbuf_size", p.subbuf_size, 0, UINT64_MAX);
-    p.n_subbufs = r.integer("n_subbufs", p.n_subbufs, 0, UINT64_MAX);
-    p.cpus = static_cast<int>(r.integer("cpus", 1, 1, 64));
+    p.subbuf_size = r.uinteger("subbuf_size", p.subbuf_size, 0, UINT64_MAX);
+    p.n_subbufs = r.uinteger("n_subbufs", p.n_subbufs, 0, UINT64_MAX);
+    p.cpus = static_cast<int>(r.uinteger("cpus", 1, 1, 64));
     p.is_global = r.boolean("is_global", false);
     std::string cb = r.string("callback", "buf_full", {"buf_full", "counting", "overwrite", "header_reserve"});
     p.callback = cb == "buf_full"    ? Callback::BufFull
                  : cb == "counting"  ? Callback::Counting
                  : cb == "overwrite" ? Callback::Overwrite
                                      : Callback::HeaderReserve;
-    p.header_size = r.integer("header_size", p.header_size, 0, UINT64_MAX);
+    p.header_size = r.uinteger("header_size", p.header_size, 0, UINT64_MAX);
     p.stats = r.boolean("stats", true);
     p.old_read_pos = r.boolean("old_read_pos", false);
     r.done();
   }
   std::string why;
   int err = Channel::validate(p, &why);
-  if (err) fail(file, "params", "relay_open fails (" + std::string(err == -kEINVAL ? "-EINVAL" : "-ENOMEM") + "): " + why);
+  if (err) json_fail(file, "params", "relay_open fails (" + std::string(err == -kEINVAL ? "-EINVAL" : "-ENOMEM") + "): " + why);
   return p;
 }
 
@@ -299,13 +223,13 @@ sim::ExecResult run_sequential(const Params& params, const std::function<void(si
 }
 
 json relay_exec(const json& input, const std::string& file) {
-  if (!input.is_object()) fail(file, "(top level)", std::string("must be an object, not ") + type_name(input));
+  if (!input.is_object()) json_fail(file, "(top level)", std::string("must be an object, not ") + json_type_name(input));
   for (auto it = input.begin(); it != input.end(); ++it)
-    if (it.key() != "params" && it.key() != "ops") fail(file, it.key(), "unknown field");
+    if (it.key() != "params" && it.key() != "ops") json_fail(file, it.key(), "unknown field");
   auto pit = input.find("params");
   Params p = params_from_json(pit == input.end() ? nullptr : &*pit, file);
   auto oit = input.find("ops");
-  if (oit == input.end()) fail(file, "ops", "missing required field");
+  if (oit == input.end()) json_fail(file, "ops", "missing required field");
   std::vector<Op> ops = parse_ops(*oit, p, file);
 
   json steps = json::array();
