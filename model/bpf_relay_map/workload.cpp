@@ -7,6 +7,8 @@
 
 #include "model/bpf_relay_map/map.h"
 #include "model/registry.h"
+#include "model/relay/checks.h"
+#include "model/scenario_fields.h"
 #include "properties/ledger.h"
 #include "sim/shared.h"
 
@@ -16,10 +18,6 @@ namespace {
 using properties::Notice;
 using sim::Property;
 using U64 = std::uint64_t;
-
-struct Messages {
-  std::uint32_t count = 1, min = 8, max = 8;
-};
 
 enum class Attach { Fentry, RawTp, Kprobe, Tracepoint, PerfEvent };
 
@@ -64,12 +62,6 @@ struct Config {
   std::vector<Program> programs;  // tasks first, then interrupts (declaration order)
   std::vector<Reader> readers;
 };
-
-std::uint32_t message_size(const Messages& m, std::size_t program, std::uint32_t k) {
-  if (m.min == m.max) return m.min;
-  U64 h = sim::splitmix64_mix((U64(program) << 32) ^ k ^ 0xb9f3e1a7ULL);
-  return m.min + static_cast<std::uint32_t>(h % (m.max - m.min + 1));
-}
 
 class RelayMapWorkload final : public sim::Workload {
  public:
@@ -120,8 +112,8 @@ class RelayMapWorkload final : public sim::Workload {
 
   void check_final(sim::Sim& s) override {
     check_updates(s);
-    check_counters(s);
-    check_padding(s);
+    if (!relay::check_channel_invariants(s, map_->channel(), c_.created.overwrite)) return;
+    if (!relay::check_recorded_padding(s, map_->channel(), *ledger_)) return;
     ledger_->check_final(!c_.readers.empty());
   }
   std::uint64_t end_state_hash(const sim::Sim&) const override { return ledger_->end_state_hash(); }
@@ -144,7 +136,7 @@ class RelayMapWorkload final : public sim::Workload {
     }
     if (run) {
       for (std::uint32_t k = 0; k < p.messages.count; ++k) {
-        const std::uint32_t len = message_size(p.messages, i, base + k);
+        const std::uint32_t len = message_size(p.messages, i, base + k, 0xb9f3e1a7ULL);
         const U64 id = ledger_->attempt(static_cast<int>(i), cpu, len);
         std::uint8_t* data = scratch_[i].data();
         properties::Ledger::fill_payload(id, data, len);
@@ -272,37 +264,6 @@ class RelayMapWorkload final : public sim::Workload {
                                                " buffer files exist");
   }
 
-  void check_counters(sim::Sim& s) {
-    const U64 n = c_.created.params.n_subbufs, S = c_.created.params.subbuf_size;
-    for (int b = 0; b < map_->channel().buffers(); ++b) {
-      relay::Channel::BufState st = map_->channel().state(b);
-      auto bad = [&](const std::string& what) { s.report(Property::Counters, "buffer " + std::to_string(b) + ": " + what); };
-      if (st.subbufs_consumed > st.subbufs_produced) return bad("subbufs_consumed > subbufs_produced");
-      if (!c_.created.overwrite && st.subbufs_produced - st.subbufs_consumed > n)
-        return bad("produced - consumed > n_subbufs in no-overwrite mode");
-      if (st.offset > S && st.offset != S + 1) return bad("offset " + std::to_string(st.offset) + " beyond the sub-buffer");
-      for (auto p : st.padding)
-        if (p > S) return bad("padding " + std::to_string(p) + " larger than a sub-buffer");
-    }
-  }
-
-  // Recorded padding equals the unused tail: no message of a finished sub-buffer lies in it.
-  void check_padding(sim::Sim& s) {
-    const U64 n = c_.created.params.n_subbufs, S = c_.created.params.subbuf_size;
-    for (U64 id = 1; id <= ledger_->messages().size(); ++id) {
-      const auto& m = ledger_->messages()[id - 1];
-      if (m.state != properties::Ledger::Message::State::Accepted || m.overwritten) continue;
-      relay::Channel::BufState st = map_->channel().state(m.buffer);
-      if (m.unit >= st.subbufs_produced || m.unit + n < st.subbufs_produced) continue;
-      U64 pad = st.padding[m.unit % n];
-      if (m.offset % S + m.len > S - pad)
-        return s.report(Property::Padding, "sub-buffer " + std::to_string(m.unit % n) + " of buffer " + std::to_string(m.buffer) +
-                                               " records " + std::to_string(pad) + " bytes of padding over message " +
-                                               std::to_string(id),
-                        {id});
-    }
-  }
-
   Config c_;
   sim::Sim* sim_ = nullptr;
   std::optional<RelayMap> map_;
@@ -319,52 +280,11 @@ class RelayMapWorkload final : public sim::Workload {
 
 // ---- parsing -------------------------------------------------------------------------------------
 
-Messages parse_messages(scenario::TableReader& t, const std::string& file) {
-  Messages m;
-  const scenario::Value* v = t.get("messages");
-  if (!v) return m;
-  t.expect_kind("messages", *v, scenario::Value::Kind::Table);
-  scenario::TableReader mr(*v, t.field("messages"), file);
-  m.count = static_cast<std::uint32_t>(mr.integer("count", 1, 1, 100000));
-  if (const scenario::Value* size = mr.get("size")) {
-    using K = scenario::Value::Kind;
-    if (size->kind == K::Integer && size->integer >= 1 && size->integer <= (1 << 20)) {
-      m.min = m.max = static_cast<std::uint32_t>(size->integer);
-    } else if (size->kind == K::Array && size->array.size() == 2 && size->array[0].kind == K::Integer &&
-               size->array[1].kind == K::Integer && size->array[0].integer >= 1 &&
-               size->array[0].integer <= size->array[1].integer && size->array[1].integer <= (1 << 20)) {
-      m.min = static_cast<std::uint32_t>(size->array[0].integer);
-      m.max = static_cast<std::uint32_t>(size->array[1].integer);
-    } else {
-      mr.fail(size->pos, mr.field("size") + " must be a length or [min, max] with 1 <= min <= max <= 1048576");
-    }
-  }
-  mr.done();
-  return m;
-}
-
-int parse_cpu(scenario::TableReader& t, int cpus, const std::string& what) {
-  const scenario::Value* v = t.get("cpu");
-  if (!v) return 0;
-  t.expect_kind("cpu", *v, scenario::Value::Kind::Integer);
-  if (v->integer < 0 || v->integer >= cpus)
-    t.fail(v->pos, what + ".cpu = " + std::to_string(v->integer) + " but the scenario has " + std::to_string(cpus) + " CPU" +
-                       (cpus == 1 ? "" : "s"));
-  return static_cast<int>(v->integer);
-}
-
 Config parse(const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) {
   Config c;
   const std::string& f = spec.file;
   c.design = *design_of(variant);
-  c.cpus = 0;
-  for (const scenario::Value* cv : root.tables("cpu")) {
-    scenario::TableReader cr(*cv, "cpu", f);
-    c.cpus += static_cast<int>(cr.integer("count", 1, 1, 64));
-    cr.done();
-  }
-  if (c.cpus == 0) c.cpus = 1;
-  if (c.cpus > 64) root.fail(root.pos(), "at most 64 CPUs");
+  c.cpus = parse_cpu_count(root, f);
   const scenario::Value* mv = root.table("map");
   if (mv) {
     scenario::TableReader m(*mv, "map", f);
@@ -419,7 +339,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
       p.fires = static_cast<std::uint32_t>(w.integer("fires", 1, 1, 10000));
     }
     p.name = attach + "-" + ctx + std::to_string(pi);
-    p.messages = parse_messages(w, f);
+    p.messages = parse_messages(w, f, Messages{}, 1u << 20);
     p.flags = static_cast<U64>(w.integer("flags", 0, 0, INT64_MAX));
     w.done();
     c.programs.push_back(p);

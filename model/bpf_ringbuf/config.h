@@ -2,6 +2,8 @@
 // and the named variants.
 #pragma once
 
+#include "model/scenario_fields.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,9 +24,7 @@ struct NamedVariant {
 const std::vector<NamedVariant>& variants();
 const NamedVariant* find_variant(const std::string& name);
 
-struct Messages {
-  std::uint32_t count = 1, min = 16, max = 16;
-};
+using model::Messages;
 
 struct Producer {
   std::string name;

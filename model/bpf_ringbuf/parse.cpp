@@ -56,41 +56,6 @@ namespace {
 
 using scenario::Value;
 
-Messages parse_messages(scenario::TableReader& t, const std::string& file) {
-  Messages m;
-  const Value* v = t.get("messages");
-  if (!v) return m;
-  t.expect_kind("messages", *v, Value::Kind::Table);
-  scenario::TableReader mr(*v, t.field("messages"), file);
-  m.count = static_cast<std::uint32_t>(mr.integer("count", 1, 1, 100000));
-  if (const Value* size = mr.get("size")) {
-    constexpr std::int64_t kMax = std::int64_t{1} << 26;
-    if (size->kind == Value::Kind::Integer && size->integer >= 1 && size->integer <= kMax) {
-      m.min = m.max = static_cast<std::uint32_t>(size->integer);
-    } else if (size->kind == Value::Kind::Array && size->array.size() == 2 && size->array[0].kind == Value::Kind::Integer &&
-               size->array[1].kind == Value::Kind::Integer && size->array[0].integer >= 1 &&
-               size->array[0].integer <= size->array[1].integer && size->array[1].integer <= kMax) {
-      m.min = static_cast<std::uint32_t>(size->array[0].integer);
-      m.max = static_cast<std::uint32_t>(size->array[1].integer);
-    } else {
-      mr.fail(size->pos, mr.field("size") + " must be a size or [min, max] with 1 <= min <= max <= 67108864");
-    }
-  }
-  mr.done();
-  return m;
-}
-
-int parse_index(scenario::TableReader& t, const std::string& key, int limit, const std::string& what,
-                const std::string& path) {
-  const Value* v = t.get(key);
-  if (!v) return 0;
-  t.expect_kind(key, *v, Value::Kind::Integer);
-  if (v->integer < 0 || v->integer >= limit)
-    t.fail(v->pos, path + "." + key + " = " + std::to_string(v->integer) + " but the scenario has " + std::to_string(limit) +
-                       " " + what + (limit == 1 ? "" : "s"));
-  return static_cast<int>(v->integer);
-}
-
 }  // namespace
 
 Config parse(const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) {
@@ -114,14 +79,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
               "ringbuf_map_alloc fails with " + std::string(err == -kE2BIG ? "-E2BIG" : err == -kENOMEM ? "-ENOMEM" : "-EINVAL") +
                   ": " + why);
   }
-  c.cpus = 0;
-  for (const Value* cv : root.tables("cpu")) {
-    scenario::TableReader cr(*cv, "cpu", f);
-    c.cpus += static_cast<int>(cr.integer("count", 1, 1, 64));
-    cr.done();
-  }
-  if (c.cpus == 0) c.cpus = 1;
-  if (c.cpus > 64) root.fail(root.pos(), "at most 64 CPUs");
+  c.cpus = parse_cpu_count(root, f);
   int pi = 0;
   for (const Value* pv : root.tables("producer")) {
     const std::string path = "producer[" + std::to_string(pi) + "]";
@@ -150,7 +108,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
     p.flags = static_cast<std::uint64_t>(w.integer("flags", 0, 0, 3));
     p.batch = w.boolean("batch", false);
     p.reverse = w.string("commit_order", std::string("in-order"), {"in-order", "reverse"}) == "reverse";
-    p.messages = parse_messages(w, f);
+    p.messages = parse_messages(w, f, Messages{1, 16, 16}, 1u << 26);
     if (p.api == Producer::Api::Output && (p.batch || p.commit != Producer::Commit::Submit))
       w.fail(w.pos(), path + ": api = \"output\" copies and submits at once (no batch, no discard)");
     w.done();

@@ -20,12 +20,6 @@ using sim::Property;
 using U64 = std::uint64_t;
 using U32 = std::uint32_t;
 
-std::uint32_t message_size(const Messages& m, std::size_t producer, std::uint32_t k) {
-  if (m.min == m.max) return m.min;
-  U64 h = sim::splitmix64_mix((U64(producer) << 32) ^ k ^ 0xb9f7eaULL);
-  return m.min + static_cast<U32>(h % (m.max - m.min + 1));
-}
-
 /// Two ranges [a, a + la) and [b, b + lb) on a circle of `size` bytes overlap.
 bool overlaps_mod(U64 a, U64 la, U64 b, U64 lb, U64 size) {
   if (la >= size || lb >= size) return true;
@@ -133,7 +127,7 @@ class RingbufWorkload final : public sim::Workload {
     const U32 base = fired_[i]++ * p.messages.count;
     std::vector<std::pair<Record, U64>> held;
     for (U32 k = 0; k < p.messages.count; ++k) {
-      const U32 len = message_size(p.messages, i, base + k);
+      const U32 len = message_size(p.messages, i, base + k, 0xb9f7eaULL);
       const U64 id = ledger_->attempt(static_cast<int>(i), cpu, len);
       std::uint8_t* data = scratch_[i].data();
       properties::Ledger::fill_payload(id, data, len);

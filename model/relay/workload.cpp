@@ -7,6 +7,8 @@
 #include <optional>
 
 #include "model/registry.h"
+#include "model/scenario_fields.h"
+#include "model/relay/checks.h"
 #include "model/relay/relay.h"
 #include "properties/ledger.h"
 #include "sim/lock.h"
@@ -18,10 +20,7 @@ namespace {
 using properties::Notice;
 using sim::Property;
 using Fn = std::string;
-
-struct Messages {
-  std::uint32_t count = 1, min = 8, max = 8;
-};
+constexpr std::uint64_t kSizeSalt = 0x5e1a75ULL;
 
 struct Producer {
   std::string name;
@@ -55,12 +54,6 @@ struct Config {
   std::vector<Reader> readers;
   std::vector<Flusher> flushers;
 };
-
-std::uint32_t message_size(const Messages& m, std::size_t producer, std::uint32_t k) {
-  if (m.min == m.max) return m.min;
-  std::uint64_t h = sim::splitmix64_mix((std::uint64_t(producer) << 32) ^ k ^ 0x5e1a75ULL);
-  return m.min + static_cast<std::uint32_t>(h % (m.max - m.min + 1));
-}
 
 class RelayWorkload final : public sim::Workload {
  public:
@@ -110,7 +103,7 @@ class RelayWorkload final : public sim::Workload {
 
   void check_final(sim::Sim& s) override {
     check_counters(s);
-    check_padding(s);
+    if (!check_recorded_padding(s, *channel_, *ledger_)) return;
     ledger_->check_final(!c_.readers.empty());
   }
   std::uint64_t end_state_hash(const sim::Sim&) const override { return ledger_->end_state_hash(); }
@@ -122,7 +115,7 @@ class RelayWorkload final : public sim::Workload {
     // Interrupts fire several times: message k of firing f is k + f * count.
     const std::uint32_t base = p.ctx == sim::Ctx::Task ? 0 : (p.fires - remaining_firings(i)) * p.messages.count;
     for (std::uint32_t k = 0; k < p.messages.count; ++k) {
-      const std::uint32_t len = message_size(p.messages, i, base + k);
+      const std::uint32_t len = message_size(p.messages, i, base + k, kSizeSalt);
       const std::uint64_t id = ledger_->attempt(static_cast<int>(i), cpu, len);
       std::uint8_t* data = scratch_[i].data();
       properties::Ledger::fill_payload(id, data, len);
@@ -218,20 +211,10 @@ class RelayWorkload final : public sim::Workload {
   bool drained_once(std::size_t i) { return ++drained_[i] >= 2; }
 
   void check_counters(sim::Sim& s) {
-    const std::uint64_t n = c_.params.n_subbufs, S = c_.params.subbuf_size;
+    if (!check_channel_invariants(s, *channel_, c_.overwrite)) return;
     std::uint64_t full_count = 0, big_count = 0, full_drops = 0;
     for (int b = 0; b < channel_->buffers(); ++b) {
       Channel::BufState st = channel_->state(b);
-      auto bad = [&](const std::string& what) {
-        s.report(Property::Counters, "buffer " + std::to_string(b) + ": " + what);
-      };
-      if (st.subbufs_consumed > st.subbufs_produced)
-        return bad("subbufs_consumed " + std::to_string(st.subbufs_consumed) + " > subbufs_produced " + std::to_string(st.subbufs_produced));
-      if (!c_.overwrite && st.subbufs_produced - st.subbufs_consumed > n)
-        return bad("produced - consumed = " + std::to_string(st.subbufs_produced - st.subbufs_consumed) + " > n_subbufs in no-overwrite mode");
-      if (st.offset > S && st.offset != S + 1) return bad("offset " + std::to_string(st.offset) + " beyond the sub-buffer");
-      for (auto p : st.padding)
-        if (p > S) return bad("padding " + std::to_string(p) + " larger than a sub-buffer");
       full_count += st.full_count;
       big_count += st.big_count;
       full_drops += full_drops_[static_cast<std::size_t>(b)];
@@ -245,23 +228,6 @@ class RelayWorkload final : public sim::Workload {
     if (c_.params.callback == Callback::Counting && channel_->dropped() < full_drops)
       return s.report(Property::Counters, "the client's dropped " + std::to_string(channel_->dropped()) + " < " +
                                               std::to_string(full_drops) + " messages dropped on a full buffer");
-  }
-
-  // Recorded padding equals the unused tail: no message of a finished sub-buffer lies in it.
-  void check_padding(sim::Sim& s) {
-    const std::uint64_t n = c_.params.n_subbufs, S = c_.params.subbuf_size;
-    for (std::uint64_t id = 1; id <= ledger_->messages().size(); ++id) {
-      const auto& m = ledger_->messages()[id - 1];
-      if (m.state != properties::Ledger::Message::State::Accepted || m.overwritten) continue;
-      Channel::BufState st = channel_->state(m.buffer);
-      if (m.unit >= st.subbufs_produced || m.unit + n < st.subbufs_produced) continue;  // not finished / slot reused
-      std::uint64_t pad = st.padding[m.unit % n];
-      if (m.offset % S + m.len > S - pad)
-        return s.report(Property::Padding, "sub-buffer " + std::to_string(m.unit % n) + " of buffer " + std::to_string(m.buffer) +
-                                               " records " + std::to_string(pad) + " bytes of padding over message " +
-                                               std::to_string(id) + " at offset " + std::to_string(m.offset % S),
-                        {id});
-  }
   }
 
   Config c_;
@@ -281,49 +247,6 @@ class RelayWorkload final : public sim::Workload {
 };
 
 // ---- parsing -------------------------------------------------------------------------------------
-
-Messages parse_messages(scenario::TableReader& t, const Config& c, const std::string& file) {
-  Messages m;
-  const scenario::Value* v = t.get("messages");
-  if (!v) return m;
-  t.expect_kind("messages", *v, scenario::Value::Kind::Table);
-  scenario::TableReader mr(*v, t.field("messages"), file);
-  m.count = static_cast<std::uint32_t>(mr.integer("count", 1, 1, 100000));
-  const scenario::Value* size = mr.get("size");
-  if (size) {
-    if (size->kind == scenario::Value::Kind::Integer) {
-      if (size->integer < 1 || size->integer > (1 << 20)) mr.fail(size->pos, mr.field("size") + " must be in [1, 1048576]");
-      m.min = m.max = static_cast<std::uint32_t>(size->integer);
-    } else if (size->kind == scenario::Value::Kind::Array && size->array.size() == 2 &&
-               size->array[0].kind == scenario::Value::Kind::Integer && size->array[1].kind == scenario::Value::Kind::Integer &&
-               size->array[0].integer >= 1 && size->array[0].integer <= size->array[1].integer &&
-               size->array[1].integer <= (1 << 20)) {
-      m.min = static_cast<std::uint32_t>(size->array[0].integer);
-      m.max = static_cast<std::uint32_t>(size->array[1].integer);
-    } else {
-      mr.fail(size->pos, mr.field("size") + " must be a length or [min, max] with 1 <= min <= max <= 1048576");
-    }
-  }
-  if (mr.boolean("must_fit", false)) {
-    std::uint64_t room = c.params.subbuf_size - (c.params.callback == Callback::HeaderReserve ? c.params.header_size : 0);
-    if (m.max > room)
-      mr.fail(size ? size->pos : v->pos, mr.field("size") + " allows " + std::to_string(m.max) +
-                                             "-byte messages but a sub-buffer holds at most " + std::to_string(room) +
-                                             " (must_fit = true)");
-  }
-  mr.done();
-  return m;
-}
-
-int parse_cpu(scenario::TableReader& t, const Config& c, const std::string& what) {
-  const scenario::Value* v = t.get("cpu");
-  if (!v) return 0;
-  t.expect_kind("cpu", *v, scenario::Value::Kind::Integer);
-  if (v->integer < 0 || v->integer >= c.cpus)
-    t.fail(v->pos, what + ".cpu = " + std::to_string(v->integer) + " but the scenario has " + std::to_string(c.cpus) +
-                       " CPU" + (c.cpus == 1 ? "" : "s"));
-  return static_cast<int>(v->integer);
-}
 
 Config parse(const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) {
   Config c;
@@ -346,14 +269,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
                       : client == "counting" ? Callback::Counting
                       : client == "header"   ? Callback::HeaderReserve
                                              : Callback::BufFull;
-  c.cpus = 0;
-  for (const scenario::Value* cv : root.tables("cpu")) {
-    scenario::TableReader cr(*cv, "cpu", f);
-    c.cpus += static_cast<int>(cr.integer("count", 1, 1, 64));
-    cr.done();
-  }
-  if (c.cpus == 0) c.cpus = 1;
-  if (c.cpus > 64) root.fail(root.pos(), "at most 64 CPUs");
+  c.cpus = parse_cpu_count(root, f);
   c.params.cpus = c.cpus;
   std::string why;
   if (Channel::validate(c.params, &why) != 0) {
@@ -365,7 +281,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
   auto producer = [&](const scenario::Value& v, const std::string& path, bool interrupt) {
     scenario::TableReader w(v, path, f);
     Producer p;
-    p.cpu = parse_cpu(w, c, path);
+    p.cpu = parse_cpu(w, c.cpus, path);
     std::string kind = "writer";
     if (interrupt) {
       kind = w.string("kind", std::string("hardirq"), {"hardirq", "nmi", "softirq"});
@@ -375,7 +291,8 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
     p.name = kind + std::to_string(c.producers.size());
     p.write = w.string("write", std::string(interrupt ? "__relay_write" : "relay_write"), fns);
     p.client_lock = w.string("lock", std::string("none"), {"none", "spin_lock_irqsave"}) != "none";
-    p.messages = parse_messages(w, c, f);
+    p.messages = parse_messages(w, f, Messages{}, 1u << 20,
+                                c.params.subbuf_size - (c.params.callback == Callback::HeaderReserve ? c.params.header_size : 0));
     w.done();
     c.producers.push_back(p);
   };
@@ -388,7 +305,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
     std::string path = "flusher[" + std::to_string(fi++) + "]";
     scenario::TableReader w(*fv, path, f);
     Flusher fl;
-    fl.cpu = parse_cpu(w, c, path);
+    fl.cpu = parse_cpu(w, c.cpus, path);
     fl.times = static_cast<std::uint32_t>(w.integer("times", 1, 1, 1000));
     w.done();
     c.flushers.push_back(fl);
@@ -400,7 +317,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
     scenario::TableReader w(*rv, path, f);
     Reader r;
     r.kind = w.string("kind", std::string("read"), {"read", "mmap"});
-    r.cpu = parse_cpu(w, c, path);
+    r.cpu = parse_cpu(w, c.cpus, path);
     r.count = static_cast<std::uint64_t>(w.integer("count", 4096, 1, 1 << 24));
     r.poll = w.string("wait", std::string("spin"), {"spin", "poll"}) == "poll";
     r.after_stop = w.string("start", std::string("live"), {"live", "after-stop"}) == "after-stop";

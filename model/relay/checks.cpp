@@ -1,0 +1,46 @@
+// model/relay/checks.cpp — see checks.h.
+#include "model/relay/checks.h"
+
+#include <string>
+
+namespace model::relay {
+
+bool check_channel_invariants(sim::Sim& sim, const Channel& channel, bool overwrite) {
+  const std::uint64_t n = channel.params().n_subbufs, S = channel.params().subbuf_size;
+  for (int b = 0; b < channel.buffers(); ++b) {
+    Channel::BufState st = channel.state(b);
+    auto bad = [&](const std::string& what) {
+      sim.report(sim::Property::Counters, "buffer " + std::to_string(b) + ": " + what);
+      return false;
+    };
+    if (st.subbufs_consumed > st.subbufs_produced)
+      return bad("subbufs_consumed " + std::to_string(st.subbufs_consumed) + " > subbufs_produced " + std::to_string(st.subbufs_produced));
+    if (!overwrite && st.subbufs_produced - st.subbufs_consumed > n)
+      return bad("produced - consumed = " + std::to_string(st.subbufs_produced - st.subbufs_consumed) + " > n_subbufs in no-overwrite mode");
+    if (st.offset > S && st.offset != S + 1) return bad("offset " + std::to_string(st.offset) + " beyond the sub-buffer");
+    for (auto p : st.padding)
+      if (p > S) return bad("padding " + std::to_string(p) + " larger than a sub-buffer");
+  }
+  return true;
+}
+
+bool check_recorded_padding(sim::Sim& sim, const Channel& channel, const properties::Ledger& ledger) {
+  const std::uint64_t n = channel.params().n_subbufs, S = channel.params().subbuf_size;
+  for (std::uint64_t id = 1; id <= ledger.messages().size(); ++id) {
+    const auto& m = ledger.messages()[id - 1];
+    if (m.state != properties::Ledger::Message::State::Accepted || m.overwritten) continue;
+    Channel::BufState st = channel.state(m.buffer);
+    if (m.unit >= st.subbufs_produced || m.unit + n < st.subbufs_produced) continue;  // not finished / slot reused
+    const std::uint64_t pad = st.padding[m.unit % n];
+    if (m.offset % S + m.len > S - pad) {
+      sim.report(sim::Property::Padding, "sub-buffer " + std::to_string(m.unit % n) + " of buffer " + std::to_string(m.buffer) +
+                                             " records " + std::to_string(pad) + " bytes of padding over message " +
+                                             std::to_string(id) + " at offset " + std::to_string(m.offset % S),
+                 {id});
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace model::relay
