@@ -35,13 +35,7 @@ struct Program {
   bool prog_active_guard() const { return attach == Attach::Kprobe || attach == Attach::Tracepoint || attach == Attach::PerfEvent; }
 };
 
-struct Reader {
-  std::string kind = "read";
-  int buffer = 0;
-  int cpu = 0;
-  U64 count = 4096;
-  bool after_stop = false;
-};
+using Reader = relay::ReaderSpec;
 
 struct Setup {
   enum class When { Before, Concurrent, Never } when = When::Before;
@@ -347,28 +341,9 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
   }
   std::stable_partition(c.programs.begin(), c.programs.end(), [](const Program& p) { return p.ctx == sim::Ctx::Task; });
   const int buffers = c.design.global() ? 1 : c.cpus;
-  int ri = 0;
-  for (const scenario::Value* rv : root.tables("reader")) {
-    std::string path = "reader[" + std::to_string(ri++) + "]";
-    scenario::TableReader w(*rv, path, f);
-    Reader r;
-    r.kind = w.string("kind", std::string("read"), {"read", "mmap"});
-    r.cpu = parse_cpu(w, c.cpus, path);
-    r.count = static_cast<U64>(w.integer("count", 4096, 1, 1 << 24));
-    r.after_stop = w.string("start", std::string("live"), {"live", "after-stop"}) == "after-stop";
-    bool all = !w.has("buffer");
-    if (!all) r.buffer = static_cast<int>(w.integer("buffer", 0, 0, buffers - 1));
-    w.done();
-    if (all) {
-      for (int b = 0; b < buffers; ++b) {
-        r.buffer = b;
-        c.readers.push_back(r);
-      }
-    } else {
-      c.readers.push_back(r);
-    }
-  }
-  if (c.readers.size() > 64) root.fail(root.pos(), "at most 64 readers");
+  c.readers = relay::parse_readers(root, f, c.cpus, buffers);
+  for (const Reader& r : c.readers)
+    if (r.poll) root.fail(root.pos(), "reader wait = \"poll\" is not modelled for bpf_relay_map readers (they spin)");
   if (c.programs.empty()) root.fail(root.pos(), "a bpf_relay_map scenario needs at least one [[program]]");
   root.done();
   return c;

@@ -3,7 +3,33 @@
 
 #include <string>
 
+#include "model/scenario_fields.h"
+
 namespace model::relay {
+
+std::vector<ReaderSpec> parse_readers(scenario::TableReader& root, const std::string& file, int cpus, int buffers) {
+  std::vector<ReaderSpec> readers;
+  int ri = 0;
+  for (const scenario::Value* rv : root.tables("reader")) {
+    std::string path = "reader[" + std::to_string(ri++) + "]";
+    scenario::TableReader w(*rv, path, file);
+    ReaderSpec r;
+    r.kind = w.string("kind", std::string("read"), {"read", "mmap"});
+    r.cpu = parse_cpu(w, cpus, path);
+    r.count = static_cast<std::uint64_t>(w.integer("count", 4096, 1, 1 << 24));
+    r.poll = w.string("wait", std::string("spin"), {"spin", "poll"}) == "poll";
+    r.after_stop = w.string("start", std::string("live"), {"live", "after-stop"}) == "after-stop";
+    const bool all = !w.has("buffer");
+    if (!all) r.buffer = static_cast<int>(w.integer("buffer", 0, 0, buffers - 1));
+    w.done();
+    for (int b = all ? 0 : r.buffer; b < (all ? buffers : r.buffer + 1); ++b) {
+      r.buffer = b;
+      readers.push_back(r);
+    }
+  }
+  if (readers.size() > 64) root.fail(root.pos(), "at most 64 readers");
+  return readers;
+}
 
 bool check_channel_invariants(sim::Sim& sim, const Channel& channel, bool overwrite) {
   const std::uint64_t n = channel.params().n_subbufs, S = channel.params().subbuf_size;

@@ -32,14 +32,7 @@ struct Producer {
   bool client_lock = false;
 };
 
-struct Reader {
-  std::string kind = "read";
-  int buffer = 0;
-  int cpu = 0;
-  std::uint64_t count = 4096;
-  bool poll = false;
-  bool after_stop = false;  // start reading only once tracing has stopped (flushed)
-};
+using Reader = relay::ReaderSpec;
 
 struct Flusher {
   int cpu = 0;
@@ -311,28 +304,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
     c.flushers.push_back(fl);
   }
   const int buffers = c.params.is_global ? 1 : c.cpus;
-  int ri = 0;
-  for (const scenario::Value* rv : root.tables("reader")) {
-    std::string path = "reader[" + std::to_string(ri++) + "]";
-    scenario::TableReader w(*rv, path, f);
-    Reader r;
-    r.kind = w.string("kind", std::string("read"), {"read", "mmap"});
-    r.cpu = parse_cpu(w, c.cpus, path);
-    r.count = static_cast<std::uint64_t>(w.integer("count", 4096, 1, 1 << 24));
-    r.poll = w.string("wait", std::string("spin"), {"spin", "poll"}) == "poll";
-    r.after_stop = w.string("start", std::string("live"), {"live", "after-stop"}) == "after-stop";
-    bool all = !w.has("buffer");
-    if (!all) r.buffer = static_cast<int>(w.integer("buffer", 0, 0, buffers - 1));
-    w.done();
-    if (all) {
-      for (int b = 0; b < buffers; ++b) {
-        r.buffer = b;
-        c.readers.push_back(r);
-      }
-    } else {
-      c.readers.push_back(r);
-    }
-  }
+  c.readers = relay::parse_readers(root, f, c.cpus, buffers);
   if (c.producers.empty()) root.fail(root.pos(), "a relay scenario needs at least one [[writer]] or [[interrupt]]");
   root.done();
   return c;
