@@ -2,8 +2,8 @@
 //   BM_FiberPingPong      raw boost::context::fiber switches (the ceiling for any fiber engine)
 //   BM_EngineSteps        engine steps/s: two CPUs, one task each, every step a Shared<T> load,
 //                         uniform random choices (half the steps switch fibers)
-//   BM_Executions/<name>  executions/s on the bundled toy scenarios (Relacy's workloads and the
-//                         irq counter), with heap allocations per execution counted
+//   BM_Executions/<name>  executions/s on bundled scenarios (Relacy's two workloads, the irq
+//                         counter, each model's quickstart), with heap allocations per execution
 // Run: build/release/relaysim_bench   (bench/compare-relacy runs the peer side by side)
 #include <benchmark/benchmark.h>
 #include <boost/context/fiber.hpp>
@@ -114,5 +114,7 @@ BENCHMARK_CAPTURE(BM_Executions, toy_counter, "scenarios/toy/toy_counter.toml");
 BENCHMARK_CAPTURE(BM_Executions, mpsc_ring, "scenarios/toy/mpsc_ring.toml");
 BENCHMARK_CAPTURE(BM_Executions, irq_counter_locked, "scenarios/toy/irq_counter_locked.toml");
 BENCHMARK_CAPTURE(BM_Executions, relay_quickstart, "scenarios/relay/quickstart.toml");
+BENCHMARK_CAPTURE(BM_Executions, bpf_ringbuf_quickstart, "scenarios/bpf_ringbuf/quickstart.toml");
+BENCHMARK_CAPTURE(BM_Executions, bpf_relay_map_task_every_cpu, "scenarios/bpf_relay_map/task_every_cpu.toml");
 
 BENCHMARK_MAIN();
