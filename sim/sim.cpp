@@ -330,17 +330,6 @@ inline std::uint32_t Sim::enumerate(Option* out, bool spinning) const {
   return n;
 }
 
-inline void Sim::transfer(int to) {
-  switching_from_ = running_;
-  running_ = to;
-  ctx::fiber& target = to == kDriver ? driver_ : actors_[to].fiber;
-  ctx::fiber back = std::move(target).resume();
-  // Resumed by `switching_from_`: keep its continuation.
-  if (switching_from_ == kDriver)
-    driver_ = std::move(back);
-  else
-    actors_[switching_from_].fiber = std::move(back);
-}
 
 inline void Sim::dispatch(const Option& o) {
   Actor& a = actors_[o.actor];
@@ -382,10 +371,9 @@ inline void Sim::dispatch(const Option& o) {
       break;
     }
   }
-  if (static_cast<int>(o.actor) != running_) transfer(o.actor);
 }
 
-void Sim::schedule() {
+int Sim::choose() {
   Option opts[kMaxOptions];
   const bool spinning = yielding_;
   yielding_ = false;
@@ -397,8 +385,8 @@ void Sim::schedule() {
     for (const Source& s : sources_)
       if ((s.kind == Source::Interrupt && s.fires_left) || s.pending) all_done = false;
     if (all_done) {
-      end_execution(State::Finished);
-      return;
+      state_ = State::Finished;
+      return kDriver;
     }
     Violation v;
     v.property = workload_->stuck_property(*this);
@@ -412,8 +400,8 @@ void Sim::schedule() {
     }
     v.message = "no actor can run: " + (who.empty() ? std::string("pending work cannot fire") : who);
     violation_ = std::move(v);
-    end_execution(State::Violated);
-    return;
+    state_ = State::Violated;
+    return kDriver;
   }
   std::uint32_t k = 0;
   if (n > 1) {
@@ -426,8 +414,9 @@ void Sim::schedule() {
     if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
   }
   const Option& o = opts[k];
-  if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return;
-  dispatch(o);  // may re-enter the running fiber itself: a handler that fires again right away
+  if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
+  dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
+  return o.actor;
 }
 
 
