@@ -16,6 +16,7 @@
 #include "model/registry.h"
 #include "model/bpf_relay_map/exec.h"
 #include "model/bpf_ringbuf/exec.h"
+#include "model/ftrace_rb/exec.h"
 #include "model/relay/exec.h"
 #include <fstream>
 #include "reports/schedule.h"
@@ -249,7 +250,8 @@ int cmd_exec(const std::string& model_name, const std::string& file) {
   using Exec = std::function<nlohmann::json(const nlohmann::json&, const std::string&)>;
   const std::vector<std::pair<std::string, Exec>> execs = {{"relay", model::relay::relay_exec},
                                                               {"bpf_relay_map", model::bpf_relay_map::relay_map_exec},
-                                                              {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec}};
+                                                              {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec},
+                                                              {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec}};
   const Exec* run = nullptr;
   std::string known;
   for (auto& [name, fn] : execs) {

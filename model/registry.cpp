@@ -3,6 +3,7 @@
 
 #include "model/bpf_relay_map/workload.h"
 #include "model/bpf_ringbuf/workload.h"
+#include "model/ftrace_rb/workload.h"
 #include "model/relay/workload.h"
 #include "model/toy/toy.h"
 
@@ -14,6 +15,7 @@ const std::vector<ModelInfo>& models() {
     relay::register_model(v);
     bpf_ringbuf::register_model(v);
     bpf_relay_map::register_model(v);
+    ftrace_rb::register_model(v);
     toy::register_models(v);
     return v;
   }();

@@ -1,0 +1,183 @@
+// model/ftrace_rb/exec.cpp — see exec.h.
+#include "model/ftrace_rb/exec.h"
+
+#include <boost/context/fiber.hpp>
+
+#include <memory>
+
+#include "model/ftrace_rb/config.h"
+#include "scenarios/json_reader.h"
+#include "sim/choice.h"
+
+namespace model::ftrace_rb {
+namespace {
+
+using nlohmann::json;
+using I64 = std::int64_t;
+
+const std::vector<std::string> kOps = {"write", "reserve", "commit", "consume", "read_page", "map", "unmap", "get_reader", "resize"};
+
+struct Op {
+  std::string name;
+  json source;
+  U32 len = 0;
+};
+
+class ExecWorkload final : public sim::Workload {
+ public:
+  ExecWorkload(Params p, Variant v, std::function<void(ExecWorkload&)> body) : p_(p), v_(v), body_(std::move(body)) {}
+  void build(sim::Sim& s) override {
+    buf = std::make_unique<CpuBuffer>(s, p_, v_, "cpu0");
+    s.add_task("exec", 0, [this] { body_(*this); });
+  }
+  void reset(sim::Sim&) override { buf->reset_ghost(); }
+  std::unique_ptr<CpuBuffer> buf;
+
+ private:
+  Params p_;
+  Variant v_;
+  std::function<void(ExecWorkload&)> body_;
+};
+
+json state_json(CpuBuffer& b) {
+  json pages = json::array();
+  auto page = [&](int i) {
+    auto s = b.page_state(i);
+    pages.push_back(json{{"index", s.index}, {"id", s.id}, {"write", s.write}, {"entries", s.entries}, {"commit", s.commit},
+                         {"real_end", s.real_end}, {"read", s.read}, {"next", s.next},
+                         {"flag", s.next_flag == kHead ? "HEAD" : s.next_flag == kUpdate ? "UPDATE" : "NORMAL"}});
+  };
+  // ring order from the page after the one whose next carries HEAD, found without steps
+  int head = -1;
+  for (int i = 0; i < b.pages_total(); ++i)
+    if (i != b.reader_page() && b.page_state(i).next_flag == kHead) head = static_cast<int>(b.page_state(i).next);
+  int p = head < 0 ? 0 : head;
+  for (int n = 0; n < b.pages_total() - 1; ++n, p = static_cast<int>(b.page_state(p).next)) page(p);
+  page(b.reader_page());
+  auto k = b.counters();
+  json out{{"head", head}, {"tail", b.tail_page()}, {"commit", b.commit_page()}, {"reader", b.reader_page()}, {"pages", pages},
+           {"counters", {{"entries", k.entries}, {"overrun", k.overrun}, {"commit_overrun", k.commit_overrun},
+                         {"dropped_events", k.dropped_events}, {"entries_bytes", k.entries_bytes}, {"read", k.read},
+                         {"read_bytes", k.read_bytes}, {"pages_touched", k.pages_touched}, {"pages_lost", k.pages_lost},
+                         {"pages_read", k.pages_read}, {"lost_events", k.lost_events}, {"committing", k.committing}}}};
+  if (b.mapped()) {
+    auto& m = b.meta();
+    out["meta"] = json{{"subbuf_size", b.params().subbuf_size}, {"nr_subbufs", b.params().nr_pages + 1},
+                       {"reader", {{"id", m.reader_id.peek()}, {"read", m.reader_read.peek()}, {"lost_events", m.reader_lost_events.peek()}}},
+                       {"entries", m.entries.peek()}, {"overrun", m.overrun.peek()}, {"read", m.read.peek()}, {"mapped", b.mapped()}};
+  }
+  return out;
+}
+
+}  // namespace
+
+json ftrace_rb_exec(const json& input, const std::string& file) {
+  scenario::JsonReader top(input, "", file);
+  Params p;
+  std::string variant = "mainline";
+  if (const json* pj = top.get("params")) {
+    scenario::JsonReader r(*pj, "params", file);
+    p.subbuf_size = static_cast<U32>(r.integer("subbuf_size", 64, 16, 1 << 20));
+    if (p.subbuf_size % 4) r.fail("subbuf_size", "must be a multiple of 4");
+    p.nr_pages = static_cast<U32>(r.integer("nr_subbufs", 4, 2, 64));
+    p.overwrite = r.string("mode", std::string("overwrite"), {"overwrite", "no-overwrite"}) == "overwrite";
+    std::vector<std::string> names;
+    for (auto& v : variants()) names.push_back(v.name);
+    variant = r.string("variant", std::string("mainline"), names);
+    r.done();
+  }
+  const json* oj = top.get("ops");
+  if (!oj) scenario::json_fail(file, "ops", "missing required field");
+  top.done();
+  if (!oj->is_array()) scenario::json_fail(file, "ops", std::string("must be an array, not ") + scenario::json_type_name(*oj));
+  std::vector<Op> ops;
+  int open = 0;
+  for (std::size_t i = 0; i < oj->size(); ++i) {
+    scenario::JsonReader r((*oj)[i], "ops[" + std::to_string(i) + "]", file);
+    Op op;
+    op.source = (*oj)[i];
+    op.name = r.string("op", std::nullopt, kOps);
+    if (op.name == "write" || op.name == "reserve") op.len = static_cast<U32>(r.integer("len", std::nullopt, 0, 1 << 20));
+    if (op.name == "reserve") ++open;
+    if (op.name == "commit" && open-- == 0) r.fail("op", "commit with no open reservation");
+    r.done();
+    ops.push_back(std::move(op));
+  }
+  json out{{"model", "ftrace_rb"},
+           {"params", {{"subbuf_size", p.subbuf_size}, {"nr_subbufs", p.nr_pages}, {"mode", p.overwrite ? "overwrite" : "no-overwrite"}, {"variant", variant}}}};
+  json steps = json::array();
+  std::exception_ptr error;
+  sim::Sim::Config cfg;
+  cfg.step_bound = 10'000'000;
+  sim::Sim s(cfg);
+  ExecWorkload w(p, find_variant(variant)->kernel, [&](ExecWorkload& ew) {
+    try {
+      CpuBuffer& b = *ew.buf;
+      U64 next_id = 1;
+      std::vector<std::pair<Slot, std::pair<U64, U32>>> open_slots;
+      auto slot_json = [](const Slot& sl) {
+        static const char* fails[] = {"", "too-big", "dropped", "commit-overrun", "warn"};
+        return json{{"ok", sl.ok}, {"page", sl.page}, {"offset", sl.offset}, {"length", sl.length}, {"fail", fails[static_cast<int>(sl.fail)]}};
+      };
+      for (const Op& op : ops) {
+        steps.push_back(json{{"op", op.source}});
+        json ret;
+        if (op.name == "write" || op.name == "reserve") {
+          const U64 id = next_id++;
+          Slot sl = b.lock_reserve(op.len, id);
+          ret = slot_json(sl);
+          ret["id"] = id;
+          if (op.name == "reserve") open_slots.push_back({sl, {id, op.len}});
+          else if (sl.ok) {
+            std::vector<std::uint8_t> body(op.len, static_cast<std::uint8_t>(id));
+            b.write_event(sl, body.data(), op.len, id);
+            b.unlock_commit();
+          }
+        } else if (op.name == "commit") {
+          auto [sl, il] = open_slots.back();
+          open_slots.pop_back();
+          if (sl.ok) {
+            std::vector<std::uint8_t> body(il.second, static_cast<std::uint8_t>(il.first));
+            b.write_event(sl, body.data(), il.second, il.first);
+            b.unlock_commit();
+          }
+          ret = json{{"id", il.first}, {"committed", sl.ok}};
+        } else if (op.name == "consume") {
+          auto ev = b.consume();
+          ret = ev ? json{{"id", ev->tags.empty() ? 0 : sim::tag_id(ev->tags[0])}, {"len", ev->body.size()}, {"lost", ev->lost}} : json(nullptr);
+        } else if (op.name == "read_page") {
+          auto pr = b.read_page();
+          json ids = json::array();
+          for (auto& ev : pr.events) ids.push_back(ev.tags.empty() ? 0 : sim::tag_id(ev.tags[0]));
+          ret = json{{"ret", pr.ret}, {"ids", ids}, {"missed", pr.missed}};
+        } else if (op.name == "map") {
+          ret = json{{"ret", b.map()}};
+        } else if (op.name == "unmap") {
+          ret = json{{"ret", b.unmap()}};
+        } else if (op.name == "get_reader") {
+          ret = json{{"ret", b.map_get_reader()}};
+        } else {
+          ret = json{{"ret", b.resize_check()}};
+        }
+        steps.back()["return"] = ret;
+        steps.back()["state"] = state_json(b);
+      }
+    } catch (const boost::context::detail::forced_unwind&) {
+      throw;
+    } catch (const std::exception&) {
+      error = std::current_exception();
+    }
+  });
+  s.load(w);
+  sim::ReplaySource zeros({}, false);
+  sim::ExecResult r = s.run(zeros);
+  if (error) std::rethrow_exception(error);
+  if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
+  if (r.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(*w.buf);
+  out["steps"] = std::move(steps);
+  if (r.violation)
+    out["violation"] = json{{"property", std::string(sim::property_name(r.violation->property))}, {"message", r.violation->message}};
+  return out;
+}
+
+}  // namespace model::ftrace_rb

@@ -1,0 +1,274 @@
+// model/ftrace_rb/reader.cpp — the consuming readers and the user-space mapping of a CpuBuffer
+// (see ring.h). Every entry point takes reader_lock with irqsave, as the kernel's callers do;
+// rb_get_reader_page's swap is the only reader step that writes the ring's list words.
+#include "model/ftrace_rb/ring.h"
+
+namespace model::ftrace_rb {
+
+using sim::Mo;
+
+// rb_set_head_page: from the cached head, up to three laps looking for the page whose prev->next
+// is flagged (or no longer points at it: MOVED counts too, as in the kernel).
+int CpuBuffer::set_head_page() {
+  const int head = head_page_;
+  int page = head;
+  for (int lap = 0; lap < 3; ++lap) {
+    do {
+      if (is_head_page(page, ptr_page(pg(page).prev.load())) != kNormal) {
+        head_page_ = page;
+        return page;
+      }
+      page = next_of(page);
+    } while (page != head);
+  }
+  warn("rb_set_head_page found no head page");
+  return -1;
+}
+
+// rb_get_reader_page: the reader page if it has unread data; else swap it with the head page
+// (cmpxchg of prev(head)->next from head|HEAD to the reader page; fails while a writer holds the
+// head in UPDATE or has moved it: spin) and record lost events (overrun growth since the last
+// swap: assigned, not added). Returns the page or -1 (caught up / empty). reader_lock held.
+int CpuBuffer::get_reader_page() {
+  for (int loops = 0;; ++loops) {
+    if (loops > 3) {
+      warn("rb_get_reader_page looped more than 3 times");
+      return -1;
+    }
+    const int reader = reader_page_.load();
+    Page& r = pg(reader);
+    const U64 size = page_size(reader);
+    if (r.read < size) {
+      // a0fcaaed0c46: wait while a writer that crossed the end has not yet reset the write index
+      for (int n = 0; n < 1000 && (r.write.load(Mo::Acquire) & kWriteMask) > p_.subbuf_size; ++n) sim_.yield();
+      return reader;
+    }
+    if (r.read > size) {
+      warn("reader page read " + std::to_string(r.read) + " > size " + std::to_string(size));
+      return -1;
+    }
+    if (commit_page_.load(Mo::Acquire) == reader) return -1;  // caught up with the writer
+    if (entries_.load() - (overrun_.load() + read_) == 0) return -1;  // rb_num_of_entries
+    r.write.store(0);
+    r.entries.store(0);
+    r.commit.store(0);
+    r.real_end.store(0);
+    ghost_[static_cast<std::size_t>(reader)].clear();
+    int head = -1;
+    U64 overwrite = 0;
+    for (int spins = 0;; ++spins) {
+      head = set_head_page();
+      if (head < 0) return -1;
+      r.next.store(make_ptr(next_of(head), kNormal));
+      const U64 head_prev = pg(head).prev.load();
+      r.prev.store(head_prev);
+      r.next.fetch_or(kHead);  // rb_set_list_to_head; then smp_mb
+      overwrite = overrun_.load(Mo::SeqCst);
+      U64 expected = make_ptr(head, kHead);  // rb_head_page_replace
+      if (pg(ptr_page(pg(head).prev.load())).next.compare_exchange(expected, make_ptr(reader, kNormal))) break;
+      if (spins > 1000) {
+        warn("rb_get_reader_page spun 1000 times on the head page");
+        return -1;
+      }
+      sim_.yield();
+    }
+    pg(next_of(reader)).prev.store(make_ptr(reader, 0));
+    head_page_ = next_of(head);
+    pages_read_.fetch_add(1);
+    reader_page_.store(head, Mo::Release);
+    pg(head).read = 0;
+    if (overwrite != last_overrun_) {
+      lost_events_ = overwrite - last_overrun_;
+      last_overrun_ = overwrite;
+    }
+  }
+}
+
+// rb_per_cpu_empty
+bool CpuBuffer::per_cpu_empty() {
+  const int reader = reader_page_.load();
+  const int head = set_head_page();
+  const int commit = commit_page_.load(Mo::Acquire);
+  if (head < 0) return true;
+  if (pg(reader).read != page_size(reader)) return false;
+  if (commit == reader) return true;
+  if (commit != head) return false;
+  return pg(commit).commit.load() == 0;
+}
+
+// Reads the header at `off` of `page` (one step); returns the record length.
+U32 CpuBuffer::event_at(int page, U64 off, U32* type, U32* body) {
+  std::uint8_t b[4] = {};
+  if (!pg(page).data->read(off, b, kHdr)) return 0;
+  const U32 h = U32{b[0]} | U32{b[1]} << 8 | U32{b[2]} << 16 | U32{b[3]} << 24;
+  *type = h & 31;
+  *body = h >> 5;
+  return *type == kTypePadding ? kHdr + *body : event_length(*body);
+}
+
+// rb_advance_reader: data records count in `read`; every record moves the page's read offset.
+void CpuBuffer::advance_reader() {
+  const int reader = reader_page_.load();
+  U32 type = 0, body = 0;
+  const U32 length = event_at(reader, pg(reader).read, &type, &body);
+  if (length == 0) return;
+  if (type != kTypePadding) ++read_;
+  pg(reader).read += length;
+  read_bytes_ += length;
+}
+
+void CpuBuffer::take_event(int page, U64 off, U32 body, ReadEvent& ev) {
+  ev.body.resize(body);
+  ev.tags.resize(body);
+  pg(page).data->read(off + kHdr, ev.body.data(), body, ev.tags.data());
+}
+
+// ring_buffer_consume: peek (rb_buffer_peek) and advance under reader_lock. lost_events rides on
+// the first data event after a swap and is cleared by any consumed record (padding too).
+std::optional<ReadEvent> CpuBuffer::consume() {
+  const unsigned long flags = reader_lock_.lock_irqsave();
+  std::optional<ReadEvent> out;
+  for (;;) {
+    const int reader = get_reader_page();
+    if (reader < 0) break;
+    U32 type = 0, body = 0;
+    const U64 off = pg(reader).read;
+    event_at(reader, off, &type, &body);
+    if (type == kTypePadding) {
+      lost_events_ = 0;
+      advance_reader();
+      continue;
+    }
+    ReadEvent ev;
+    take_event(reader, off, body, ev);
+    ev.lost = lost_events_;
+    lost_events_ = 0;
+    advance_reader();
+    out = std::move(ev);
+    break;
+  }
+  reader_lock_.unlock_irqrestore(flags);
+  return out;
+}
+
+// ring_buffer_read_page, copy path: every record from the reader page's read offset to its
+// commit, then the missed count after the data when 8 bytes are free (else only the flag).
+CpuBuffer::PageRead CpuBuffer::read_page() {
+  const unsigned long flags = reader_lock_.lock_irqsave();
+  PageRead out;
+  const int reader = get_reader_page();
+  if (reader >= 0) {
+    const U64 missed = lost_events_;
+    const U64 start = pg(reader).read;
+    const U64 commit = page_size(reader);
+    while (pg(reader).read < commit) {
+      U32 type = 0, body = 0;
+      const U64 off = pg(reader).read;
+      event_at(reader, off, &type, &body);
+      if (type != kTypePadding) {
+        ReadEvent ev;
+        take_event(reader, off, body, ev);
+        out.events.push_back(std::move(ev));
+      }
+      advance_reader();
+    }
+    lost_events_ = 0;
+    const U64 copied = commit - start;
+    out.missed = missed == 0 ? 0 : (p_.subbuf_size - copied >= 8 ? static_cast<std::int64_t>(missed) : -1);
+    out.ret = static_cast<int>(start);
+  }
+  reader_lock_.unlock_irqrestore(flags);
+  return out;
+}
+
+// rb_update_meta_page (reader_lock held).
+void CpuBuffer::update_meta_page() {
+  const int reader = reader_page_.load();
+  meta_->reader_read.store(pg(reader).read);
+  meta_->reader_id.store(static_cast<U64>(ids_[static_cast<std::size_t>(reader)]));
+  meta_->reader_lost_events.store(lost_events_);
+  meta_->entries.store(entries_.load());
+  meta_->overrun.store(overrun_.load());
+  meta_->read.store(read_, Mo::Release);
+}
+
+// ring_buffer_map: the first mapping numbers the sub-buffers (reader page 0, then the ring from
+// the head: rb_setup_ids_meta_page), disables resizing and fills the meta page; later ones count.
+int CpuBuffer::map() {
+  const unsigned long flags = reader_lock_.lock_irqsave();
+  if (mapped_++ == 0) {
+    subbuf_ids_.clear();
+    const int reader = reader_page_.load();
+    ids_[static_cast<std::size_t>(reader)] = 0;
+    subbuf_ids_.push_back(reader);
+    const int first = set_head_page();
+    int page = first;
+    do {
+      ids_[static_cast<std::size_t>(page)] = static_cast<int>(subbuf_ids_.size());
+      subbuf_ids_.push_back(page);
+      page = next_of(page);
+    } while (page != first && first >= 0);
+    update_meta_page();
+  }
+  reader_lock_.unlock_irqrestore(flags);
+  return 0;
+}
+
+int CpuBuffer::unmap() {
+  if (mapped_ == 0) return -kENODEV;
+  const unsigned long flags = reader_lock_.lock_irqsave();
+  --mapped_;
+  reader_lock_.unlock_irqrestore(flags);
+  return 0;
+}
+
+int CpuBuffer::resize_check() { return mapped_ ? -kEBUSY : 0; }
+
+// ring_buffer_map_get_reader: consume what is left on the reader page on behalf of user space
+// (it is assumed to read it all), else swap in a new reader page; record missed events in the new
+// page (fe832be05a8e), then publish the meta page. -ENODEV when not mapped.
+int CpuBuffer::map_get_reader() {
+  if (mapped_ == 0) return -kENODEV;
+  const unsigned long flags = reader_lock_.lock_irqsave();
+  for (;;) {
+    if (per_cpu_empty()) break;
+    const int reader = reader_page_.load();
+    const U64 size = page_size(reader);
+    if (pg(reader).read < size) {
+      while (pg(reader).read < size) advance_reader();
+      break;
+    }
+    const int got = get_reader_page();
+    if (got < 0) {
+      warn("ring_buffer_map_get_reader: rb_get_reader_page found nothing although the buffer is not empty");
+      break;
+    }
+    if (!v_.map_missed_events) continue;  // 117c39200d9d: lost_events left for the meta page, never cleared
+    const U64 missed = lost_events_;
+    if (missed) {
+      if (got != commit_page_.load(Mo::Acquire)) {
+        Page& q = pg(got);
+        const U64 commit = q.commit.load();
+        if (commit < p_.subbuf_size - 8) {
+          std::uint8_t b[8];
+          for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(missed >> (8 * i));
+          q.data->write(commit, b, 8, 0);
+          q.commit.fetch_add(kMissedStored);
+        }
+        q.commit.fetch_add(kMissedEvents);
+      } else if (!v_.commit_overrun_no_warn) {
+        warn("WARN_ON_ONCE(missed_events): reader page is the commit page with " + std::to_string(missed) + " missed events");
+      } else if (got == tail_page_.load()) {
+        warn("Reader on commit with " + std::to_string(missed) + " missed events");
+      } else {
+        unreported_missed_ += missed;  // pr_info("commit overrun lost ...") only: user space is not told
+      }
+    }
+    lost_events_ = 0;
+  }
+  update_meta_page();
+  reader_lock_.unlock_irqrestore(flags);
+  return 0;
+}
+
+}  // namespace model::ftrace_rb

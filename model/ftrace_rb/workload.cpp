@@ -1,0 +1,335 @@
+// model/ftrace_rb/workload.cpp — see workload.h.
+#include "model/ftrace_rb/workload.h"
+
+#include <memory>
+#include <optional>
+
+#include "model/ftrace_rb/config.h"
+#include "model/registry.h"
+#include "properties/ledger.h"
+
+namespace model::ftrace_rb {
+namespace {
+
+using properties::Notice;
+using sim::Mo;
+using sim::Property;
+
+class FtraceWorkload final : public sim::Workload {
+ public:
+  explicit FtraceWorkload(Config c) : c_(std::move(c)) {}
+
+  void build(sim::Sim& s) override {
+    sim_ = &s;
+    s.set_cpus(c_.cpus);
+    for (int b = 0; b < c_.cpus; ++b) {
+      bufs_.push_back(std::make_unique<CpuBuffer>(s, c_.params, c_.variant, "cpu" + std::to_string(b)));
+      CpuBuffer& buf = *bufs_.back();
+      buf.on_reserved = [this, b](U64 id, int page, U32 off, U32 len) { reserved(b, id, page, off, len); };
+      buf.on_overrun = [this, b](U64 id) {
+        ledger_->lost(id);
+        ++g_[static_cast<std::size_t>(b)].overrun;
+      };
+    }
+    ledger_.emplace(s);
+    left_.emplace(s, "harness.writers_left", 0);
+    U32 max_len = 1;
+    for (auto& w : c_.writers) max_len = std::max(max_len, w.messages.max);
+    scratch_.assign(c_.writers.size(), std::vector<std::uint8_t>(max_len));
+    for (std::size_t i = 0; i < c_.writers.size(); ++i) {
+      const Writer& w = c_.writers[i];
+      if (w.ctx == sim::Ctx::Task) s.add_task(w.name, w.cpu, [this, i] { write(i); });
+      else s.add_interrupt(w.name, w.cpu, w.ctx, w.fires, [this, i] { write(i); });
+    }
+    for (std::size_t r = 0; r < c_.readers.size(); ++r) {
+      static const char* kinds[] = {"consume", "read_page", "mmap"};
+      s.add_task(std::string(kinds[static_cast<int>(c_.readers[r].kind)]) + "-reader" + std::to_string(r), c_.readers[r].cpu,
+                 [this, r] { read_loop(r); });
+    }
+  }
+
+  void reset(sim::Sim&) override {
+    for (auto& b : bufs_) b->reset_ghost();
+    ledger_->reset(static_cast<int>(c_.readers.size()));
+    std::int64_t activations = 0;
+    for (auto& w : c_.writers) activations += w.ctx == sim::Ctx::Task ? 1 : w.fires;
+    left_->poke(activations);
+    g_.assign(bufs_.size(), {});
+    rs_.assign(c_.readers.size(), {});
+    seq_.assign(1, 0);
+    reserve_seq_ = 0;
+    fired_.assign(c_.writers.size(), 0);
+  }
+
+  void check_final(sim::Sim& s) override {
+    bool all_read = true;
+    for (auto& w : c_.writers) {
+      bool has = false;
+      for (auto& r : c_.readers) has |= r.buffer == w.cpu;
+      all_read &= has;
+    }
+    ledger_->check_final(all_read && !c_.readers.empty());
+    for (std::size_t b = 0; b < bufs_.size(); ++b) {
+      const CpuBuffer& buf = *bufs_[b];
+      const auto k = buf.counters();
+      const Ghost& g = g_[b];
+      const std::string n = "cpu" + std::to_string(b) + ": ";
+      auto bad = [&](const std::string& what) { s.report(Property::Counters, n + what); };
+      if (k.committing != 0) return bad("committing = " + std::to_string(k.committing) + " after every writer finished");
+      if (buf.commit_page() != buf.tail_page())
+        return bad("commit page " + std::to_string(buf.commit_page()) + " != tail page " + std::to_string(buf.tail_page()));
+      if (k.entries != g.committed) return bad("entries = " + std::to_string(k.entries) + " but " + std::to_string(g.committed) + " events were committed");
+      if (k.overrun != g.overrun) return bad("overrun = " + std::to_string(k.overrun) + " but " + std::to_string(g.overrun) + " events were overwritten");
+      if (k.dropped_events != g.dropped) return bad("dropped_events = " + std::to_string(k.dropped_events) + " but " + std::to_string(g.dropped) + " were dropped");
+      if (k.commit_overrun != g.commit_overrun)
+        return bad("commit_overrun = " + std::to_string(k.commit_overrun) + " but " + std::to_string(g.commit_overrun) + " were refused");
+      const Reader* rd = nullptr;
+      std::size_t ri = 0;
+      for (; ri < c_.readers.size(); ++ri)
+        if (c_.readers[ri].buffer == static_cast<int>(b)) {
+          rd = &c_.readers[ri];
+          break;
+        }
+      if (!rd) continue;
+      if (k.entries != k.read + k.overrun)
+        return bad("entries = " + std::to_string(k.entries) + " != read " + std::to_string(k.read) + " + overrun " +
+                   std::to_string(k.overrun) + " after the reader drained the buffer");
+      const RState& r = rs_[ri];
+      const U64 told = r.reported + buf.unreported_missed();
+      if (r.unknown ? told > k.overrun : told != k.overrun)
+        return bad("the reader was told of " + std::to_string(r.reported) + " lost events (+" + std::to_string(buf.unreported_missed()) +
+                   " only in the kernel log) but overrun = " + std::to_string(k.overrun));
+    }
+  }
+
+  std::uint64_t end_state_hash(const sim::Sim&) const override { return ledger_->end_state_hash(); }
+
+ private:
+  struct Ghost {
+    U64 committed = 0, overrun = 0, dropped = 0, commit_overrun = 0;
+  };
+  struct RState {
+    U64 reported = 0, last_seq = 0;
+    bool unknown = false;
+    int held_page = -1;  // mmap: the sub-buffer user space is reading, and how far it may read
+    U64 held_limit = 0, last_id = ~U64{0}, pos = 0;
+  };
+
+  // ---- writers ----
+
+  void write(std::size_t i) {
+    const Writer& w = c_.writers[i];
+    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(w.cpu)];
+    Ghost& g = g_[static_cast<std::size_t>(w.cpu)];
+    const U32 base = fired_[i]++ * w.messages.count;
+    for (U32 k = 0; k < w.messages.count; ++k) {
+      const U32 len = model::message_size(w.messages, i, base + k, 0xf7ace5ULL);
+      const U64 id = ledger_->attempt(static_cast<int>(i), w.cpu, len);
+      properties::Ledger::fill_payload(id, scratch_[i].data(), len);
+      const Slot slot = buf.lock_reserve(len, id);
+      if (!slot.ok) {
+        if (slot.fail == Slot::Fail::Dropped) ++g.dropped;
+        if (slot.fail == Slot::Fail::CommitOverrun) ++g.commit_overrun;
+        ledger_->rejected(id, Notice::Returned);  // ring_buffer_lock_reserve returned NULL
+        continue;
+      }
+      if (!buf.write_event(slot, scratch_[i].data(), len, id)) return;
+      buf.unlock_commit();
+      ++g.committed;
+    }
+    left_->fetch_sub(1, Mo::Release);
+  }
+
+  void reserved(int b, U64 id, int page, U32 off, U32 len) {
+    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(b)];
+    if (off + len > c_.params.subbuf_size)
+      return sim_->report(Property::NoSplit, "cpu" + std::to_string(b) + ": event of " + std::to_string(len) + " bytes at offset " +
+                                                 std::to_string(off) + " crosses the end of sub-buffer " + std::to_string(page), {id});
+    if (id >= seq_.size()) seq_.resize(id + 1, 0);
+    seq_[id] = ++reserve_seq_;
+    for (std::size_t r = 0; r < c_.readers.size(); ++r) {
+      if (c_.readers[r].buffer != b) continue;
+      const RState& st = rs_[r];
+      const U64 limit = c_.readers[r].kind == Reader::Kind::Mmap ? (st.held_page == page ? st.held_limit : 0)
+                                                                   : (buf.reader_page() == page ? buf.page_state(page).read : 0);
+      if (off < limit)
+        return sim_->report(Property::NoCorruption, "cpu" + std::to_string(b) + ": a writer reserved offset " + std::to_string(off) +
+                                                        " of sub-buffer " + std::to_string(page) + " which the reader holds up to " +
+                                                        std::to_string(limit), {id});
+    }
+    ledger_->accepted(id, b, U64{static_cast<U64>(page)} * c_.params.subbuf_size + off + kHdr, static_cast<U64>(page),
+                      c_.params.overwrite);
+  }
+
+  // ---- readers ----
+
+  void deliver(std::size_t r, const ReadEvent& ev) {
+    RState& st = rs_[r];
+    if (ev.body.empty())
+      return sim_->report(Property::Padding, "reader " + std::to_string(r) + " parsed a data record with an empty body: its header "
+                                             "was never written (the commit covered a reserved, unwritten event)");
+    {
+      const U64 id = sim::tag_id(ev.tags[0]);
+      const U64 seq = id < seq_.size() ? seq_[id] : 0;
+      if (seq && seq < st.last_seq)
+        return sim_->report(Property::Order, "reader " + std::to_string(r) + " got an event reserved before the previous one", {id});
+      if (seq) st.last_seq = seq;
+    }
+    ledger_->deliver(static_cast<int>(r), ev.body.data(), ev.tags.data(), ev.body.size());
+  }
+
+  void told_lost(std::size_t r, CpuBuffer& buf, U64 n) {
+    RState& st = rs_[r];
+    st.reported += n;
+    const U64 overrun = buf.counters().overrun;
+    if (st.reported > overrun)
+      sim_->report(Property::Counters, "reader " + std::to_string(r) + " was told of " + std::to_string(st.reported) +
+                                           " lost events in all, but only " + std::to_string(overrun) + " were overwritten");
+  }
+
+  bool read_once(std::size_t r) {
+    const Reader& rd = c_.readers[r];
+    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
+    switch (rd.kind) {
+      case Reader::Kind::Consume: {
+        auto ev = buf.consume();
+        if (!ev) return false;
+        if (ev->lost) told_lost(r, buf, ev->lost);
+        deliver(r, *ev);
+        return true;
+      }
+      case Reader::Kind::ReadPage: {
+        auto pr = buf.read_page();
+        if (pr.ret < 0) return false;
+        if (pr.missed < 0) rs_[r].unknown = true;
+        else if (pr.missed) told_lost(r, buf, static_cast<U64>(pr.missed));
+        for (auto& ev : pr.events) deliver(r, ev);
+        return true;
+      }
+      case Reader::Kind::Mmap: return mmap_read(r, buf);
+    }
+    return false;
+  }
+
+  // User space on the mapping: GET_READER, then the meta page, then the reader sub-buffer from
+  // where it stopped (0 on a new sub-buffer) up to the commit it loads from the page header.
+  bool mmap_read(std::size_t r, CpuBuffer& buf) {
+    RState& st = rs_[r];
+    st.held_page = -1;  // calling GET_READER hands the previous sub-buffer back to the kernel
+    buf.map_get_reader();
+    auto& m = buf.meta();
+    const U64 id = m.reader_id.load(Mo::Acquire);
+    const int page = buf.page_of_id(id);
+    if (page < 0 || page != buf.reader_page()) {
+      sim_->report(Property::Counters, "the meta page names sub-buffer " + std::to_string(id) + " but the kernel's reader page is sub-buffer " +
+                                           std::to_string(buf.id_of_page(buf.reader_page())));
+      return false;
+    }
+    const U64 entries = m.entries.load(), overrun = m.overrun.load(), read = m.read.load();
+    if (read + overrun > entries)
+      sim_->report(Property::Counters, "meta page: read " + std::to_string(read) + " + overrun " + std::to_string(overrun) +
+                                           " > entries " + std::to_string(entries));
+    const U64 commit = buf.commit_word(page).load(Mo::Acquire);
+    const U64 size = commit & ~kMissedFlags;
+    const bool fresh = id != st.last_id;
+    if (fresh) {
+      st.last_id = id;
+      st.pos = 0;
+      U64 lost = m.reader_lost_events.load();
+      if (commit & kMissedEvents) {
+        if (commit & kMissedStored) {
+          std::uint8_t b[8] = {};
+          buf.data(page).read(size, b, 8);
+          U64 stored = 0;
+          for (int i = 7; i >= 0; --i) stored = (stored << 8) | b[i];
+          lost += stored;
+        } else {
+          st.unknown = true;
+        }
+      }
+      if (lost) told_lost(r, buf, lost);
+    }
+    st.held_page = page;
+    st.held_limit = size;
+    const bool progress = fresh || st.pos < size;
+    while (st.pos < size) {
+      std::uint8_t h[4] = {};
+      if (!buf.data(page).read(st.pos, h, kHdr)) return false;
+      const U32 hw = U32{h[0]} | U32{h[1]} << 8 | U32{h[2]} << 16 | U32{h[3]} << 24;
+      const U32 type = hw & 31, body = hw >> 5;
+      const U32 length = type == kTypePadding ? kHdr + body : event_length(body);
+      if (st.pos + length > size) {
+        sim_->report(Property::NoSplit, "user space found a record of " + std::to_string(length) + " bytes at offset " +
+                                            std::to_string(st.pos) + " past the commit " + std::to_string(size) + " of sub-buffer " +
+                                            std::to_string(id));
+        return false;
+      }
+      if (type != kTypePadding) {
+        ReadEvent ev;
+        ev.body.resize(body);
+        ev.tags.resize(body);
+        buf.data(page).read(st.pos + kHdr, ev.body.data(), body, ev.tags.data());
+        deliver(r, ev);
+      }
+      st.pos += length;
+    }
+    return progress;
+  }
+
+  void read_loop(std::size_t r) {
+    const Reader& rd = c_.readers[r];
+    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
+    if (rd.kind == Reader::Kind::Mmap)
+      for (int i = 0; i < rd.maps; ++i) buf.map();
+    if (rd.after_writers)
+      while (left_->load(Mo::Acquire) != 0) sim_->yield();
+    for (;;) {
+      const bool done = left_->load(Mo::Acquire) == 0;
+      if (!read_once(r)) {
+        if (done) break;
+        sim_->yield();
+      }
+      for (U32 i = 0; i < rd.pause; ++i) sim_->yield();
+    }
+    if (rd.kind == Reader::Kind::Mmap) {
+      rs_[r].held_page = -1;
+      for (int i = 0; i < rd.maps; ++i) buf.unmap();
+      if (buf.mapped() != 0 || buf.unmap() != -kENODEV)
+        sim_->report(Property::Counters, "the buffer is still mapped after every mapping was unmapped");
+    }
+  }
+
+  Config c_;
+  sim::Sim* sim_ = nullptr;
+  std::vector<std::unique_ptr<CpuBuffer>> bufs_;
+  std::optional<properties::Ledger> ledger_;
+  std::optional<sim::Shared<std::int64_t>> left_;
+  std::vector<std::vector<std::uint8_t>> scratch_;
+  // ghost, per execution
+  std::vector<Ghost> g_;
+  std::vector<RState> rs_;
+  std::vector<U64> seq_;
+  U64 reserve_seq_ = 0;
+  std::vector<U32> fired_;
+};
+
+}  // namespace
+
+void register_model(std::vector<ModelInfo>& out) {
+  std::vector<VariantInfo> vs;
+  for (auto& v : variants()) vs.push_back({v.name, v.description});
+  out.push_back(ModelInfo{
+      "ftrace_rb",
+      "the tracing ring buffer (kernel/trace/ring_buffer.c): lockless per-CPU page ring with HEAD/UPDATE flags, nested "
+      "writers, overwrite/no-overwrite, rb_get_reader_page, and the user-space mapping (trace_mmap.h, GET_READER)",
+      vs,
+      {Property::NoSplit, Property::NoSilentLoss, Property::NoCorruption, Property::NoDuplication, Property::Order,
+       Property::Padding, Property::Counters, Property::MemorySafety, Property::Deadlock, Property::StepBound,
+       Property::Assertion},
+      [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) -> sim::WorkloadFactory {
+        Config c = parse(spec, variant, root);
+        return [c] { return std::make_unique<FtraceWorkload>(c); };
+      }});
+}
+
+}  // namespace model::ftrace_rb
