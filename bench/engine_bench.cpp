@@ -116,5 +116,6 @@ BENCHMARK_CAPTURE(BM_Executions, irq_counter_locked, "scenarios/toy/irq_counter_
 BENCHMARK_CAPTURE(BM_Executions, relay_quickstart, "scenarios/relay/quickstart.toml");
 BENCHMARK_CAPTURE(BM_Executions, bpf_ringbuf_quickstart, "scenarios/bpf_ringbuf/quickstart.toml");
 BENCHMARK_CAPTURE(BM_Executions, bpf_relay_map_task_every_cpu, "scenarios/bpf_relay_map/task_every_cpu.toml");
+BENCHMARK_CAPTURE(BM_Executions, ftrace_rb_quickstart, "scenarios/ftrace_rb/quickstart.toml");
 
 BENCHMARK_MAIN();
