@@ -180,7 +180,6 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   yielding_ = false;
   trace_.clear();
   choices_.clear();
-  choice_counts_.clear();
   state_ = State::Running;
   source_ = &source;
   running_ = kDriver;
@@ -407,10 +406,7 @@ int Sim::choose() {
   if (n > 1) {
     k = source_->uniform ? source_->uniform->below(n) : source_->pick(opts, n, *this);
     ++n_choices_;
-    if (recording_) {
-      choices_.push_back(k);
-      choice_counts_.push_back(n);
-    }
+    if (recording_) choices_.push_back(k);
     if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
   }
   const Option& o = opts[k];

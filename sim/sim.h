@@ -153,7 +153,6 @@ class Sim {
   ExecResult run(ChoiceSource& source, RunOptions options = {});
   const std::vector<TraceEvent>& trace() const { return trace_; }
   const std::vector<std::uint32_t>& choices() const { return choices_; }
-  std::vector<std::uint32_t>& choice_counts() { return choice_counts_; }
   const Config& config() const { return config_; }
   void set_step_bound(std::uint64_t b) { config_.step_bound = b; }
   void set_granularity(Granularity g) { config_.granularity = g; }
@@ -358,7 +357,6 @@ class Sim {
   std::exception_ptr error_;
   std::vector<TraceEvent> trace_;
   std::vector<std::uint32_t> choices_;
-  std::vector<std::uint32_t> choice_counts_;  // recording: options available at each choice
 };
 
 /// A workload: what one scenario runs (a model with its actors, or a toy). Built once per Sim.
