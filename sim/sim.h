@@ -6,6 +6,8 @@
 // is blocked. Actors only interleave at *yield points*: every access to instrumented shared state
 // (sim::Shared, sim::ByteBuffer, sim::SpinLock, WaitQueue) calls `yield_point()` first, where the
 // scheduler lists the enabled options in a canonical order and asks the choice source for one.
+// Re-enabling interrupts or preemption is a yield point too when the CPU has a pending interrupt
+// or a waiting task (the kernel's irq-restore and preempt_enable -> preempt_schedule).
 //
 // Canonical option order at a yield point (the determinism contract; changing it changes schedules):
 //   0. the running actor goes on, when it can (after an actor finishes: the new top of its CPU);
