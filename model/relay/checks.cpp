@@ -52,10 +52,12 @@ bool check_channel_invariants(sim::Sim& sim, const Channel& channel, bool overwr
 
 bool check_recorded_padding(sim::Sim& sim, const Channel& channel, const properties::Ledger& ledger) {
   const std::uint64_t n = channel.params().n_subbufs, S = channel.params().subbuf_size;
+  std::vector<Channel::BufState> states;  // one snapshot per buffer, not per message
+  for (int b = 0; b < channel.buffers(); ++b) states.push_back(channel.state(b));
   for (std::uint64_t id = 1; id <= ledger.messages().size(); ++id) {
     const auto& m = ledger.messages()[id - 1];
     if (m.state != properties::Ledger::Message::State::Accepted || m.overwritten) continue;
-    Channel::BufState st = channel.state(m.buffer);
+    const Channel::BufState& st = states[static_cast<std::size_t>(m.buffer)];
     if (m.unit >= st.subbufs_produced || m.unit + n < st.subbufs_produced) continue;  // not finished / slot reused
     const std::uint64_t pad = st.padding[m.unit % n];
     if (m.offset % S + m.len > S - pad) {
