@@ -23,7 +23,8 @@ Value convert(const toml::node& n) {
       Value c = convert(child);
       c.key_pos = Pos{static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column)};
       if (c.key_pos.line == 0) c.key_pos = c.pos;
-      v.table.emplace_back(std::string(k.str()), std::move(c));
+      c.key = std::string(k.str());
+      v.table.push_back(std::move(c));
     }
   } else if (auto a = n.as_array()) {
     v.kind = Value::Kind::Array;

@@ -29,17 +29,18 @@ class ScenarioError : public std::runtime_error {
 struct Value {
   enum class Kind { Integer, Float, Boolean, String, Array, Table } kind = Kind::Table;
   Pos pos;
-  Pos key_pos;  // where the key naming this value is (table entries)
+  std::string key;  // table entries: the key naming this value
+  Pos key_pos;      // table entries: where that key is
   std::int64_t integer = 0;
   double floating = 0;
   bool boolean = false;
   std::string string;
   std::vector<Value> array;
-  std::vector<std::pair<std::string, Value>> table;  // in file order
+  std::vector<Value> table;  // entries in file order, each with its key
 
-  const Value* find(const std::string& key) const {
-    for (auto& [k, v] : table)
-      if (k == key) return &v;
+  const Value* find(const std::string& name) const {
+    for (auto& v : table)
+      if (v.key == name) return &v;
     return nullptr;
   }
   static const char* kind_name(Kind k) {
@@ -143,10 +144,10 @@ class TableReader {
   }
   /// Rejects every key that no getter asked for.
   void done() const {
-    for (auto& [k, v] : t_.table) {
+    for (auto& v : t_.table) {
       bool known = false;
-      for (auto& u : used_) known |= u == k;
-      if (!known) fail(v.key_pos, "unknown field " + field(k));
+      for (auto& u : used_) known |= u == v.key;
+      if (!known) fail(v.key_pos, "unknown field " + field(v.key));
     }
   }
 
