@@ -2,6 +2,8 @@
 // mapping are in reader.cpp.
 #include "model/ftrace_rb/ring.h"
 
+#include <algorithm>
+
 namespace model::ftrace_rb {
 
 using sim::Mo;
@@ -171,8 +173,12 @@ Slot CpuBuffer::move_tail(U32 tail, U32 length, int tail_page) {
         return fail;
       }
       if (ret > 0) goto out_again;
-    } else if (commit_page != tail_page_.load() && tail_page_.load() == reader_page_.load()) {
-      commit_overrun_.fetch_add(1);  // the commit is on the reader page and the tail would lap it
+    } else if (commit_page != tail_page_.load() && commit_page == reader_page_.load()) {
+      // rb_move_tail: `(cpu_buffer->commit_page != cpu_buffer->tail_page) &&
+      // (cpu_buffer->commit_page == cpu_buffer->reader_page)`: the commit is still on the reader
+      // page and the tail would lap it (a tail that is itself on the reader page may move out).
+      // commit_page cannot move under us: only the outermost writer on this CPU moves it.
+      commit_overrun_.fetch_add(1);
       fail.fail = Slot::Fail::CommitOverrun;
       reset_tail(tail, length, tail_page);
       return fail;
@@ -188,22 +194,33 @@ out_again:
 
 // rb_handle_head_page (overwrite mode): push the head one page forward, counting what it held.
 // Returns 0 to go on, 1 to retry (someone else moved it), -1 on a corrupted list (WARN).
+//
+// The kernel reads `entries = rb_page_entries(next_page)` into a local BEFORE the HEAD -> UPDATE
+// cmpxchg and, if that cmpxchg wins, adds the local to overrun afterwards. A nested writer that
+// interrupts in between sees UPDATE, finishes the move, moves the tail onto `next` (its
+// rb_tail_page_update zeroes next's entries) and reserves there; the local still holds the count
+// of the events that were overwritten, which is what overrun must grow by. So the ghost takes its
+// snapshot of the page's reservations at the same instant as the entries load, and the check
+// compares the two values the kernel's local and the page held together.
 int CpuBuffer::handle_head_page(int tail_page, int next) {
   const U64 lost_entries = pg(next).entries.load() & kWriteMask;
+  const std::vector<U64> lost_ids = ghost_[static_cast<std::size_t>(next)];  // same step as the load
   const U64 type = head_page_set(next, tail_page, kHead, kUpdate);
   switch (type) {
     case kHead: {
       overrun_.fetch_add(lost_entries);
       entries_bytes_.fetch_sub(pg(next).commit.load() & ~kMissedFlags);
       pages_lost_.fetch_add(1);
-      auto& g = ghost_[static_cast<std::size_t>(next)];
-      if (g.size() != lost_entries)
+      if (lost_ids.size() != lost_entries)
         sim_.report(sim::Property::Counters, name_ + ": rb_handle_head_page added " + std::to_string(lost_entries) +
-                                                 " to overrun but page " + std::to_string(next) + " holds " +
-                                                 std::to_string(g.size()) + " reserved events");
-      for (U64 id : g)
+                                                 " to overrun but page " + std::to_string(next) + " held " +
+                                                 std::to_string(lost_ids.size()) + " reserved events when it read the count");
+      for (U64 id : lost_ids)
         if (on_overrun) on_overrun(id);
-      g.clear();
+      // Forget them on the page unless a nested writer already reset it (then it may hold new
+      // reservations, which are not lost).
+      auto& g = ghost_[static_cast<std::size_t>(next)];
+      std::erase_if(g, [&](U64 id) { return std::find(lost_ids.begin(), lost_ids.end(), id) != lost_ids.end(); });
       break;
     }
     case kUpdate: break;  // an interrupted writer is moving it; we are nested

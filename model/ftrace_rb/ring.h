@@ -153,6 +153,12 @@ class CpuBuffer {
     U64 write, entries, commit, real_end, read, time_stamp, next, next_flag, prev;
   };
   PageState page_state(int page) const;
+  /// rb_is_reader_page without steps: nothing in the ring points at `page` (its prev's next is
+  /// not it). The reader page stops being one at the swap's cmpxchg, before reader_page moves.
+  bool out_of_ring(int page) const {
+    const Page& q = *pages_[static_cast<std::size_t>(page)];
+    return ptr_page(pages_[static_cast<std::size_t>(ptr_page(q.prev.peek()))]->next.peek()) != page;
+  }
   int pages_total() const { return static_cast<int>(pages_.size()); }
   int head_page() const { return head_page_; }
   int tail_page() const { return tail_page_.peek(); }

@@ -113,6 +113,7 @@ class FtraceWorkload final : public sim::Workload {
     bool unknown = false;
     int held_page = -1;  // mmap: the sub-buffer user space is reading, and how far it may read
     U64 held_limit = 0, last_id = ~U64{0}, pos = 0;
+    U64 last_kread = ~U64{0};  // mmap: meta.reader.read after the previous GET_READER (stop rule only)
   };
 
   // ---- writers ----
@@ -150,8 +151,12 @@ class FtraceWorkload final : public sim::Workload {
     for (std::size_t r = 0; r < c_.readers.size(); ++r) {
       if (c_.readers[r].buffer != b) continue;
       const RState& st = rs_[r];
-      const U64 limit = c_.readers[r].kind == Reader::Kind::Mmap ? (st.held_page == page ? st.held_limit : 0)
-                                                                   : (buf.reader_page() == page ? buf.page_state(page).read : 0);
+      // A consuming reader holds its reader page only while the page is out of the ring: from
+      // rb_head_page_replace's cmpxchg on, the old reader page is a ring page (the writer may
+      // reach it) although cpu_buffer->reader_page is only moved a few steps later.
+      const U64 limit = c_.readers[r].kind == Reader::Kind::Mmap
+                            ? (st.held_page == page ? st.held_limit : 0)
+                            : (buf.reader_page() == page && buf.out_of_ring(page) ? buf.page_state(page).read : 0);
       if (off < limit)
         return sim_->report(Property::NoCorruption, "cpu" + std::to_string(b) + ": a writer reserved offset " + std::to_string(off) +
                                                         " of sub-buffer " + std::to_string(page) + " which the reader holds up to " +
@@ -251,7 +256,14 @@ class FtraceWorkload final : public sim::Workload {
     }
     st.held_page = page;
     st.held_limit = size;
-    const bool progress = fresh || st.pos < size;
+    // GET_READER that found unread records on the reader page only advances the kernel reader over
+    // them and returns the same sub-buffer (ring_buffer_map_get_reader: `if (reader->read <
+    // rb_page_size(reader))` -> consume, out): user space that already read them (up to the commit)
+    // must ask again before it may conclude that nothing is left. The stop rule peeks (no step).
+    const U64 kread = m.reader_read.peek();
+    const bool kernel_caught_up = kread != st.last_kread;
+    st.last_kread = kread;
+    const bool progress = fresh || st.pos < size || kernel_caught_up;
     while (st.pos < size) {
       std::uint8_t h[4] = {};
       if (!buf.data(page).read(st.pos, h, kHdr)) return false;
