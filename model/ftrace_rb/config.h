@@ -35,6 +35,7 @@ struct Reader {
   int cpu = 0;     // where the reader task runs
   bool after_writers = false;
   std::uint32_t pause = 0;  // yields between reads (a slow reader)
+  bool poll = false;        // wait = "poll": block on the per-CPU waiters instead of yielding
   int maps = 1;             // mmap: nested mappings of the same buffer (unmapped at the end)
 };
 

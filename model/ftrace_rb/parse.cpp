@@ -89,6 +89,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
     x.after_writers = r.string("start", std::string("live"), {"live", "after-writers"}) == "after-writers";
     x.pause = static_cast<std::uint32_t>(r.integer("pause", 0, 0, 1000));
     x.maps = static_cast<int>(r.integer("maps", 1, 1, 8));
+    x.poll = r.string("wait", std::string("yield"), {"yield", "poll"}) == "poll";
     if (x.kind != Reader::Kind::Mmap && r.has("maps")) r.fail_key("maps", "is for kind = \"mmap\" only");
     r.done();
     if (per_buffer[static_cast<std::size_t>(x.buffer)]++)

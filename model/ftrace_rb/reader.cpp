@@ -272,3 +272,27 @@ int CpuBuffer::map_get_reader() {
 }
 
 }  // namespace model::ftrace_rb
+
+namespace model::ftrace_rb {
+
+// ring_buffer_empty_cpu: rb_per_cpu_empty under reader_lock.
+bool CpuBuffer::empty_cpu() {
+  const unsigned long flags = reader_lock_.lock_irqsave();
+  const bool e = per_cpu_empty();
+  reader_lock_.unlock_irqrestore(flags);
+  return e;
+}
+
+// ring_buffer_poll_wait (full = 0) blocking as poll() does: poll_wait on rbwork->waiters, set
+// waiters_pending, smp_mb(), then test ring_buffer_empty_cpu; sleep while empty. `or_stop` stands
+// for the poll timeout / signal that ends the wait.
+void CpuBuffer::wait(const std::function<bool()>& or_stop) {
+  if (irq_work_ < 0) return;
+  waiters_->wait_event([&] {
+    waiters_pending_->store(1, sim::Mo::SeqCst);
+    if (!empty_cpu()) return true;
+    return or_stop && or_stop();
+  });
+}
+
+}  // namespace model::ftrace_rb

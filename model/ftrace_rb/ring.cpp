@@ -62,6 +62,7 @@ CpuBuffer::CpuBuffer(sim::Sim& sim, const Params& p, const Variant& v, const std
 void CpuBuffer::reset_ghost() {
   ghost_.assign(pages_.size(), {});
   unreported_missed_ = 0;
+  wakeups_queued_ = 0;
   head_page_ = 0;
   read_ = read_bytes_ = lost_events_ = last_overrun_ = 0;
   mapped_ = 0;
@@ -299,7 +300,34 @@ bool CpuBuffer::write_event(const Slot& s, const std::uint8_t* body, U32 len, U6
 void CpuBuffer::unlock_commit() {
   entries_.fetch_add(1);  // rb_commit
   end_commit();
+  wakeups();
   sim_.preempt_enable();
+}
+
+// rb_wakeups, the per-CPU half without full waiters: if a reader announced it waits
+// (waiters_pending), clear the flag and queue the irq_work (coalesced while pending; it runs
+// later in hardirq on this CPU). The buffer-wide irq_work and the `full` watermark path
+// (full_waiters_pending, pages_touched, shortest_full) are not modelled.
+void CpuBuffer::wakeups() {
+  if (irq_work_ < 0) return;
+  if (waiters_pending_->load(sim::Mo::SeqCst) != 0) {
+    waiters_pending_->store(0, sim::Mo::Relaxed);
+    ++wakeups_queued_;
+    sim_.irq_work_queue(irq_work_);  // irq_work_queue() supplies its own barriers
+  }
+}
+
+void CpuBuffer::enable_wakeups() {
+  if (irq_work_ >= 0) return;
+  waiters_pending_ = std::make_unique<sim::Shared<int>>(sim_, name_ + ".irq_work.waiters_pending", 0);
+  waiters_ = std::make_unique<sim::WaitQueue>(sim_, name_ + ".irq_work.waiters");
+  // rb_wake_up_waiters: wake_up_all(&rbwork->waiters) (the full_waiters half is not modelled; the
+  // merged mapping series does not update the meta page here: only GET_READER, map and reset do).
+  irq_work_ = sim_.add_irq_work("rb_wake_up_waiters/" + name_, [this] { waiters_->wake_up(); });
+}
+
+void CpuBuffer::wake_waiters() {
+  if (waiters_) waiters_->wake_up();
 }
 
 // rb_end_commit: the outermost committer publishes; re-check `commits` for an interrupt that came

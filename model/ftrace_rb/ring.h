@@ -116,6 +116,18 @@ class CpuBuffer {
   /// ring_buffer_unlock_commit: rb_commit (entries++) + rb_end_commit; preempt_enable.
   void unlock_commit();
 
+  // ---- blocking readers (struct rb_irq_work: waiters, waiters_pending, irq_work) ----
+  /// Registers the per-CPU irq_work (rb_wake_up_waiters) at build time. Without it the writer's
+  /// rb_wakeups is not modelled (no step), so scenarios without a blocking reader keep their schedules.
+  void enable_wakeups();
+  /// ring_buffer_wait (full = 0): wait_event on the per-CPU `waiters` until the buffer is not empty
+  /// (ring_buffer_empty_cpu) or `or_stop()`; rb_wait_cond sets waiters_pending before each sleep.
+  void wait(const std::function<bool()>& or_stop);
+  /// The harness's stop: wake_up_all on the per-CPU waiters (no-op without enable_wakeups()).
+  void wake_waiters();
+  /// Ghost: irq_work_queue calls made by rb_wakeups this execution.
+  U64 wakeups_queued() const { return wakeups_queued_; }
+
   // ---- consuming readers (reader_lock, irqsave) ----
   /// ring_buffer_consume: the next data event or nullopt when empty.
   std::optional<ReadEvent> consume();
@@ -225,6 +237,13 @@ class CpuBuffer {
   std::vector<int> subbuf_ids_, ids_;
   std::vector<std::vector<U64>> ghost_;
   U64 unreported_missed_ = 0;
+  // rb_irq_work of this cpu_buffer (enable_wakeups)
+  std::unique_ptr<sim::Shared<int>> waiters_pending_;
+  std::unique_ptr<sim::WaitQueue> waiters_;
+  int irq_work_ = -1;
+  U64 wakeups_queued_ = 0;
+  void wakeups();
+  bool empty_cpu();
 };
 
 }  // namespace model::ftrace_rb

@@ -31,6 +31,8 @@ class FtraceWorkload final : public sim::Workload {
         ++g_[static_cast<std::size_t>(b)].overrun;
       };
     }
+    for (auto& r : c_.readers)
+      if (r.poll) bufs_[static_cast<std::size_t>(r.buffer)]->enable_wakeups();
     ledger_.emplace(s);
     left_.emplace(s, "harness.writers_left", 0);
     U32 max_len = 1;
@@ -138,7 +140,9 @@ class FtraceWorkload final : public sim::Workload {
       buf.unlock_commit();
       ++g.committed;
     }
-    left_->fetch_sub(1, Mo::Release);
+    // The last producer wakes the blocking readers so they see the stop (a poll timeout).
+    if (left_->fetch_sub(1, Mo::Release) == 1)
+      for (auto& b : bufs_) b->wake_waiters();
   }
 
   void reserved(int b, U64 id, int page, U32 off, U32 len) {
@@ -299,7 +303,8 @@ class FtraceWorkload final : public sim::Workload {
       const bool done = left_->load(Mo::Acquire) == 0;
       if (!read_once(r)) {
         if (done) break;
-        sim_->yield();
+        if (rd.poll) buf.wait([this] { return left_->load(Mo::Acquire) == 0; });
+        else sim_->yield();
       }
       for (U32 i = 0; i < rd.pause; ++i) sim_->yield();
     }

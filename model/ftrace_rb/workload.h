@@ -11,7 +11,8 @@
 //                messages = { count, size = N | [min, max] } (body bytes; > subbuf_size - 4 is NULL)
 //   [[reader]]   kind = "consume" | "read_page" | "mmap", buffer (the CPU buffer it reads), cpu
 //                (where it runs), start = "live" | "after-writers", pause (yields between reads:
-//                a slow reader), maps (mmap: nested mappings, each unmapped at the end)
+//                a slow reader), maps (mmap: nested mappings, each unmapped at the end), wait =
+//                "yield" | "poll" (poll: block on the per-CPU waiters, woken by the irq_work)
 // Variants: mainline, pre-commit-overrun-warn-fix, pre-mmap-missed-events, pre-commit-counters
 // (parse.cpp names the patch behind each).
 //
@@ -27,7 +28,8 @@
 //                  consuming reader's offset, or the commit a mapped reader saw on its sub-buffer)
 //   assertion      a kernel WARN_ON (a corrupted list, a GET_READER with nothing to swap in, ...)
 // Stop protocol: writers count their activations down in `writers_left`; a reader that finds
-// nothing reads once more after the count reached zero, then exits (a mapped reader unmaps).
+// nothing reads once more after the count reached zero, then exits (a mapped reader unmaps); the
+// writer that brings the count to zero wakes the per-CPU wait queues (a poll timeout for wait = "poll").
 #pragma once
 
 #include <vector>
