@@ -1,4 +1,5 @@
 // model/bpf_relay_map/exec.cpp — see exec.h.
+#include "model/exec_support.h"
 #include "model/bpf_relay_map/exec.h"
 
 #include "scenarios/json_reader.h"
@@ -276,11 +277,7 @@ json relay_map_exec(const json& input, const std::string& file) {
   cfg.step_bound = 100'000'000;
   cfg.stack_size = 256 * 1024;
   sim::Sim s(cfg);
-  s.load(w);
-  sim::ReplaySource zeros({}, false);
-  sim::ExecResult r = s.run(zeros);
-  if (error) std::rethrow_exception(error);
-  if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
+  sim::ExecResult r = run_ops_once(s, w, error);
   if (r.violation) {
     if (!steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(w.map());
     out["violation"] = json{{"property", std::string(sim::property_name(r.violation->property))},

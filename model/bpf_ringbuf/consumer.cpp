@@ -28,8 +28,10 @@ I64 RingBuffer::wrap_int(I64 v) const {
   return static_cast<I64>(u);
 }
 
+// One loop for both libbpf versions. Before 2a30f9440640 the count was a C int (it wraps: see
+// wrap_int) and there was no cap: the loop ran until nothing new was committed, whatever n.
 I64 RingBuffer::process_ring(int idx, U64 n) {
-  if (c_.int_overflow) return process_ring_old(idx);
+  const bool old = c_.int_overflow;
   Entry& e = rings_[static_cast<std::size_t>(idx)];
   Ring& r = *e.ring;
   I64 cnt = 0;
@@ -50,40 +52,10 @@ I64 RingBuffer::process_ring(int idx, U64 n) {
           r.store_consumer_pos(cons, Mo::Release);  // the failing record is consumed
           return err;
         }
-        ++cnt;
+        cnt = old ? wrap_int(cnt + 1) : cnt + 1;
       }
       r.store_consumer_pos(cons, Mo::Release);
-      if (static_cast<U64>(cnt) >= n) return cnt;
-    }
-  } while (got_new_data);
-  return cnt;
-}
-
-// Before 2a30f9440640: an int count, no limit, loop until nothing new.
-I64 RingBuffer::process_ring_old(int idx) {
-  Entry& e = rings_[static_cast<std::size_t>(idx)];
-  Ring& r = *e.ring;
-  I64 cnt = 0;
-  U64 cons = r.load_consumer_pos(Mo::Acquire);
-  bool got_new_data;
-  do {
-    got_new_data = false;
-    const U64 prod = r.load_producer_pos(Mo::Acquire);
-    while (cons < prod) {
-      const std::uint32_t len = r.load_hdr_len(cons, Mo::Acquire);
-      if (len & kBusyBit) return cnt;
-      got_new_data = true;
-      const U64 start = cons;
-      cons += footprint(len);
-      if (!(len & kDiscardBit)) {
-        const int err = e.cb(idx, r, start, (start & r.mask()) + kHdrSz, len);
-        if (err < 0) {
-          r.store_consumer_pos(cons, Mo::Release);
-          return err;
-        }
-        cnt = wrap_int(cnt + 1);  // int cnt++
-      }
-      r.store_consumer_pos(cons, Mo::Release);
+      if (!old && static_cast<U64>(cnt) >= n) return cnt;
     }
   } while (got_new_data);
   return cnt;

@@ -93,7 +93,6 @@ class RingBuffer {
     Ring* ring;
     SampleFn cb;
   };
-  std::int64_t process_ring_old(int idx);
   std::vector<int> epoll_ready();
   void wake();  // ep_poll_callback, from a ring's irq_work
 

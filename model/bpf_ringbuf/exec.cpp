@@ -1,4 +1,5 @@
 // model/bpf_ringbuf/exec.cpp — see exec.h.
+#include "model/exec_support.h"
 #include "model/bpf_ringbuf/exec.h"
 
 #include "scenarios/json_reader.h"
@@ -264,11 +265,7 @@ json ringbuf_exec(const json& input, const std::string& file) {
       error = std::current_exception();
     }
   });
-  s.load(w);
-  sim::ReplaySource zeros({}, false);
-  sim::ExecResult r = s.run(zeros);
-  if (error) std::rethrow_exception(error);
-  if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
+  sim::ExecResult r = run_ops_once(s, w, error);
   if (r.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(w.rings);
   out["steps"] = std::move(steps);
   if (r.violation)

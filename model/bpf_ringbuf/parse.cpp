@@ -1,5 +1,6 @@
 // model/bpf_ringbuf/parse.cpp — scenario sections → Config (format in workload.h), and the
 // variant table.
+#include "model/exec_support.h"
 #include "model/bpf_ringbuf/config.h"
 
 namespace model::bpf_ringbuf {
@@ -46,11 +47,7 @@ const std::vector<NamedVariant>& variants() {
   return all;
 }
 
-const NamedVariant* find_variant(const std::string& name) {
-  for (auto& v : variants())
-    if (v.name == name) return &v;
-  return nullptr;
-}
+const NamedVariant* find_variant(const std::string& name) { return find_named(variants(), name); }
 
 namespace {
 

@@ -1,4 +1,5 @@
 // model/ftrace_rb/exec.cpp — see exec.h.
+#include "model/exec_support.h"
 #include "model/ftrace_rb/exec.h"
 
 #include <boost/context/fiber.hpp>
@@ -168,11 +169,7 @@ json ftrace_rb_exec(const json& input, const std::string& file) {
       error = std::current_exception();
     }
   });
-  s.load(w);
-  sim::ReplaySource zeros({}, false);
-  sim::ExecResult r = s.run(zeros);
-  if (error) std::rethrow_exception(error);
-  if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
+  sim::ExecResult r = run_ops_once(s, w, error);
   if (r.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(*w.buf);
   out["steps"] = std::move(steps);
   if (r.violation)

@@ -1,5 +1,6 @@
 // model/ftrace_rb/parse.cpp — scenario sections → Config (format in workload.h), and the variant
 // table.
+#include "model/exec_support.h"
 #include "model/ftrace_rb/config.h"
 
 namespace model::ftrace_rb {
@@ -39,11 +40,7 @@ const std::vector<NamedVariant>& variants() {
   return all;
 }
 
-const NamedVariant* find_variant(const std::string& name) {
-  for (auto& v : variants())
-    if (v.name == name) return &v;
-  return nullptr;
-}
+const NamedVariant* find_variant(const std::string& name) { return find_named(variants(), name); }
 
 Config parse(const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) {
   using scenario::Value;
