@@ -338,7 +338,11 @@ bool Channel::read_avail(Buf& b, U64 read_pos, std::vector<U64>* skipped) {
   if (b.offset.load() > sbs) return produced != consumed;
   if (produced - consumed >= n) {
     U64 caught_up = produced - n + 1;
-    if (skipped)
+    // Ghost: the sub-buffers jumped over. `produced` is the snapshot taken before the consume
+    // above (as in the kernel), so when consume moved `consumed` past it the difference wraps and
+    // the kernel's "catch-up" moves the reader backwards, or to a wrapped position when produced <
+    // n - 1; nothing is skipped then (and the loop must not run to 2^64).
+    if (skipped && caught_up > consumed && caught_up <= produced)
       for (U64 s = consumed; s < caught_up; ++s) skipped->push_back(s);
     consumed = caught_up;
     b.subbufs_consumed.store(consumed);
