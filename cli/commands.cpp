@@ -1,6 +1,7 @@
 // cli/commands.cpp — see commands.h. Each subcommand is a function over parsed options; all
 // user-caused errors become one line on stderr and exit status 2.
 #include "cli/commands.h"
+#include "cli/check_patch.h"
 #include "cli/common.h"
 #include "cli/diff.h"
 
@@ -211,11 +212,12 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
   return r.violation ? kExitFailed : kExitOk;
 }
 
-int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet) {
+int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet,
+               const SourceFlags& source) {
   reports::Schedule sch = reports::read_schedule_file(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet);
-  Loaded l = load(path, sch.variant);
+  Loaded l = load(path, sch.variant, source.options());
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
   std::unique_ptr<sim::Workload> w;
@@ -382,6 +384,8 @@ int main(int argc, char** argv) {
   replay->add_option("--scenario", replay_scenario, "scenario file (default: the one the schedule names)");
   replay->add_option("--variant", replay_variant, "replay the same choices on another variant (exit 0: no violation there)");
   replay->add_flag("--quiet,-q", replay_quiet, "print only the verdict line");
+  SourceFlags replay_source;
+  replay_source.add_to(replay);
 
   std::string shrink_file, shrink_out;
   std::uint64_t shrink_runs = 20000;
@@ -410,6 +414,17 @@ int main(int argc, char** argv) {
   diff->add_option("--out", dopt.out, "directory for the differing schedules (default ./relaysim-out)");
   diff->add_flag("--json", dopt.json, "print one JSON object");
 
+  CheckPatchOptions cpo;
+  std::string cpo_seed = "1";
+  auto* check_patch = app.add_subcommand("check-patch", "build the kernel before and after patches; compare every property on the touched designs' scenarios");
+  check_patch->add_option("patch", cpo.patches, "patch files (patch -p1), applied in order")->required();
+  check_patch->add_option("--scenarios", cpo.scenarios, "directory of scenarios (default ./scenarios)");
+  check_patch->add_option("--executions,-n", cpo.executions, "executions per scenario and side (default 2000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+  check_patch->add_option("--seed", cpo_seed, "master seed (default 1)");
+  check_patch->add_option("--jobs,-j", cpo.jobs, "threads")->check(CLI::Range(1u, 256u));
+  check_patch->add_option("--kernel-tree", cpo.tree, "kernel tree (default: Debian's linux-source-6.12)");
+  check_patch->add_option("--out", cpo.out, "directory for the new violations' schedules (default ./relaysim-out)");
+
   std::string list_what, list_model;
   auto* list = app.add_subcommand("list", "list models, variants, properties or scenarios");
   list->add_option("what", list_what, "models | variants | properties | scenarios")->required();
@@ -427,10 +442,14 @@ int main(int argc, char** argv) {
   try {
     if (*explore) return cmd_explore(eo);
     if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source);
-    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
     if (*exec) return cmd_exec(exec_model, exec_file, exec_source);
+    if (*check_patch) {
+      cpo.seed = parse_seed(cpo_seed);
+      return cmd_check_patch(cpo);
+    }
     if (*diff) {
       if (diff_variants.size() != 2) throw UsageError("diff: give exactly two variants (--variant A --variant B)");
       dopt.variant_a = diff_variants[0];
