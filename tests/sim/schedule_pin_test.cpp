@@ -106,3 +106,40 @@ TEST(SchedulePins, BundledScenariosKeepTheirChoiceListsAndHashes) {
     EXPECT_EQ(digest_now, it->second) << key << ": choice lists or trace hashes changed";
   }
 }
+
+// Every step of every bundled scenario under random, PCT, replay (all zeros: the blind path) and
+// bytes choices: the cached option counts and the option found from them equal the enumeration.
+TEST(SchedulePins, IncrementalEnabledSetsMatchTheEnumeration) {
+  int n = 0;
+  for (const std::string& rel : sorted_files("scenarios", ".toml")) {
+    SCOPED_TRACE(rel);
+    cli::Loaded l = cli::load(kRoot + "/" + rel, "");
+    l.config.check_enabled_sets = true;
+    std::unique_ptr<sim::Workload> w;
+    auto s = cli::make_sim(l, w);
+    auto ok = [&](const sim::ExecResult& r, const char* how, std::uint64_t i) {
+      if (r.end != sim::ExecResult::End::Error) return true;
+      try {
+        std::rethrow_exception(r.error);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << how << " execution " << i << ": " << e.what();
+      }
+      return false;
+    };
+    for (std::uint64_t i = 0; i < 200; ++i)
+      if (!ok(sim::rerun(*s, sim::Strategy::Random, 7, i, 3, false), "random", i)) break;
+    for (std::uint64_t i = 0; i < 50; ++i)
+      if (!ok(sim::rerun(*s, sim::Strategy::Pct, 7, i, 3, false), "pct", i)) break;
+    sim::ReplaySource zeros({}, false);
+    ok(s->run(zeros), "zeros", 0);
+    sim::Rng rng(11);
+    std::vector<std::uint8_t> bytes(4096);
+    for (std::uint64_t i = 0; i < 50; ++i) {
+      for (auto& b : bytes) b = static_cast<std::uint8_t>(rng.below(256));
+      sim::BytesSource src(bytes.data(), bytes.size());
+      if (!ok(s->run(src), "bytes", i)) break;
+    }
+    ++n;
+  }
+  EXPECT_GE(n, 20);
+}
