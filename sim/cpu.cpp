@@ -114,18 +114,18 @@ bool Sim::is_below_on_same_cpu(int actor) const {
 void Sim::block_on_lock(std::uint32_t lock_index) {
   actors_[running_].blocked_on = static_cast<int>(lock_index);
   ++locks_[lock_index]->blocked;
-  touch(actors_[running_].cpu);
+  touch_tasks(actors_[running_].cpu);
   schedule();
   if (running_ != kDriver) {
     actors_[running_].blocked_on = -1;
     --locks_[lock_index]->blocked;
-    touch(actors_[running_].cpu);
+    touch_tasks(actors_[running_].cpu);
   }
 }
 
 void Sim::lock_changed(std::uint32_t lock_index) {
   for (const Actor& a : actors_)
-    if (a.blocked_on == static_cast<int>(lock_index)) touch(a.cpu);
+    if (a.blocked_on == static_cast<int>(lock_index)) touch_tasks(a.cpu);
 }
 
 void Sim::check_task_context(const char* what) const {
@@ -154,7 +154,7 @@ void Sim::sleep_running(std::uint32_t queue) {
   a.sleeping_on = static_cast<int>(queue);
   a.asleep = true;
   cpus_[a.cpu].current_task = -1;  // the task leaves its CPU
-  touch(a.cpu);
+  touch_tasks(a.cpu);
   record(Op::Wait, queue, 0);
   schedule();
 }
@@ -164,7 +164,7 @@ int Sim::wake_all(std::uint32_t queue) {
   for (Actor& a : actors_) {
     if (a.sleeping_on == static_cast<int>(queue)) {
       a.sleeping_on = -1;
-      if (a.asleep) touch(a.cpu);
+      if (a.asleep) touch_tasks(a.cpu);
       a.asleep = false;
       a.woken = true;
       ++woken;

@@ -58,6 +58,7 @@ int Sim::add_task(std::string name, int cpu, std::function<void()> body) {
   if (cpu < 0 || cpu >= cpus()) throw std::invalid_argument("task cpu out of range");
   int id = add_actor(std::move(name), cpu, Ctx::Task, std::move(body), -1);
   cpus_[cpu].tasks.push_back(id);
+  cpus_[cpu].ready.reserve(cpus_[cpu].tasks.size());  // never grows during an execution
   return id;
 }
 
@@ -172,7 +173,7 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   for (auto* o : objects_) o->reset();
   for (auto& c : cpus_) c.n_top = c.n_others = c.n_src = 0;
   total_ = total_src_ = 0;
-  dirty_ = cpus_.size() == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << cpus_.size()) - 1;
+  dirty_ = dirty_tasks_ = cpus_.size() == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << cpus_.size()) - 1;
   next_timer_ = ~std::uint64_t{0};
   steps_ = 0;
   hash_ = kHashSeed;
@@ -343,7 +344,7 @@ inline void Sim::dispatch(const Option& o) {
     case Option::StartTask: {
       Cpu& c = cpus_[a.cpu];
       c.current_task = o.actor;
-      touch(a.cpu);
+      touch_tasks(a.cpu);
       if (!a.active) {
         a.active = true;
         int saved = running_;
@@ -384,10 +385,14 @@ void Sim::recount(int ci) {
   const std::uint32_t src_before = c.n_src;
   const int top = c.top();
   c.n_top = top >= 0 && runnable(top);
-  c.n_others = 0;
-  const bool others = c.tasks.size() > (c.current_task < 0 ? 0u : 1u);
-  if (others && c.depth == 0 && (c.current_task < 0 || (c.preempt == 0 && !c.irqs_disabled && c.bh == 0)))
-    for (int t : c.tasks) c.n_others += t != c.current_task && runnable(t);
+  if (dirty_tasks_ & (std::uint64_t{1} << ci)) {
+    dirty_tasks_ &= ~(std::uint64_t{1} << ci);
+    c.ready.clear();
+    for (int t : c.tasks)
+      if (t != c.current_task && runnable(t)) c.ready.push_back(static_cast<std::uint16_t>(t));
+  }
+  const bool switchable = c.depth == 0 && (c.current_task < 0 || (c.preempt == 0 && !c.irqs_disabled && c.bh == 0));
+  c.n_others = switchable ? static_cast<std::uint16_t>(c.ready.size()) : 0;
   c.n_src = 0;
   for (const Source& s : sources_) c.n_src += s.cpu == ci && source_allowed(s);
   total_ += c.n_top + c.n_others + c.n_src;
@@ -414,10 +419,7 @@ Option Sim::nth_option(std::uint32_t j, int skip_top_of) const {
     const std::uint32_t top = ci == skip_top_of ? 0u : c.n_top;
     if (j < top + c.n_others) {
       if (j < top) return Option{static_cast<std::uint16_t>(c.top()), Option::Switch};
-      j -= top;
-      for (int t : c.tasks)
-        if (t != c.current_task && runnable(t) && j-- == 0) return Option{static_cast<std::uint16_t>(t), Option::StartTask};
-      break;  // not reached: the cached count said so
+      return Option{c.ready[j - top], Option::StartTask};
     }
     j -= top + c.n_others;
   }
@@ -530,7 +532,7 @@ void Sim::finish_running() {
   Actor& a = actors_[running_];
   record(Op::Finish, kNoObject, 0);
   Cpu& c = cpus_[a.cpu];
-  touch(a.cpu);
+  touch_tasks(a.cpu);
   if (a.ctx == Ctx::Task) {
     if (c.preempt != 0 || c.irqs_disabled || c.bh != 0)
       throw std::logic_error("task '" + a.name + "' finished with irqs off, preemption or bottom halves disabled");

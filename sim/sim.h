@@ -304,6 +304,7 @@ class Sim {
     std::uint16_t n_top = 0;     // 1 if top() is runnable
     std::uint16_t n_others = 0;  // other ready tasks, when this CPU may switch tasks
     std::uint16_t n_src = 0;     // interrupt sources bound here that may fire
+    std::vector<std::uint16_t> ready;  // ready tasks other than current_task, in declaration order
     int top() const { return depth ? frames[depth - 1].actor : current_task; }
   };
   enum class State : std::uint8_t { Running, Finished, Violated, Errored };
@@ -317,8 +318,13 @@ class Sim {
   void finish_running();
   [[gnu::always_inline]] inline std::uint32_t enumerate(Option* out, bool spinning) const;
   bool runnable(int actor) const;
-  /// Marks a CPU's cached option counts stale.
+  /// Marks a CPU's cached option counts stale: its irq/preempt/bh state or frames changed.
   void touch(int cpu) { dirty_ |= std::uint64_t{1} << cpu; }
+  /// The same, and its ready list too: a task started, finished, slept, woke or (un)blocked.
+  void touch_tasks(int cpu) {
+    dirty_ |= std::uint64_t{1} << cpu;
+    dirty_tasks_ |= std::uint64_t{1} << cpu;
+  }
   /// Recounts dirty CPUs (and CPUs with a timer that just expired).
   void refresh() {
     if (steps_ >= next_timer_) [[unlikely]] refresh_timers();
@@ -393,6 +399,7 @@ class Sim {
   std::uint32_t n_choices_ = 0;
   // incremental enabled sets (see the banner)
   std::uint64_t dirty_ = 0;
+  std::uint64_t dirty_tasks_ = 0;  // CPUs whose ready list is stale too
   std::uint32_t total_ = 0;      // Σ over CPUs of n_top + n_others + n_src: the option count
   std::uint32_t total_src_ = 0;  // Σ over CPUs of n_src
   std::uint64_t next_timer_ = ~std::uint64_t{0};  // no pending timer expires before this step
