@@ -441,6 +441,12 @@ Runtime::LockSlot& Runtime::lock_slot(void* lock) {
   return *locks_[it->second];
 }
 
+// A lock some actor waits on changes hands: the engine's enabled sets must hear of it (sim/lock.h).
+void Runtime::set_holder(LockSlot& s, int actor) {
+  s.state.holder = actor;
+  if (s.state.blocked) sim_.lock_changed(s.index);
+}
+
 void Runtime::lock(void* lock, bool preempt_off, const void* pc) {
   if (!stepping()) return;  // setup is single-threaded
   if (preempt_off) sim_.preempt_disable();
@@ -450,7 +456,7 @@ void Runtime::lock(void* lock, bool preempt_off, const void* pc) {
   for (;;) {
     const int holder = s.state.holder;
     if (holder < 0) {
-      s.state.holder = sim_.current_actor();
+      set_holder(s, sim_.current_actor());
       sim_.record(sim::Op::Lock, l.object, l.offset, 1 | (code_offset(pc) << 16));
       return;
     }
@@ -473,7 +479,7 @@ bool Runtime::trylock(void* lock, const void* pc) {
   Loc l = translate(lock);
   sim_.yield_point();
   if (s.state.holder < 0) {
-    s.state.holder = sim_.current_actor();
+    set_holder(s, sim_.current_actor());
     sim_.record(sim::Op::Lock, l.object, l.offset, 1 | (code_offset(pc) << 16));
     return true;
   }
@@ -486,7 +492,7 @@ void Runtime::unlock(void* lock, bool preempt_on, const void* pc) {
   LockSlot& s = lock_slot(lock);
   Loc l = translate(lock);
   sim_.yield_point();
-  s.state.holder = -1;
+  set_holder(s, -1);
   sim_.record(sim::Op::Unlock, l.object, l.offset, code_offset(pc) << 16);
   if (preempt_on) sim_.preempt_enable();
 }

@@ -179,6 +179,7 @@ class Runtime final : public sim::SimObject {
   std::uint64_t code_offset(const void* pc) const;
   std::uint64_t* shadow_page(std::uint64_t pfn, bool create);
   LockSlot& lock_slot(void* lock);
+  void set_holder(LockSlot& s, int actor);
   IrqWorkSlot* irq_work_slot(void* work);
 
   std::shared_ptr<Subject> subject_;
