@@ -121,6 +121,7 @@ void Runtime::reset() {
   std::fill(landed_.begin(), landed_.end(), -1);
   ghost_ = 0;
   cpu_override_ = -1;
+  pending_watch_ = -1;
 }
 
 // ---- trace text --------------------------------------------------------------------------------------
@@ -268,8 +269,48 @@ void Runtime::step(sim::Op op, const Loc& l, std::uint64_t size, const void* pc,
   sim_.record(op, l.object, l.offset, size | (code_offset(pc) << 16), mo);
 }
 
+void Runtime::watch(const void* word, WatchFn fn) {
+  watches_.push_back(Watch{static_cast<const std::uint64_t*>(word), must_translate(word, "watch"), std::move(fn)});
+}
+
+void Runtime::deliver_watch() {
+  const Watch& w = watches_[static_cast<std::size_t>(pending_watch_)];
+  pending_watch_ = -1;
+  const std::uint64_t now = *w.word;
+  if (now != pending_old_) w.fn(pending_old_, now, innermost_function(pending_code_));
+}
+
+std::string Runtime::innermost_function(std::uint64_t code) const {
+  auto it = innermost_.find(code);
+  if (it != innermost_.end()) return it->second;
+  char cmd[1024];
+  std::snprintf(cmd, sizeof cmd, "addr2line -f -i -e '%s' 0x%llx 2>/dev/null", subject_->so_path().c_str(),
+                static_cast<unsigned long long>(code ? code - 1 : 0));
+  std::string fn = "??";
+  if (FILE* p = popen(cmd, "r")) {
+    char buf[1024];
+    if (std::fgets(buf, sizeof buf, p)) {
+      fn = buf;
+      while (!fn.empty() && (fn.back() == '\n' || fn.back() == '\r')) fn.pop_back();
+    }
+    pclose(p);
+  }
+  return innermost_[code] = fn;
+}
+
 void Runtime::access(const void* addr, unsigned size, Access kind, bool marked, const void* pc) {
-  if (!stepping() || (options_.marked_only && !marked)) return;
+  if (!stepping()) return;
+  if (!watches_.empty()) {
+    if (pending_watch_ >= 0) deliver_watch();
+    if (kind == Access::Write)
+      for (std::size_t i = 0; i < watches_.size(); ++i)
+        if (static_cast<const void*>(watches_[i].word) == addr) {
+          pending_watch_ = static_cast<int>(i);
+          pending_old_ = *watches_[i].word;
+          pending_code_ = code_offset(pc);
+        }
+  }
+  if (options_.marked_only && !marked) return;
   Loc l = translate(addr);
   if (!l.valid()) return;
   step(kind == Access::Read ? sim::Op::Load : sim::Op::Store, l, size, pc, marked ? sim::Mo::Relaxed : sim::Mo::Relaxed);

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -109,6 +110,19 @@ class Runtime final : public sim::SimObject {
   std::int64_t landed(std::uint64_t id) const;
   std::uint32_t memory_object() const { return id_; }
 
+  /// Watches a kernel word (8 bytes): after each store to it from kernel code (seen at the next
+  /// hook, or at settle()), `fn(old, new, function)` runs with the innermost kernel function that
+  /// stored (inlined functions included). Ghost: takes no step. For adapters that must learn of a
+  /// kernel-internal transition (relay's overwrite catch-up in relay_file_read_avail).
+  using WatchFn = std::function<void(std::uint64_t old_value, std::uint64_t new_value, const std::string& function)>;
+  void watch(const void* word, WatchFn fn);
+  /// Delivers a pending watched store (adapters call it when a kernel call returns).
+  void settle() {
+    if (pending_watch_ >= 0) deliver_watch();
+  }
+  /// The innermost function (after inlining) at a code offset, from the subject's debug info.
+  std::string innermost_function(std::uint64_t code_offset) const;
+
   /// The sim wait queue id that a kernel wait_queue_head_t maps to (after init_waitqueue_head).
   std::uint32_t wait_queue_id(const void* head) const;
   /// Removes the running actor's poll_wait registrations (the end of poll(2): poll_freewait).
@@ -172,6 +186,16 @@ class Runtime final : public sim::SimObject {
   };
 
   void make_current();
+  void deliver_watch();
+  struct Watch {
+    const std::uint64_t* word;
+    Loc loc;
+    WatchFn fn;
+  };
+  std::vector<Watch> watches_;
+  int pending_watch_ = -1;
+  std::uint64_t pending_old_ = 0, pending_code_ = 0;
+  mutable std::map<std::uint64_t, std::string> innermost_;
   void freeze();
   std::uint64_t key(const Loc& l) const { return (std::uint64_t(l.object) << 48) ^ l.offset; }
   Loc must_translate(const void* p, const char* what) const;
