@@ -49,7 +49,7 @@ class RingBuffer {
   /// double mapping, `len` the header's len (no flag bits); `pos` (ghost: libbpf does not pass it)
   /// is the record's logical position. Returns the callback's int.
   using SampleFn =
-      std::function<int(int ring, Ring& r, std::uint64_t pos, std::uint64_t sample_off, std::uint32_t len)>;
+      std::function<int(int ring, RingApi& r, std::uint64_t pos, std::uint64_t sample_off, std::uint32_t len)>;
 
   /// ring_buffer__new without its first ring: the epoll instance. Build time only.
   RingBuffer(sim::Sim& sim, const std::string& name, Config config);
@@ -57,9 +57,9 @@ class RingBuffer {
   RingBuffer& operator=(const RingBuffer&) = delete;
 
   /// ring_buffer__add: registers the ring (epoll data = its index) and its callback. Build time.
-  int add(Ring& ring, SampleFn cb);
+  int add(RingApi& ring, SampleFn cb);
   int ring_count() const { return static_cast<int>(rings_.size()); }
-  Ring& ring(int idx) { return *rings_[static_cast<std::size_t>(idx)].ring; }
+  RingApi& ring(int idx) { return *rings_[static_cast<std::size_t>(idx)].ring; }
 
   /// ringbuf_process_ring(r, n) (see the banner); the old variant ignores n.
   std::int64_t process_ring(int idx, std::uint64_t n);
@@ -90,7 +90,7 @@ class RingBuffer {
 
  private:
   struct Entry {
-    Ring* ring;
+    RingApi* ring;
     SampleFn cb;
   };
   std::vector<int> epoll_ready();

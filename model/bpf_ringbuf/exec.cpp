@@ -84,10 +84,10 @@ std::vector<Op> parse_ops(const json& ops, int rings, const std::string& file) {
   return out;
 }
 
-json state_json(std::vector<std::unique_ptr<Ring>>& rings) {
+json state_json(std::vector<std::unique_ptr<RingApi>>& rings) {
   json a = json::array();
   for (auto& r : rings) {
-    Ring::State s = r->state();
+    RingApi::State s = r->state();
     bool exact = false;
     json hs = json::array();
     for (auto& h : r->chain(s.consumer_pos, &exact, 64))
@@ -114,14 +114,14 @@ class ExecWorkload final : public sim::Workload {
     for (int r = 0; r < n_rings_; ++r) rings.push_back(std::make_unique<Ring>(s, p_, v_.kernel, "rb" + std::to_string(r)));
     rb.emplace(s, "ring_buffer", RingBuffer::Config{v_.libbpf_int_overflow, int_bits_});
     for (auto& r : rings)
-      rb->add(*r, [this](int ri, Ring& ring, U64 pos, U64 off, std::uint32_t len) { return callback(ri, ring, pos, off, len); });
+      rb->add(*r, [this](int ri, RingApi& ring, U64 pos, U64 off, std::uint32_t len) { return callback(ri, ring, pos, off, len); });
     s.add_task("exec", 0, [this] { body_(*this); });
   }
   void reset(sim::Sim&) override {
     for (auto& r : rings) r->reset_ghost();
     rb->reset_ghost();
   }
-  int callback(int ri, Ring& ring, U64 pos, U64 off, std::uint32_t len) {
+  int callback(int ri, RingApi& ring, U64 pos, U64 off, std::uint32_t len) {
     std::vector<std::uint8_t> bytes(len);
     std::vector<U64> tags(len);
     ring.read_mapped(off, len, bytes.data(), tags.data());
@@ -130,7 +130,7 @@ class ExecWorkload final : public sim::Workload {
     return calls == fail_at ? static_cast<int>(fail_ret) : 0;
   }
 
-  std::vector<std::unique_ptr<Ring>> rings;
+  std::vector<std::unique_ptr<RingApi>> rings;
   std::optional<RingBuffer> rb;
   json delivered;
   I64 calls = 0, fail_at = 0, fail_ret = -1;
@@ -144,11 +144,11 @@ class ExecWorkload final : public sim::Workload {
 };
 
 json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& recs, U64& next_id) {
-  Ring& ring = *w.rings[static_cast<std::size_t>(op.ring)];
+  RingApi& ring = *w.rings[static_cast<std::size_t>(op.ring)];
   const std::string& n = op.name;
   auto rec_json = [&](const Record& r, I64 index) {
     json j{{"rec", index}, {"ok", r.ok}};
-    if (r.ok) j.update(json{{"pos", r.pos}, {"len", r.len}, {"pg_off", Ring::pg_off_of(r.hdr_off)}});
+    if (r.ok) j.update(json{{"pos", r.pos}, {"len", r.len}, {"pg_off", ring.record_pg_off(r)}});
     else j["fail"] = fail_name(r.fail);
     return j;
   };
@@ -185,7 +185,7 @@ json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& 
   }
   if (n == "submit" || n == "discard" || n == "submit_dynptr" || n == "discard_dynptr") {
     auto& [r, ri] = recs[static_cast<std::size_t>(op.rec)];
-    Ring& owner = *w.rings[static_cast<std::size_t>(ri)];  // the ring that reserved it
+    RingApi& owner = *w.rings[static_cast<std::size_t>(ri)];  // the ring that reserved it
     if (n == "submit_dynptr") owner.submit_dynptr(r, static_cast<U64>(op.flags));
     else if (n == "discard_dynptr") owner.discard_dynptr(r, static_cast<U64>(op.flags));
     else if (!r.ok) return json{{"error", "NULL record: the verifier would reject this program"}};

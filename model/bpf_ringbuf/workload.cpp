@@ -35,7 +35,7 @@ class RingbufWorkload final : public sim::Workload {
     s.set_cpus(c_.cpus);
     for (int r = 0; r < c_.rings; ++r) {
       rings_.push_back(std::make_unique<Ring>(s, c_.params, c_.variant, "rb" + std::to_string(r)));
-      Ring& ring = *rings_.back();
+      RingApi& ring = *rings_.back();
       ring.in_lock_hook = [this] { run_in_lock_program(); };
       ring.on_reserved = [this, r](const Record& rec) { reserved(r, rec); };
       ring.on_committed = [this, r](const Record& rec, bool discard) { committed(r, rec, discard); };
@@ -46,7 +46,7 @@ class RingbufWorkload final : public sim::Workload {
     if (!c_.consumers.empty()) {
       rb_.emplace(s, "ring_buffer", c_.libbpf);
       for (int r = 0; r < c_.rings; ++r)
-        rb_->add(*rings_[static_cast<std::size_t>(r)], [this](int ri, Ring& ring, U64 pos, U64 off, U32 len) {
+        rb_->add(*rings_[static_cast<std::size_t>(r)], [this](int ri, RingApi& ring, U64 pos, U64 off, U32 len) {
           return sample_cb(ri, ring, pos, off, len);
         });
     }
@@ -85,13 +85,13 @@ class RingbufWorkload final : public sim::Workload {
 
   void check_final(sim::Sim& s) override {
     for (int r = 0; r < c_.rings; ++r) {
-      Ring& ring = *rings_[static_cast<std::size_t>(r)];
+      RingApi& ring = *rings_[static_cast<std::size_t>(r)];
       for (auto& [pos, e] : resv_[static_cast<std::size_t>(r)])
         if (e.busy)
           return s.report(Property::Counters, "ring " + std::to_string(r) + ": the record at position " + std::to_string(pos) +
                                                   " was reserved but never committed", {e.id});
       if (!c_.users.empty() || ring.overwrite_mode()) continue;  // a liar or overwrite mode: no chain to expect
-      Ring::State st = ring.state();
+      RingApi::State st = ring.state();
       if (st.producer_pos - st.consumer_pos > ring.mask())
         return s.report(Property::Counters, "ring " + std::to_string(r) + ": producer_pos - consumer_pos = " +
                                                 std::to_string(st.producer_pos - st.consumer_pos) + " exceeds the mask");
@@ -122,7 +122,7 @@ class RingbufWorkload final : public sim::Workload {
 
   void produce(std::size_t i) {
     const Producer& p = c_.producers[i];
-    Ring& ring = *rings_[static_cast<std::size_t>(p.ring)];
+    RingApi& ring = *rings_[static_cast<std::size_t>(p.ring)];
     const int cpu = sim_->smp_processor_id();
     const U32 base = fired_[i]++ * p.messages.count;
     std::vector<std::pair<Record, U64>> held;
@@ -157,7 +157,7 @@ class RingbufWorkload final : public sim::Workload {
     if (!p.in_lock && left_->fetch_sub(1) == 1) stop();
   }
 
-  void commit(const Producer& p, Ring& ring, Record& rec, U32 k) {
+  void commit(const Producer& p, RingApi& ring, Record& rec, U32 k) {
     const bool discard = p.commit == Producer::Commit::Discard || (p.commit == Producer::Commit::Mixed && k % 2 == 1);
     if (p.api == Producer::Api::ReserveDynptr) {
       if (discard) ring.discard_dynptr(rec, p.flags);
@@ -182,7 +182,7 @@ class RingbufWorkload final : public sim::Workload {
   }
 
   void reserved(int r, const Record& rec) {
-    Ring& ring = *rings_[static_cast<std::size_t>(r)];
+    RingApi& ring = *rings_[static_cast<std::size_t>(r)];
     const auto& ids = id_stack_[static_cast<std::size_t>(sim_->current_actor())];
     const U64 id = ids.empty() ? 0 : ids.back();
     const U64 size = ring.size();
@@ -225,7 +225,7 @@ class RingbufWorkload final : public sim::Workload {
 
   void user_write(std::size_t u) {
     const UserWrite& w = c_.users[u];
-    Ring& ring = *rings_[static_cast<std::size_t>(w.ring)];
+    RingApi& ring = *rings_[static_cast<std::size_t>(w.ring)];
     const U64 v = w.relative ? ring.load_consumer_pos(Mo::Relaxed) + w.value : w.value;
     ring.store_consumer_pos(v, Mo::Release);
   }
@@ -234,7 +234,7 @@ class RingbufWorkload final : public sim::Workload {
 
   bool committed_pending() const {
     for (auto& r : rings_) {
-      Ring::State st = r->state();
+      RingApi::State st = r->state();
       if (st.consumer_pos < st.producer_pos && !r->header_at(st.consumer_pos).busy()) return true;
     }
     return false;
@@ -255,7 +255,7 @@ class RingbufWorkload final : public sim::Workload {
     if (rb_) rb_->interrupt();
   }
 
-  int sample_cb(int r, Ring& ring, U64 pos, U64 off, U32 len) {
+  int sample_cb(int r, RingApi& ring, U64 pos, U64 off, U32 len) {
     if (len & (kBusyBit | kDiscardBit)) {
       sim_->report(Property::NoCorruption, "the callback got the record at position " + std::to_string(pos) +
                                                " with its header's flag bits still set (len " + std::to_string(len) + ")");
@@ -332,7 +332,7 @@ class RingbufWorkload final : public sim::Workload {
 
   Config c_;
   sim::Sim* sim_ = nullptr;
-  std::vector<std::unique_ptr<Ring>> rings_;
+  std::vector<std::unique_ptr<RingApi>> rings_;
   std::optional<RingBuffer> rb_;
   std::optional<properties::Ledger> ledger_;
   std::optional<sim::Shared<int>> stopped_;
