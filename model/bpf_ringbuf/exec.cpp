@@ -108,10 +108,17 @@ std::vector<std::uint8_t> payload(U64 id, U64 len) {
 
 class ExecWorkload final : public sim::Workload {
  public:
-  ExecWorkload(const Params& p, const NamedVariant& v, int n_rings, unsigned int_bits, std::function<void(ExecWorkload&)> body)
-      : p_(p), v_(v), n_rings_(n_rings), int_bits_(int_bits), body_(std::move(body)) {}
+  ExecWorkload(const Params& p, const NamedVariant& v, int n_rings, unsigned int_bits, const KernelSource* kernel,
+               std::function<void(ExecWorkload&)> body)
+      : p_(p), v_(v), n_rings_(n_rings), int_bits_(int_bits), kernel_(kernel), body_(std::move(body)) {}
   void build(sim::Sim& s) override {
-    for (int r = 0; r < n_rings_; ++r) rings.push_back(std::make_unique<Ring>(s, p_, v_.kernel, "rb" + std::to_string(r)));
+    if (kernel_) {
+      KernelMaps maps = make_kernel_rings(s, p_, n_rings_, *kernel_);
+      if (maps.error) throw std::logic_error("BPF_MAP_CREATE failed after the probe accepted it: " + std::to_string(maps.error));
+      rings = std::move(maps.rings);
+    } else {
+      for (int r = 0; r < n_rings_; ++r) rings.push_back(std::make_unique<Ring>(s, p_, v_.kernel, "rb" + std::to_string(r)));
+    }
     rb.emplace(s, "ring_buffer", RingBuffer::Config{v_.libbpf_int_overflow, int_bits_});
     for (auto& r : rings)
       rb->add(*r, [this](int ri, RingApi& ring, U64 pos, U64 off, std::uint32_t len) { return callback(ri, ring, pos, off, len); });
@@ -140,6 +147,7 @@ class ExecWorkload final : public sim::Workload {
   NamedVariant v_;
   int n_rings_;
   unsigned int_bits_;
+  const KernelSource* kernel_;
   std::function<void(ExecWorkload&)> body_;
 };
 
@@ -211,7 +219,7 @@ json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& 
 
 }  // namespace
 
-json ringbuf_exec(const json& input, const std::string& file) {
+json ringbuf_exec(const json& input, const std::string& file, const KernelSource* kernel) {
   if (!input.is_object()) fail(file, "(top level)", std::string("must be an object, not ") + json_type_name(input));
   for (auto it = input.begin(); it != input.end(); ++it)
     if (it.key() != "params" && it.key() != "ops") fail(file, it.key(), "unknown field");
@@ -238,9 +246,16 @@ json ringbuf_exec(const json& input, const std::string& file) {
   std::vector<Op> ops = parse_ops(*oit, rings, file);
   json params{{"max_entries", p.max_entries}, {"key_size", p.key_size}, {"value_size", p.value_size},
               {"map_flags", p.map_flags},     {"rings", rings},       {"variant", variant}, {"int_bits", int_bits}};
-  json out{{"model", "bpf_ringbuf"}, {"params", params}};
+  json out{{"model", "bpf_ringbuf"}, {"source", kernel ? "kernel" : "model"}, {"params", params}};
   std::string why;
-  if (int err = Ring::validate(p, nv.kernel, &why)) {
+  long err = 0;
+  if (kernel) {
+    err = kernel_map_create(p, *kernel);
+    if (err) why = "ringbuf_map_alloc returned " + std::to_string(err);
+  } else {
+    err = Ring::validate(p, nv.kernel, &why);
+  }
+  if (err) {
     out["create"] = json{{"ret", err}, {"error", why}};
     out["steps"] = json::array();
     return out;
@@ -252,7 +267,7 @@ json ringbuf_exec(const json& input, const std::string& file) {
   cfg.step_bound = 100'000'000;
   cfg.stack_size = 256 * 1024;
   sim::Sim s(cfg);
-  ExecWorkload w(p, nv, rings, int_bits, [&](ExecWorkload& ew) {
+  ExecWorkload w(p, nv, rings, int_bits, kernel, [&](ExecWorkload& ew) {
     try {
       std::vector<std::pair<Record, int>> recs;
       U64 next_id = 1;

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "model/bpf_ringbuf/config.h"
+#include "model/bpf_ringbuf/kernel_ringbuf.h"
 #include "model/registry.h"
 #include "properties/ledger.h"
 #include "sim/rng.h"
@@ -28,14 +29,21 @@ bool overlaps_mod(U64 a, U64 la, U64 b, U64 lb, U64 size) {
 
 class RingbufWorkload final : public sim::Workload {
  public:
-  explicit RingbufWorkload(Config c) : c_(std::move(c)) {}
+  explicit RingbufWorkload(Config c, std::optional<KernelSource> kernel = std::nullopt)
+      : c_(std::move(c)), kernel_(std::move(kernel)) {}
 
   void build(sim::Sim& s) override {
     sim_ = &s;
     s.set_cpus(c_.cpus);
+    if (kernel_) {  // kernel/bpf/ringbuf.c itself (kernel_ringbuf.h)
+      KernelMaps maps = make_kernel_rings(s, c_.params, c_.rings, *kernel_);
+      if (maps.error) throw std::invalid_argument("BPF_MAP_CREATE failed in the kernel's ringbuf_map_alloc: " + std::to_string(maps.error));
+      rings_ = std::move(maps.rings);
+    } else {
+      for (int r = 0; r < c_.rings; ++r) rings_.push_back(std::make_unique<Ring>(s, c_.params, c_.variant, "rb" + std::to_string(r)));
+    }
     for (int r = 0; r < c_.rings; ++r) {
-      rings_.push_back(std::make_unique<Ring>(s, c_.params, c_.variant, "rb" + std::to_string(r)));
-      RingApi& ring = *rings_.back();
+      RingApi& ring = *rings_[static_cast<std::size_t>(r)];
       ring.in_lock_hook = [this] { run_in_lock_program(); };
       ring.on_reserved = [this, r](const Record& rec) { reserved(r, rec); };
       ring.on_committed = [this, r](const Record& rec, bool discard) { committed(r, rec, discard); };
@@ -331,6 +339,7 @@ class RingbufWorkload final : public sim::Workload {
   }
 
   Config c_;
+  std::optional<KernelSource> kernel_;
   sim::Sim* sim_ = nullptr;
   std::vector<std::unique_ptr<RingApi>> rings_;
   std::optional<RingBuffer> rb_;
@@ -368,7 +377,16 @@ void register_model(std::vector<ModelInfo>& out) {
         Config c = parse(spec, variant, root);
         return [c] { return std::make_unique<RingbufWorkload>(c); };
       },
-      nullptr});
+      [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root,
+         const SourceOptions& source) -> sim::WorkloadFactory {
+        // The tree decides, not the variant (kernel_ringbuf.h): the knobs are the model's.
+        Config c = parse(spec, variant, root);
+        KernelSource k{source.tree, source.marked_only};
+        kernel::build_subject(ringbuf_subject(), source.tree);  // build errors surface at load (exit 2)
+        if (const long err = kernel_map_create(c.params, k))
+          root.fail(root.pos(), "[params]: the kernel's ringbuf_map_alloc refuses this map (" + std::to_string(err) + ")");
+        return [c, k] { return std::make_unique<RingbufWorkload>(c, k); };
+      }});
 }
 
 }  // namespace model::bpf_ringbuf
