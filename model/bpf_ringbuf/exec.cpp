@@ -112,16 +112,20 @@ class ExecWorkload final : public sim::Workload {
                std::function<void(ExecWorkload&)> body)
       : p_(p), v_(v), n_rings_(n_rings), int_bits_(int_bits), kernel_(kernel), body_(std::move(body)) {}
   void build(sim::Sim& s) override {
-    if (kernel_) {
-      KernelMaps maps = make_kernel_rings(s, p_, n_rings_, *kernel_);
+    RingBuffer::SampleFn cb = [this](int ri, RingApi& ring, U64 pos, U64 off, std::uint32_t len) {
+      return callback(ri, ring, pos, off, len);
+    };
+    if (kernel_) {  // libbpf's own consumer over the kernel's maps (kernel_ringbuf.h)
+      KernelMaps maps = make_kernel_rings(s, p_, n_rings_, *kernel_, cb);
       if (maps.error) throw std::logic_error("BPF_MAP_CREATE failed after the probe accepted it: " + std::to_string(maps.error));
       rings = std::move(maps.rings);
+      rb = std::move(maps.consumer);
     } else {
       for (int r = 0; r < n_rings_; ++r) rings.push_back(std::make_unique<Ring>(s, p_, v_.kernel, "rb" + std::to_string(r)));
+      auto model_rb = std::make_unique<RingBuffer>(s, "ring_buffer", RingBuffer::Config{v_.libbpf_int_overflow, int_bits_});
+      for (auto& r : rings) model_rb->add(*r, cb);
+      rb = std::move(model_rb);
     }
-    rb.emplace(s, "ring_buffer", RingBuffer::Config{v_.libbpf_int_overflow, int_bits_});
-    for (auto& r : rings)
-      rb->add(*r, [this](int ri, RingApi& ring, U64 pos, U64 off, std::uint32_t len) { return callback(ri, ring, pos, off, len); });
     s.add_task("exec", 0, [this] { body_(*this); });
   }
   void reset(sim::Sim&) override {
@@ -138,7 +142,7 @@ class ExecWorkload final : public sim::Workload {
   }
 
   std::vector<std::unique_ptr<RingApi>> rings;
-  std::optional<RingBuffer> rb;
+  std::unique_ptr<ConsumerApi> rb;
   json delivered;
   I64 calls = 0, fail_at = 0, fail_ret = -1;
 

@@ -41,7 +41,8 @@
 namespace model::bpf_ringbuf {
 
 /// Runs the operations; returns the steps as described above. Throws scenario::ScenarioError.
-/// With `kernel`, the same ops run on kernel/bpf/ringbuf.c itself (kernel_ringbuf.h): the map is
+/// With `kernel`, the same ops run on kernel/bpf/ringbuf.c and libbpf's tools/lib/bpf/ringbuf.c
+/// themselves (kernel_ringbuf.h): the map is
 /// created by its ringbuf_map_alloc ("create" carries that errno; "variant" does not apply).
 nlohmann::json ringbuf_exec(const nlohmann::json& input, const std::string& file, const KernelSource* kernel = nullptr);
 

@@ -48,6 +48,18 @@ RS_EXPORT long rs_rb_mmap(struct bpf_map *map, unsigned long pgoff, unsigned lon
   return err;
 }
 
+/* BPF_OBJ_GET_INFO_BY_FD on the map (what libbpf's bpf_map_get_info_by_fd asks): 0 or -EINVAL. */
+RS_EXPORT long rs_rb_map_info(struct bpf_map *map, struct bpf_map_info *info, u32 len) {
+  if (len < sizeof(*info)) return -EINVAL;
+  memset(info, 0, sizeof(*info));
+  info->type = map->map_type;
+  info->key_size = map->key_size;
+  info->value_size = map->value_size;
+  info->max_entries = map->max_entries;
+  info->map_flags = map->map_flags;
+  return 0;
+}
+
 /* The helpers, called as a program calls them after the verifier's fixup: through each proto's
  * func with five u64 registers (read through a volatile so that the call stays a call and traces
  * name the helper's own lines). */

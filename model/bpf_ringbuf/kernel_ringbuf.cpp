@@ -2,6 +2,7 @@
 #include "model/bpf_ringbuf/kernel_ringbuf.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -24,6 +25,8 @@ struct RsRbView {
   unsigned long mask, meta_pages;
 };
 
+using SampleC = int (*)(void* ctx, void* data, std::size_t size);  // ring_buffer_sample_fn
+
 struct Api {
   explicit Api(const kernel::Subject& s)
       : create(s.function<long (*)(U32, U32, U32, U32, void**)>("rs_rb_map_create")),
@@ -39,7 +42,26 @@ struct Api {
         load_ulong(s.function<unsigned long (*)(const unsigned long*, int)>("rs_user_load_ulong")),
         store_ulong(s.function<void (*)(unsigned long*, unsigned long, int)>("rs_user_store_ulong")),
         load_u32(s.function<U32 (*)(const U32*, int)>("rs_user_load_u32")),
-        view(s.function<void (*)(void*, RsRbView*)>("rs_rb_view")) {}
+        view(s.function<void (*)(void*, RsRbView*)>("rs_rb_view")),
+        map_info(s.function<long (*)(void*, void*, std::uint32_t)>("rs_rb_map_info")) {}
+  // libbpf's API (tools/lib/bpf/ringbuf.c), looked up only when a consumer is asked for.
+  struct Libbpf {
+    explicit Libbpf(const kernel::Subject& s)
+        : rb_new(s.function<void* (*)(int, SampleC, void*, const void*)>("ring_buffer__new")),
+          rb_add(s.function<int (*)(void*, int, SampleC, void*)>("ring_buffer__add")),
+          rb_poll(s.function<int (*)(void*, int)>("ring_buffer__poll")),
+          rb_consume(s.function<int (*)(void*)>("ring_buffer__consume")),
+          rb_consume_n(s.function<int (*)(void*, std::size_t)>("ring_buffer__consume_n")),
+          rb_ring(s.function<void* (*)(void*, unsigned)>("ring_buffer__ring")),
+          ring_consume_n(s.function<int (*)(void*, std::size_t)>("ring__consume_n")) {}
+    void* (*rb_new)(int, SampleC, void*, const void*);
+    int (*rb_add)(void*, int, SampleC, void*);
+    int (*rb_poll)(void*, int);
+    int (*rb_consume)(void*);
+    int (*rb_consume_n)(void*, std::size_t);
+    void* (*rb_ring)(void*, unsigned);
+    int (*ring_consume_n)(void*, std::size_t);
+  };
   long (*create)(U32, U32, U32, U32, void**);
   long (*mmap)(void*, unsigned long, unsigned long, int, void**);
   void* (*reserve)(void*, U64, U64);
@@ -54,26 +76,56 @@ struct Api {
   void (*store_ulong)(unsigned long*, unsigned long, int);
   U32 (*load_u32)(const U32*, int);
   void (*view)(void*, RsRbView*);
+  long (*map_info)(void*, void*, std::uint32_t);
 };
 
 class KernelRing;
+class KernelConsumer;
 
-// One loaded subject: the runtime, the helpers, and the runtime's observers dispatched to rings.
+struct __attribute__((packed)) EpollEvent {  // struct epoll_event in kernel/shim/rs_user.h
+  std::uint32_t events;
+  std::uint64_t data;
+};
+
+constexpr int kFirstMapFd = 100;  // map i is fd 100 + i
+constexpr int kEpollFd = 99;
+
+// One loaded subject: the runtime, the helpers, and the runtime's observers dispatched to rings;
+// for libbpf, the fds and the epoll instance its system calls see.
 struct Core {
   sim::Sim& sim;
   std::unique_ptr<kernel::Runtime> rt;
   std::unique_ptr<Api> api;
   std::vector<KernelRing*> rings;
   int cpus = 1;
+  KernelConsumer* consumer = nullptr;
+  bool epoll_created = false;
+  std::vector<std::pair<int, std::uint64_t>> epoll_items;  // (map fd, epoll data), add order
   explicit Core(sim::Sim& s) : sim(s) {}
+  ~Core();
   KernelRing* ring_of_lock(const void* lock) const;
   KernelRing* ring_of_waitq(const void* head) const;
+  KernelRing* ring_of_fd(int fd) const {
+    const int i = fd - kFirstMapFd;
+    return i >= 0 && i < static_cast<int>(rings.size()) ? rings[static_cast<std::size_t>(i)] : nullptr;
+  }
 };
+
+// The cores of this thread's simulations: libbpf's system calls find theirs by the current runtime.
+thread_local std::vector<Core*> t_cores;
+Core::~Core() { t_cores.erase(std::remove(t_cores.begin(), t_cores.end(), this), t_cores.end()); }
+
+Core* current_core() {
+  kernel::Runtime* rt = kernel::Runtime::current();
+  for (Core* c : t_cores)
+    if (c->rt.get() == rt) return c;
+  throw std::logic_error("libbpf called the system with no BPF ring buffer subject current on this thread");
+}
 
 class KernelRing final : public RingApi {
  public:
   KernelRing(std::shared_ptr<Core> core, void* map, const Params& p, std::string name)
-      : core_(std::move(core)), map_(map), name_(std::move(name)), size_(p.max_entries), mask_(size_ - 1) {
+      : core_(std::move(core)), map_(map), p_(p), name_(std::move(name)), size_(p.max_entries), mask_(size_ - 1) {
     core_->api->view(map_, &v_);
     data_ = static_cast<std::uint8_t*>(v_.data);
   }
@@ -94,6 +146,19 @@ class KernelRing final : public RingApi {
   }
 
   const RsRbView& view() const { return v_; }
+  void* map() const { return map_; }
+  const Params& params() const { return p_; }
+  /// The data mapping a sample pointer of user space lies in: libbpf's own or the adapter's.
+  const std::uint8_t* user_data_of(const void* p) const {
+    const auto* b = static_cast<const std::uint8_t*>(p);
+    return lib_data_ && b >= lib_data_ && b < lib_data_ + 2 * size_ ? lib_data_ : user_data_;
+  }
+  /// mmap(2) of the map for libbpf: 0 and the mapping, or a negative errno (map_mmap's).
+  long mmap_for_user(unsigned long pgoff, unsigned long len, bool writable, void** view) {
+    const long err = core_->api->mmap(map_, pgoff, len, writable ? 1 : 0, view);
+    if (!err && pgoff == 1) lib_data_ = static_cast<std::uint8_t*>(*view) + kPage;
+    return err;
+  }
 
   // ---- observers (from the runtime, on the running context) ----
   void locked() {
@@ -355,6 +420,7 @@ class KernelRing final : public RingApi {
 
   std::shared_ptr<Core> core_;
   void* map_;
+  Params p_;
   std::string name_;
   U64 size_, mask_;
   RsRbView v_{};
@@ -362,6 +428,7 @@ class KernelRing final : public RingApi {
   unsigned long* user_cons_ = nullptr;
   unsigned long* user_prod_ = nullptr;
   std::uint8_t* user_data_ = nullptr;
+  std::uint8_t* lib_data_ = nullptr;  // libbpf's data mapping
   std::vector<std::uint8_t*> scratch_;
   std::uint8_t* read_buf_ = nullptr;
   std::vector<std::function<void()>> watchers_;
@@ -369,6 +436,112 @@ class KernelRing final : public RingApi {
   U64 last_prod_ = 0;
   std::vector<Actor> actors_;
 };
+
+// libbpf's struct ring_buffer over every ring of a core (kernel_ringbuf.h).
+class KernelConsumer final : public ConsumerApi {
+ public:
+  KernelConsumer(std::shared_ptr<Core> core, RingBuffer::SampleFn cb)
+      : core_(std::move(core)), lib_(core_->rt->subject()), cb_(std::move(cb)),
+        wq_(core_->sim, "ring_buffer.epoll"), interrupted_(core_->sim, "ring_buffer.signal", 0) {
+    core_->consumer = this;
+  }
+  ~KernelConsumer() override {
+    if (core_->consumer == this) core_->consumer = nullptr;
+  }
+
+  // Setup (inside Runtime::setup): ring_buffer__new on the first map, ring_buffer__add the others.
+  void create() {
+    ctx_.resize(core_->rings.size());
+    for (std::size_t i = 0; i < core_->rings.size(); ++i) {
+      ctx_[i] = Ctx{this, static_cast<int>(i)};
+      const int fd = kFirstMapFd + static_cast<int>(i);
+      if (i == 0) {
+        rb_ = lib_.rb_new(fd, &sample, &ctx_[i], nullptr);
+        if (!rb_) throw std::logic_error("libbpf's ring_buffer__new failed: errno " + std::to_string(errno));
+      } else if (int err = lib_.rb_add(rb_, fd, &sample, &ctx_[i])) {
+        throw std::logic_error("libbpf's ring_buffer__add failed: " + std::to_string(err));
+      }
+      core_->rings[i]->add_watcher([this] { wake(); });
+    }
+  }
+
+  int consume() override { return lib_.rb_consume(rb_); }
+  int consume_n(U64 n) override { return lib_.rb_consume_n(rb_, static_cast<std::size_t>(n)); }
+  int ring_consume_n(int idx, U64 n) override {
+    void* ring = lib_.rb_ring(rb_, static_cast<unsigned>(idx));
+    if (!ring) return -34;  // -ERANGE: ring_buffer__ring set errno and returned NULL
+    return lib_.ring_consume_n(ring, static_cast<std::size_t>(n));
+  }
+  int poll(int timeout_ms) override { return lib_.rb_poll(rb_, timeout_ms); }
+  void interrupt() override {
+    interrupted_.store(1, sim::Mo::Release);
+    asleep_ = false;
+    wq_.wake_up();
+  }
+  bool asleep() const override { return asleep_; }
+  void reset_ghost() override { asleep_ = false; }
+  std::int64_t int_max() const override { return 0x7fffffff; }
+
+  // epoll_wait(2) on the instance: level-triggered readiness is each map's poll, re-evaluated on
+  // every call; blocking waits sleep on the instance until a ring's wakeup or the harness's signal.
+  int epoll_wait(EpollEvent* events, int maxevents, int timeout);
+
+ private:
+  struct Ctx {
+    KernelConsumer* self;
+    int ring;
+  };
+  static int sample(void* ctx, void* data, std::size_t size) {
+    auto* c = static_cast<Ctx*>(ctx);
+    KernelRing& r = *c->self->core_->rings[static_cast<std::size_t>(c->ring)];
+    // The record's position: consumer_pos, which libbpf stores only after the callback (ghost).
+    const U64 pos = *r.view().consumer_pos;
+    const U64 off = static_cast<U64>(static_cast<const std::uint8_t*>(data) - r.user_data_of(data));
+    return c->self->cb_(c->ring, r, pos, off, static_cast<U32>(size));
+  }
+  void wake() {
+    asleep_ = false;
+    wq_.wake_up();
+  }
+
+  std::shared_ptr<Core> core_;
+  Api::Libbpf lib_;
+  RingBuffer::SampleFn cb_;
+  sim::WaitQueue wq_;
+  sim::Shared<int> interrupted_;
+  std::vector<Ctx> ctx_;
+  void* rb_ = nullptr;
+  bool asleep_ = false;
+};
+
+int KernelConsumer::epoll_wait(EpollEvent* events, int maxevents, int timeout) {
+  auto ready = [&] {
+    int n = 0;
+    for (const auto& [fd, data] : core_->epoll_items) {
+      if (n >= maxevents) break;
+      KernelRing* r = core_->ring_of_fd(fd);
+      if (r && (r->map_poll() & 0x1)) events[n++] = EpollEvent{0x1, data};  // EPOLLIN
+    }
+    return n;
+  };
+  if (timeout == 0) return ready();
+  int n = 0;
+  for (;;) {
+    core_->sim.prepare_wait(wq_.id());
+    if (interrupted_.load(sim::Mo::Acquire)) {
+      core_->sim.finish_wait();
+      errno = EINTR;
+      return -1;
+    }
+    n = ready();
+    if (n) break;
+    asleep_ = true;
+    core_->sim.sleep_running(wq_.id());
+    asleep_ = false;
+  }
+  core_->sim.finish_wait();
+  return n;
+}
 
 KernelRing* Core::ring_of_lock(const void* lock) const {
   for (KernelRing* r : rings)
@@ -386,16 +559,24 @@ KernelRing* Core::ring_of_waitq(const void* head) const {
 kernel::SubjectSpec ringbuf_subject() {
   kernel::SubjectSpec s;
   s.name = "bpf_ringbuf";
-  // ringbuf.c is compiled inside the client (kernel_client.c includes it), so it is listed among
-  // the real headers, at a path whose trace name is its tree path.
+  // kernel/bpf/ringbuf.c and libbpf's tools/lib/bpf/ringbuf.c are compiled inside the client
+  // files that include them (kernel_client.c, kernel_libbpf.c), so they are listed among the real
+  // headers, at paths whose trace names are their tree paths; libbpf's API headers sit beside its
+  // ringbuf.c, as in the tree.
   s.real_headers = {{"include/uapi/linux/bpf.h", "uapi/linux/bpf.h"},
                     {"include/uapi/linux/bpf_common.h", "linux/bpf_common.h"},
-                    {"kernel/bpf/ringbuf.c", "rs/src/kernel/bpf/ringbuf.c"}};
-  s.client_files = {"model/bpf_ringbuf/kernel_client.c"};
+                    {"kernel/bpf/ringbuf.c", "rs/src/kernel/bpf/ringbuf.c"},
+                    {"tools/lib/bpf/ringbuf.c", "rs/src/tools/lib/bpf/ringbuf.c"},
+                    {"tools/lib/bpf/libbpf.h", "rs/src/tools/lib/bpf/libbpf.h"},
+                    {"tools/lib/bpf/libbpf_common.h", "rs/src/tools/lib/bpf/libbpf_common.h"},
+                    {"tools/lib/bpf/libbpf_legacy.h", "rs/src/tools/lib/bpf/libbpf_legacy.h"},
+                    {"tools/lib/bpf/libbpf_version.h", "rs/src/tools/lib/bpf/libbpf_version.h"},
+                    {"tools/lib/bpf/bpf.h", "rs/src/tools/lib/bpf/bpf.h"}};
+  s.client_files = {"model/bpf_ringbuf/kernel_client.c", "model/bpf_ringbuf/kernel_libbpf.c"};
   return s;
 }
 
-KernelMaps make_kernel_rings(sim::Sim& sim, const Params& p, int n, const KernelSource& source) {
+KernelMaps make_kernel_rings(sim::Sim& sim, const Params& p, int n, const KernelSource& source, RingBuffer::SampleFn sample_cb) {
   const std::string so = kernel::build_subject(ringbuf_subject(), source.tree);
   auto core = std::make_shared<Core>(sim);
   core->cpus = std::max(1, sim.cpus());
@@ -412,6 +593,9 @@ KernelMaps make_kernel_rings(sim::Sim& sim, const Params& p, int n, const Kernel
   core->api = std::make_unique<Api>(core->rt->subject());
   KernelMaps out;
   std::vector<std::unique_ptr<KernelRing>> rings;
+  std::unique_ptr<KernelConsumer> consumer;
+  if (sample_cb) consumer = std::make_unique<KernelConsumer>(core, std::move(sample_cb));
+  t_cores.push_back(core.get());
   core->rt->setup([&] {
     for (int i = 0; i < n; ++i) {
       void* map = nullptr;
@@ -424,6 +608,7 @@ KernelMaps make_kernel_rings(sim::Sim& sim, const Params& p, int n, const Kernel
       rings.back()->map_user(slots);
       core->rings.push_back(rings.back().get());
     }
+    if (consumer) consumer->create();
   });
   if (out.error) return out;
   Core* c = core.get();
@@ -441,6 +626,7 @@ KernelMaps make_kernel_rings(sim::Sim& sim, const Params& p, int n, const Kernel
     if (KernelRing* r = c->ring_of_waitq(head)) r->woken();
   };
   for (auto& r : rings) out.rings.push_back(std::move(r));
+  out.consumer = std::move(consumer);
   return out;
 }
 
@@ -450,3 +636,90 @@ long kernel_map_create(const Params& p, const KernelSource& source) {
 }
 
 }  // namespace model::bpf_ringbuf
+
+// ---- libbpf's system calls (kernel/shim/rs_user.h), for the current subject ----
+using model::bpf_ringbuf::Core;
+using model::bpf_ringbuf::KernelRing;
+
+extern "C" {
+
+void* rs_user_mmap(void*, std::size_t len, int prot, int, int fd, long off) {
+  KernelRing* r = model::bpf_ringbuf::current_core()->ring_of_fd(fd);
+  if (!r) {
+    errno = EBADF;
+    return reinterpret_cast<void*>(-1);
+  }
+  if (off < 0 || off % 4096) {
+    errno = EINVAL;
+    return reinterpret_cast<void*>(-1);
+  }
+  void* view = nullptr;
+  const long err = r->mmap_for_user(static_cast<unsigned long>(off) / 4096, len, (prot & 0x2) != 0, &view);
+  if (err) {
+    errno = static_cast<int>(-err);
+    return reinterpret_cast<void*>(-1);
+  }
+  return view;
+}
+int rs_user_munmap(void*, std::size_t) { return 0; }  // views live as long as the subject's pool
+
+int rs_user_epoll_create1(int) {
+  Core* c = model::bpf_ringbuf::current_core();
+  if (c->epoll_created || !c->consumer) {
+    errno = EMFILE;
+    return -1;
+  }
+  c->epoll_created = true;
+  return model::bpf_ringbuf::kEpollFd;
+}
+int rs_user_epoll_ctl(int epfd, int op, int fd, model::bpf_ringbuf::EpollEvent* ev) {
+  Core* c = model::bpf_ringbuf::current_core();
+  if (epfd != model::bpf_ringbuf::kEpollFd || !c->ring_of_fd(fd)) {
+    errno = EBADF;
+    return -1;
+  }
+  if (op != 1) {  // EPOLL_CTL_ADD only: libbpf's ringbuf.c never modifies or deletes
+    errno = EINVAL;
+    return -1;
+  }
+  for (const auto& item : c->epoll_items)
+    if (item.first == fd) {
+      errno = EEXIST;
+      return -1;
+    }
+  const std::uint64_t data = ev->data;
+  c->epoll_items.emplace_back(fd, data);
+  return 0;
+}
+int rs_user_epoll_wait(int epfd, model::bpf_ringbuf::EpollEvent* events, int maxevents, int timeout) {
+  Core* c = model::bpf_ringbuf::current_core();
+  if (epfd != model::bpf_ringbuf::kEpollFd || !c->consumer) {
+    errno = EBADF;
+    return -1;
+  }
+  if (maxevents <= 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return c->consumer->epoll_wait(events, maxevents, timeout);
+}
+int rs_user_close(int) { return 0; }
+int rs_user_getpagesize() { return 4096; }
+int rs_user_clock_gettime(int, void*) {
+  errno = ENOSYS;
+  return -1;
+}
+
+int rs_user_bpf_map_get_info_by_fd(int fd, void* info, std::uint32_t* len) {
+  Core* c = model::bpf_ringbuf::current_core();
+  KernelRing* r = c->ring_of_fd(fd);
+  if (!r) {
+    errno = EBADF;
+    return -EBADF;
+  }
+  const long err = c->api->map_info(r->map(), info, *len);  // BPF_OBJ_GET_INFO_BY_FD
+  if (err) errno = static_cast<int>(-err);
+  return static_cast<int>(err);
+}
+
+}  // extern "C"

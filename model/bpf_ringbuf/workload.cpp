@@ -35,10 +35,12 @@ class RingbufWorkload final : public sim::Workload {
   void build(sim::Sim& s) override {
     sim_ = &s;
     s.set_cpus(c_.cpus);
-    if (kernel_) {  // kernel/bpf/ringbuf.c itself (kernel_ringbuf.h)
-      KernelMaps maps = make_kernel_rings(s, c_.params, c_.rings, *kernel_);
+    RingBuffer::SampleFn cb = [this](int ri, RingApi& ring, U64 pos, U64 off, U32 len) { return sample_cb(ri, ring, pos, off, len); };
+    if (kernel_) {  // kernel/bpf/ringbuf.c and libbpf's tools/lib/bpf/ringbuf.c themselves (kernel_ringbuf.h)
+      KernelMaps maps = make_kernel_rings(s, c_.params, c_.rings, *kernel_, c_.consumers.empty() ? RingBuffer::SampleFn{} : cb);
       if (maps.error) throw std::invalid_argument("BPF_MAP_CREATE failed in the kernel's ringbuf_map_alloc: " + std::to_string(maps.error));
       rings_ = std::move(maps.rings);
+      rb_ = std::move(maps.consumer);
     } else {
       for (int r = 0; r < c_.rings; ++r) rings_.push_back(std::make_unique<Ring>(s, c_.params, c_.variant, "rb" + std::to_string(r)));
     }
@@ -51,12 +53,10 @@ class RingbufWorkload final : public sim::Workload {
     ledger_.emplace(s);
     stopped_.emplace(s, "tool.stopped", 0);
     left_.emplace(s, "harness.activations_left", 0);
-    if (!c_.consumers.empty()) {
-      rb_.emplace(s, "ring_buffer", c_.libbpf);
-      for (int r = 0; r < c_.rings; ++r)
-        rb_->add(*rings_[static_cast<std::size_t>(r)], [this](int ri, RingApi& ring, U64 pos, U64 off, U32 len) {
-          return sample_cb(ri, ring, pos, off, len);
-        });
+    if (!c_.consumers.empty() && !kernel_) {
+      auto model_rb = std::make_unique<RingBuffer>(s, "ring_buffer", c_.libbpf);
+      for (int r = 0; r < c_.rings; ++r) model_rb->add(*rings_[static_cast<std::size_t>(r)], cb);
+      rb_ = std::move(model_rb);
     }
     U32 max_len = 1;
     for (auto& p : c_.producers) max_len = std::max(max_len, p.messages.max);
@@ -342,7 +342,7 @@ class RingbufWorkload final : public sim::Workload {
   std::optional<KernelSource> kernel_;
   sim::Sim* sim_ = nullptr;
   std::vector<std::unique_ptr<RingApi>> rings_;
-  std::optional<RingBuffer> rb_;
+  std::unique_ptr<ConsumerApi> rb_;
   std::optional<properties::Ledger> ledger_;
   std::optional<sim::Shared<int>> stopped_;
   std::optional<sim::Shared<std::int64_t>> left_;
