@@ -280,16 +280,20 @@ int cmd_exec(const std::string& model_name, const std::string& file, const Sourc
   const model::SourceOptions so = source.options();
   if (so.source == "kernel") {
     // The kernel's own code: the same ops, the same JSON (model/relay/kernel_channel.h).
-    if (model_name != "relay")
-      throw UsageError("exec --source kernel: model \"" + model_name + "\" has no kernel source (models with one: relay)");
+    if (model_name != "relay" && model_name != "bpf_ringbuf")
+      throw UsageError("exec --source kernel: model \"" + model_name + "\" has no kernel source (models with one: relay, bpf_ringbuf)");
   }
   const model::relay::KernelSource relay_kernel{so.tree, so.marked_only};
+  const model::bpf_ringbuf::KernelSource ringbuf_kernel{so.tree, so.marked_only};
   const std::vector<std::pair<std::string, Exec>> execs = {
       {"relay", [&](const nlohmann::json& j, const std::string& f) {
          return model::relay::relay_exec(j, f, so.source == "kernel" ? &relay_kernel : nullptr);
        }},
                                                               {"bpf_relay_map", model::bpf_relay_map::relay_map_exec},
-                                                              {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec},
+                                                              {"bpf_ringbuf", [&](const nlohmann::json& j, const std::string& f) {
+                                                                 return model::bpf_ringbuf::ringbuf_exec(
+                                                                     j, f, so.source == "kernel" ? &ringbuf_kernel : nullptr);
+                                                               }},
                                                               {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec}};
   const Exec* run = nullptr;
   std::string known;

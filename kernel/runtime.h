@@ -159,6 +159,24 @@ class Runtime final : public sim::SimObject {
   bool irq_work_queue(void* work, const void* pc);
   void irq_work_sync(void* work);
 
+  // ---- adapter observers and queries (ghost: they take no steps and must not yield) ----
+  /// Called on the acquiring context right after a kernel lock (spin_lock, trylock) is taken.
+  std::function<void(void* lock)> on_lock_acquired;
+  /// Called on the releasing context right before a kernel lock's unlock step (still held).
+  std::function<void(void* lock)> on_unlock;
+  /// Called at an atomic read-modify-write step of the subject, after its yield point and before
+  /// the access itself (so that nothing runs between the observer and the access).
+  std::function<void(const void* addr, sim::Op op)> on_atomic;
+  /// Called after wake_up / wake_up_all of a wait queue (ep_poll_callback's place).
+  std::function<void(void* head)> on_wake_up;
+  /// An irq_work queued and not yet run to completion (a queue while it runs counts: it runs again);
+  /// and how many times it was queued in this execution.
+  bool irq_work_pending(const void* work) const;
+  std::uint64_t irq_work_queued(const void* work) const;
+  /// remap_vmalloc_range: a new view of `pages` pages of the vmap area holding `kaddr`, from
+  /// `pgoff` pages after kaddr's page; null if the area (from kaddr's page to its end) is shorter.
+  void* remap_view(const void* kaddr, std::size_t pgoff, std::size_t pages, bool writable);
+
   [[noreturn]] void bug(const char* file, int line, const char* what);
   void warn(const char* file, int line, const char* what);
 
@@ -174,6 +192,8 @@ class Runtime final : public sim::SimObject {
     void (*func)(void*) = nullptr;
     int source = -1;
     bool busy = false;
+    std::uint64_t queued = 0;  // this execution's successful irq_work_queue calls
+    std::uint64_t done = 0;    // and the runs of its function that returned
   };
   struct PageInfo {  // mirrors struct page in kernel/shim/rs_kernel.h
     unsigned long rs_pfn;
