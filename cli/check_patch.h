@@ -28,4 +28,10 @@ struct CheckPatchOptions {
 
 int cmd_check_patch(const CheckPatchOptions& o);
 
+/// `relaysim diff SCENARIO --source model --source kernel`: both sources explore the scenario with
+/// the same seed and budget (their own schedules: a model step is not a kernel step), and the
+/// per-property violation counts are printed side by side. Exit 1 if a property is violated in
+/// one source only. The options' patches apply to the kernel side.
+int cmd_diff_sources(const std::string& scenario, const std::string& variant, const CheckPatchOptions& o);
+
 }  // namespace cli

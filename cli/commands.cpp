@@ -409,7 +409,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> diff_variants;
   auto* diff = app.add_subcommand("diff", "run the same schedules against two variants; print per property where they differ");
   diff->add_option("scenario", dopt.scenario, "scenario file (TOML)")->required();
-  diff->add_option("--variant", diff_variants, "two variants: --variant A --variant B")->required()->expected(1)->take_all();
+  std::vector<std::string> diff_sources, diff_patches;
+  std::string diff_tree;
+  diff->add_option("--variant", diff_variants, "two variants: --variant A --variant B (one with two sources)")->expected(1)->take_all();
+  diff->add_option("--source", diff_sources, "two sources: --source model --source kernel (verdicts on the same budget)")
+      ->check(CLI::IsMember({"model", "kernel"}));
+  diff->add_option("--kernel-tree", diff_tree, "kernel tree for the kernel side");
+  diff->add_option("--patch", diff_patches, "patches for the kernel side (repeatable)");
   diff->add_option("--strategy", dopt.strategy, "random | pct");
   diff->add_option("--seed", dopt.seed, "master seed (default 1)");
   diff->add_option("--executions,-n", dopt.executions, "schedules per variant");
@@ -453,6 +459,18 @@ int main(int argc, char** argv) {
     if (*check_patch) {
       cpo.seed = parse_seed(cpo_seed);
       return cmd_check_patch(cpo);
+    }
+    if (*diff && !diff_sources.empty()) {
+      if (diff_sources.size() != 2 || diff_sources[0] == diff_sources[1])
+        throw UsageError("diff: give the two sources (--source model --source kernel)");
+      if (diff_variants.size() > 1) throw UsageError("diff: with two sources, give at most one --variant");
+      CheckPatchOptions co;
+      co.tree = diff_tree;
+      co.patches = diff_patches;
+      co.executions = dopt.executions;
+      co.seed = parse_seed(dopt.seed);
+      co.jobs = std::max(1u, dopt.jobs);
+      return cmd_diff_sources(dopt.scenario, diff_variants.empty() ? "" : diff_variants[0], co);
     }
     if (*diff) {
       if (diff_variants.size() != 2) throw UsageError("diff: give exactly two variants (--variant A --variant B)");
