@@ -13,6 +13,7 @@
 #include "model/relay/kernel_channel.h"
 #include "reports/schedule.h"
 #include "reports/text_trace.h"
+#include "sim/choice.h"
 #include "sim/explorer.h"
 
 namespace cli {
@@ -49,6 +50,10 @@ Side explore_side(const std::string& path, const CheckPatchOptions& o, const std
   so.tree.patches = patches;
   Side s{{}, load(path, variant, so)};
   sim::ExploreConfig cfg;
+  const auto strategy = sim::strategy_from_name(o.strategy.empty() ? s.loaded.spec.strategy : o.strategy);
+  if (!strategy || (*strategy != sim::Strategy::Random && *strategy != sim::Strategy::Pct))
+    throw UsageError("--strategy must be random or pct");
+  cfg.strategy = *strategy;
   cfg.seed = o.seed;
   cfg.executions = o.executions ? o.executions : s.loaded.spec.executions;
   cfg.jobs = o.jobs;
@@ -96,7 +101,8 @@ int cmd_check_patch(const CheckPatchOptions& o) {
   bool added = false;
   int fixed = 0;
   std::cout << "check-patch: " << o.patches.size() << " patch(es) touching " << files.size() << " file(s); "
-            << scenarios.size() << " scenario(s), " << o.executions << " executions each, seed " << o.seed << "\n";
+            << scenarios.size() << " scenario(s), " << o.executions << " executions each, seed " << o.seed
+            << (o.strategy.empty() ? "" : ", strategy " + o.strategy) << "\n";
   for (const auto& path : scenarios) {
     Side before = explore_side(path, o, {});
     Side after = explore_side(path, o, o.patches);
@@ -114,9 +120,11 @@ int cmd_check_patch(const CheckPatchOptions& o) {
       const std::uint64_t exec = *after.result.first_by_property[p];
       std::unique_ptr<sim::Workload> w;
       auto s = make_sim(after.loaded, w);
-      sim::ExecResult rr = sim::rerun(*s, sim::Strategy::Random, o.seed, exec, after.loaded.spec.pct_depth);
+      const sim::Strategy strategy = *sim::strategy_from_name(o.strategy.empty() ? after.loaded.spec.strategy : o.strategy);
+      sim::ExecResult rr = sim::rerun(*s, strategy, o.seed, exec, after.loaded.spec.pct_depth);
       rethrow_if_error(rr);
-      auto sch = make_schedule(after.loaded, path, "random", o.seed, exec, after.loaded.spec.pct_depth, *s, rr);
+      auto sch = make_schedule(after.loaded, path, std::string(sim::strategy_name(strategy)), o.seed, exec,
+                               after.loaded.spec.pct_depth, *s, rr);
       const std::string stem = std::filesystem::path(path).stem().string() + "-patched-" + std::string(sim::kPropertyNames[p]);
       const std::string out = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
       reports::write_file_atomic(out, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");

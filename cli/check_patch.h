@@ -24,6 +24,7 @@ struct CheckPatchOptions {
   std::uint64_t executions = 2000;
   std::uint64_t seed = 1;
   unsigned jobs = 1;
+  std::string strategy;  // random | pct; empty: each scenario's own, else random
 };
 
 int cmd_check_patch(const CheckPatchOptions& o);

@@ -431,6 +431,8 @@ int main(int argc, char** argv) {
   check_patch->add_option("--scenarios", cpo.scenarios, "directory of scenarios (default ./scenarios)");
   check_patch->add_option("--executions,-n", cpo.executions, "executions per scenario and side (default 2000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
   check_patch->add_option("--seed", cpo_seed, "master seed (default 1)");
+  check_patch->add_option("--strategy", cpo.strategy, "random | pct (default: each scenario's, else random)")
+      ->check(CLI::IsMember({"random", "pct"}));
   check_patch->add_option("--jobs,-j", cpo.jobs, "threads")->check(CLI::Range(1u, 256u));
   check_patch->add_option("--kernel-tree", cpo.tree, "kernel tree (default: Debian's linux-source-6.12)");
   check_patch->add_option("--out", cpo.out, "directory for the new violations' schedules (default ./relaysim-out)");

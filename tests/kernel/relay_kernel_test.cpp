@@ -255,6 +255,36 @@ TEST_F(RelayKernelPatch, CheckPatchFindsTheViolationThePatchAddsWithAReplayableS
   EXPECT_EQ(r.violation->property, sim::Property::NoCorruption);
 }
 
+// Our lock between relay_switch_subbuf and read() (scripts/kernel-demo-patches.sh) closes the window.
+TEST_F(RelayKernelPatch, CheckPatchSeesTheReadSwitchRaceFixed) {
+  fs::copy_file(kSource / "scenarios/relay/read_races_switch.toml", dir / "scenarios/read_races_switch.toml");
+  demo_patch(dir);
+  cli::CheckPatchOptions o;
+  o.patches = {(dir / "relay-read-switch-lock.patch").string()};
+  o.scenarios = (dir / "scenarios").string();
+  o.out = (dir / "out").string();
+  o.executions = 2000;
+  o.strategy = "pct";
+  o.jobs = 2;
+  testing::internal::CaptureStdout();
+  const int rc = cli::cmd_check_patch(o);
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("fixed by the patch"), std::string::npos) << out;
+  EXPECT_NE(out.find("no new violation"), std::string::npos) << out;
+  // After the patch the live reader scenario has no violation at all.
+  model::SourceOptions so;
+  so.source = "kernel";
+  so.tree.patches = o.patches;
+  cli::Loaded l = cli::load((dir / "scenarios/read_races_switch.toml").string(), "", so);
+  sim::ExploreConfig cfg;
+  cfg.strategy = sim::Strategy::Pct;
+  cfg.executions = 5000;
+  cfg.jobs = 2;
+  sim::ExploreResult r = sim::explore(l.prepared.factory, l.config, cfg);
+  EXPECT_FALSE(r.first) << r.first->violation.message;
+}
+
 TEST_F(RelayKernelPatch, CheckPatchOnAFileNoDesignCompilesChangesNothing) {
   std::ofstream(dir / "other.patch") << "--- a/README\n+++ b/README\n@@ -1 +1 @@\n-a\n+b\n";
   cli::CheckPatchOptions o;
