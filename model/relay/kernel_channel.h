@@ -33,11 +33,7 @@
 
 namespace model::relay {
 
-/// The kernel source a relay run uses (tree, patches, scheduling points).
-struct KernelSource {
-  kernel::TreeOptions tree;
-  bool marked_only = false;
-};
+using KernelSource = kernel::Source;  // tree, patches, scheduling points (kernel/build.h)
 
 /// What relay's subject compiles (kernel/build.h).
 kernel::SubjectSpec relay_subject();
