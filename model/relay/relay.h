@@ -205,6 +205,10 @@ class Channel {
     bool finalized = false;
   };
   BufState state(int buffer) const;
+  void state(int buffer, BufState& out) const;  // reuses out's storage
+  /// state(b) of every buffer, into storage the channel keeps: no allocation once warm (the
+  /// end-of-execution checks). Valid until the next call.
+  const std::vector<BufState>& snapshot_all() const;
   /// chan->last_toobig (older kernels, stats = false): the length of the last too-big message;
   /// never reset (not even by relay_reset). Always 0 when stats = true.
   std::uint64_t last_toobig() const;
@@ -252,6 +256,7 @@ class Channel {
   std::optional<sim::Shared<std::uint64_t>> last_toobig_;
   std::optional<sim::Shared<std::uint64_t>> dropped_;
   std::uint32_t note_mb_ = 0;
+  mutable std::vector<BufState> snapshots_;  // snapshot_all()'s storage (ghost scratch)
 };
 
 }  // namespace model::relay
