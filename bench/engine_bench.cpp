@@ -2,6 +2,11 @@
 //   BM_FiberPingPong      raw boost::context::fiber switches (the ceiling for any fiber engine)
 //   BM_EngineSteps        engine steps/s: two CPUs, one task each, every step a Shared<T> load,
 //                         uniform random choices (half the steps switch fibers)
+//   BM_PlainCall          a plain (not inlined) function call: the floor for a step that does not switch
+//   BM_EngineStepsNoSwitch the same steps with every choice 0: the cost of a step that does not switch
+//   BM_Scaling/<cpus>/<messages>  relay: one relay_write writer per CPU with <messages> messages, a
+//                         read() reader per buffer after the writers stop, uniform random choices;
+//                         ns/step at 2/4/8 CPUs x 8/32/128/1024 messages per writer
 //   BM_Executions/<name>  executions/s on bundled scenarios (Relacy's two workloads, the irq
 //                         counter, each model's quickstart), with heap allocations per execution
 // Run: build/release/relaysim_bench   (bench/compare-relacy runs the peer side by side)
@@ -87,8 +92,52 @@ static void BM_EngineStepsNoSwitch(benchmark::State& state) {
   std::uint64_t steps = 0;
   for (auto _ : state) steps += s.run(zeros).steps;
   state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+  state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_EngineStepsNoSwitch)->Unit(benchmark::kMillisecond);
+
+// A plain call of a function the compiler may not inline or elide: what a step that does not
+// switch is compared with.
+[[gnu::noinline]] static void plain_call(std::uint64_t* x) { asm volatile("" : : "r"(x) : "memory"); ++*x; }
+static void BM_PlainCall(benchmark::State& state) {
+  std::uint64_t x = 0, calls = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < 10'000; ++i) plain_call(&x);
+    calls += 10'000;
+  }
+  benchmark::DoNotOptimize(x);
+  state.counters["ns/call"] = benchmark::Counter(static_cast<double>(calls), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_PlainCall);
+
+static void BM_Scaling(benchmark::State& state) {
+  const int cpus = static_cast<int>(state.range(0));
+  const int messages = static_cast<int>(state.range(1));
+  std::string toml =
+      "name = \"scaling\"\nmodel = \"relay\"\nvariant = \"mainline\"\n"
+      "[params]\nsubbuf_size = 4096\nn_subbufs = 16\nmode = \"no-overwrite\"\n"
+      "[[cpu]]\ncount = " + std::to_string(cpus) + "\n";
+  for (int c = 0; c < cpus; ++c)
+    toml += "[[writer]]\ncpu = " + std::to_string(c) + "\nwrite = \"relay_write\"\nmessages = { count = " +
+            std::to_string(messages) + ", size = [8, 40], must_fit = true }\n";
+  toml += "[[reader]]\nkind = \"read\"\nstart = \"after-stop\"\ncpu = 0\n[check]\nexpect = \"pass\"\n";
+  auto spec = scenario::load_string(toml, "scaling.toml");
+  auto prepared = model::prepare(spec);
+  auto w = prepared.factory();
+  sim::Sim s(model::engine_config(spec));
+  s.load(*w);
+  sim::ExecutionSource sources(sim::Strategy::Random, 3, 1);
+  std::uint64_t i = 0, steps = 0, bad = 0;
+  for (auto _ : state) {
+    auto r = s.run(sources.at(1, i++));
+    steps += r.steps;
+    bad += r.end != sim::ExecResult::End::Finished;
+  }
+  state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["steps/exec"] = static_cast<double>(steps) / static_cast<double>(i ? i : 1);
+  if (bad) state.SkipWithError("an execution did not finish (violation or error)");
+}
+BENCHMARK(BM_Scaling)->ArgsProduct({{2, 4, 8}, {8, 32, 128, 1024}})->ArgNames({"cpus", "messages"});
 
 static void BM_Executions(benchmark::State& state, const char* scenario) {
   auto spec = scenario::load_file(std::string(RELAYSIM_SOURCE_DIR) + "/" + scenario);
