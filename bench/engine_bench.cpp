@@ -6,7 +6,8 @@
 //   BM_EngineStepsNoSwitch the same steps with every choice 0: the cost of a step that does not switch
 //   BM_Scaling/<cpus>/<messages>  relay: one relay_write writer per CPU with <messages> messages, a
 //                         read() reader per buffer after the writers stop, uniform random choices;
-//                         ns/step at 2/4/8 CPUs x 8/32/128/1024 messages per writer
+//                         ns/step at 2/4/8 CPUs x 8/32/128/1024 messages per writer, without and
+//                         with the spin rule (spin_wait: the readers' spin-until-stop yields once)
 //   BM_Executions/<name>  executions/s on bundled scenarios (Relacy's two workloads, the irq
 //                         counter, each model's quickstart), with heap allocations per execution
 // Run: build/release/relaysim_bench   (bench/compare-relacy runs the peer side by side)
@@ -113,6 +114,7 @@ BENCHMARK(BM_PlainCall);
 static void BM_Scaling(benchmark::State& state) {
   const int cpus = static_cast<int>(state.range(0));
   const int messages = static_cast<int>(state.range(1));
+  const bool spin_wait = state.range(2) != 0;
   std::string toml =
       "name = \"scaling\"\nmodel = \"relay\"\nvariant = \"mainline\"\n"
       "[params]\nsubbuf_size = 4096\nn_subbufs = 16\nmode = \"no-overwrite\"\n"
@@ -122,6 +124,7 @@ static void BM_Scaling(benchmark::State& state) {
             std::to_string(messages) + ", size = [8, 40], must_fit = true }\n";
   toml += "[[reader]]\nkind = \"read\"\nstart = \"after-stop\"\ncpu = 0\n[check]\nexpect = \"pass\"\n";
   auto spec = scenario::load_string(toml, "scaling.toml");
+  spec.spin_wait = spin_wait;
   auto prepared = model::prepare(spec);
   auto w = prepared.factory();
   sim::Sim s(model::engine_config(spec));
@@ -137,10 +140,11 @@ static void BM_Scaling(benchmark::State& state) {
   state.counters["steps/exec"] = static_cast<double>(steps) / static_cast<double>(i ? i : 1);
   if (bad) state.SkipWithError("an execution did not finish (violation or error)");
 }
-BENCHMARK(BM_Scaling)->ArgsProduct({{2, 4, 8}, {8, 32, 128, 1024}})->ArgNames({"cpus", "messages"});
+BENCHMARK(BM_Scaling)->ArgsProduct({{2, 4, 8}, {8, 32, 128, 1024}, {0, 1}})->ArgNames({"cpus", "messages", "spin_wait"});
 
-static void BM_Executions(benchmark::State& state, const char* scenario) {
+static void BM_Executions(benchmark::State& state, const char* scenario, bool spin_wait = false) {
   auto spec = scenario::load_file(std::string(RELAYSIM_SOURCE_DIR) + "/" + scenario);
+  spec.spin_wait |= spin_wait;
   auto prepared = model::prepare(spec);
   auto w = prepared.factory();
   sim::Sim s(model::engine_config(spec));
@@ -163,6 +167,7 @@ BENCHMARK_CAPTURE(BM_Executions, toy_counter, "scenarios/toy/toy_counter.toml");
 BENCHMARK_CAPTURE(BM_Executions, mpsc_ring, "scenarios/toy/mpsc_ring.toml");
 BENCHMARK_CAPTURE(BM_Executions, irq_counter_locked, "scenarios/toy/irq_counter_locked.toml");
 BENCHMARK_CAPTURE(BM_Executions, relay_quickstart, "scenarios/relay/quickstart.toml");
+BENCHMARK_CAPTURE(BM_Executions, relay_quickstart_spin_wait, "scenarios/relay/quickstart.toml", true);
 BENCHMARK_CAPTURE(BM_Executions, bpf_ringbuf_quickstart, "scenarios/bpf_ringbuf/quickstart.toml");
 BENCHMARK_CAPTURE(BM_Executions, bpf_relay_map_task_every_cpu, "scenarios/bpf_relay_map/task_every_cpu.toml");
 BENCHMARK_CAPTURE(BM_Executions, ftrace_rb_quickstart, "scenarios/ftrace_rb/quickstart.toml");

@@ -155,6 +155,9 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
       make_fiber(i);
     }
     a.done = a.active = a.asleep = a.woken = false;
+    a.spin_pure = true;
+    a.spin_blocked = false;
+    a.spin_n = 0;
     a.blocked_on = a.sleeping_on = -1;
   }
   for (auto& c : cpus_) {
@@ -182,6 +185,7 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   violation_.reset();
   error_ = nullptr;
   recording_ = options.record;
+  spin_watchers_.assign(objects_.size(), 0);
   yielding_ = false;
   trace_.clear();
   choices_.clear();
@@ -254,14 +258,61 @@ void Sim::step_bound_exceeded() {
 
 void Sim::yield() {
   yielding_ = true;  // a spin-wait: the spinner is the last option, not option 0 (see enumerate)
+  if (config_.spin_wait && running_ != kDriver) {
+    Actor& a = actors_[running_];
+    if (a.spin_pure && a.spin_n > 0) {  // a pure iteration: wait for a write to what it read
+      a.spin_blocked = true;
+      for (int i = 0; i < a.spin_n; ++i) ++spin_watchers_[a.spin_reads[i]];
+      touch_tasks(a.cpu);
+    }
+  }
   yield_point();
   record(Op::Yield, kNoObject, 0);
+  if (config_.spin_wait && running_ != kDriver) {  // a new iteration starts
+    actors_[running_].spin_pure = true;
+    actors_[running_].spin_n = 0;
+  }
   if (source_) source_->on_yield(running_);
+}
+
+void Sim::spin_unblock(int actor) {
+  Actor& a = actors_[actor];
+  a.spin_blocked = false;
+  for (int i = 0; i < a.spin_n; ++i) --spin_watchers_[a.spin_reads[i]];
+  touch_tasks(a.cpu);
+}
+
+void Sim::spin_track(Op op, std::uint32_t object) {
+  if (running_ == kDriver) return;
+  Actor& me = actors_[running_];
+  switch (op) {
+    case Op::Load: case Op::CasFail: case Op::TryLockFail: case Op::CopyOut:
+      if (object == kNoObject || !me.spin_pure) return;
+      for (int i = 0; i < me.spin_n; ++i)
+        if (me.spin_reads[i] == object) return;
+      if (me.spin_n == kSpinReads) me.spin_pure = false;  // too much read to wait on: never blocks
+      else me.spin_reads[me.spin_n++] = object;
+      return;
+    case Op::Store: case Op::Xchg: case Op::CasOk: case Op::FetchAdd: case Op::FetchOr: case Op::FetchAnd:
+    case Op::Lock: case Op::Unlock: case Op::CopyIn: case Op::Wake:
+      me.spin_pure = false;
+      if (object != kNoObject && spin_watchers_[object])
+        for (int a = 0; a < actor_count(); ++a)
+          if (actors_[a].spin_blocked)
+            for (int i = 0; i < actors_[a].spin_n; ++i)
+              if (actors_[a].spin_reads[i] == object) {
+                spin_unblock(a);
+                break;
+              }
+      return;
+    default:
+      return;
+  }
 }
 
 bool Sim::runnable(int a) const {
   const Actor& x = actors_[a];
-  if (x.asleep) return false;
+  if (x.asleep || x.spin_blocked) return false;
   if (x.blocked_on >= 0 && locks_[x.blocked_on]->holder >= 0) return false;
   return !x.done;
 }
@@ -507,7 +558,7 @@ int Sim::choose_scan(bool spinning) {
       const Actor& a = actors_[i];
       if (a.done || !a.active) continue;
       if (!who.empty()) who += ", ";
-      who += a.name + (a.blocked_on >= 0 ? " (spinning on a lock)" : a.asleep ? " (asleep)" : "");
+      who += a.name + (a.blocked_on >= 0 ? " (spinning on a lock)" : a.asleep ? " (asleep)" : a.spin_blocked ? " (spin-waiting on what it read)" : "");
     }
     v.message = "no actor can run: " + (who.empty() ? std::string("pending work cannot fire") : who);
     violation_ = std::move(v);
