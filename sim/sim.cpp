@@ -394,8 +394,8 @@ inline void Sim::dispatch(const Option& o) {
       break;
     case Option::StartTask: {
       Cpu& c = cpus_[a.cpu];
+      start_task_counts(a.cpu, o.actor);
       c.current_task = o.actor;
-      touch_tasks(a.cpu);
       if (!a.active) {
         a.active = true;
         int saved = running_;
@@ -428,6 +428,30 @@ inline void Sim::dispatch(const Option& o) {
       break;
     }
   }
+}
+
+void Sim::start_task_counts(int ci, int task) {
+  Cpu& c = cpus_[ci];
+  if ((dirty_ | dirty_tasks_) & (std::uint64_t{1} << ci)) {
+    touch_tasks(ci);
+    return;
+  }
+  // StartTask is offered only on a CPU that may switch (depth 0, preemption, irqs, bh on), and it
+  // changes none of that nor any source: the ready list trades `task` for the preempted one.
+  const int prev = c.current_task;
+  auto it = std::find(c.ready.begin(), c.ready.end(), static_cast<std::uint16_t>(task));
+  if (it == c.ready.end()) {  // not from the counts (a source that built its own list): recount
+    touch_tasks(ci);
+    return;
+  }
+  c.ready.erase(it);
+  if (prev >= 0 && runnable(prev))
+    c.ready.insert(std::upper_bound(c.ready.begin(), c.ready.end(), static_cast<std::uint16_t>(prev)),
+                   static_cast<std::uint16_t>(prev));
+  total_ -= c.n_top + c.n_others;
+  c.n_top = 1;
+  c.n_others = static_cast<std::uint16_t>(c.ready.size());
+  total_ += c.n_top + c.n_others;
 }
 
 void Sim::recount(int ci) {
@@ -498,13 +522,18 @@ int Sim::choose() {
   yielding_ = false;
   refresh();
   const std::uint32_t n = total_;
-  // Fast paths: a running actor on top of its CPU, that goes on (option 0) or spins (last option).
-  // Everything else (the driver's first choice, after a finish or a block, sources that read the
-  // option list) takes the full enumeration below.
-  if (running_ != kDriver && n >= 1 && (source_->uniform || source_->blind || n == 1)) {
-    const int rc = actors_[running_].cpu;
-    const Cpu& c = cpus_[rc];
-    if (c.n_top && c.top() == running_) {
+  // Fast paths, from the cached counts (the option list is never built):
+  //   option 0 = the top of the running actor's CPU, when enabled (the running actor, or after a
+  //     finish the context below it), then every CPU's options without it, then the sources;
+  //   no option 0 (the driver's first choice, the running actor blocked or asleep): every CPU's
+  //     options, then the sources;
+  //   a spinner on top of its CPU: the sources, every CPU's options without it, the spinner.
+  // Sources that read the option list (PCT, a later DFS) take the full enumeration below.
+  if (n >= 1 && (source_->uniform || source_->blind || n == 1)) {
+    const int rc = running_ == kDriver ? -1 : actors_[running_].cpu;
+    const bool top_here = rc >= 0 && cpus_[rc].n_top;
+    const int top = top_here ? cpus_[rc].top() : -1;
+    if (!spinning || !top_here || top == running_) {
       std::uint32_t k = 0;
       if (n > 1) {
         k = source_->uniform ? source_->uniform->below(n) : source_->pick(nullptr, n, *this);
@@ -512,22 +541,23 @@ int Sim::choose() {
         if (recording_) choices_.push_back(k);
       }
       Option o;
-      if (!spinning) {
+      if (!top_here) {
+        o = nth_option(k, -1);
+      } else if (!spinning) {
         if (k == 0) {
-          if (config_.check_enabled_sets) [[unlikely]] check_enabled(Option{static_cast<std::uint16_t>(running_), Option::Continue}, n, k, spinning);
-          return running_;
+          if (config_.check_enabled_sets) [[unlikely]] check_enabled(Option{static_cast<std::uint16_t>(top), Option::Continue}, n, k, spinning);
+          return top;  // Continue: nothing to dispatch
         }
         ++preemptions_;
         o = nth_option(k - 1, rc);
       } else {
-        // Spinning: the sources first, the other CPUs' options, the spinner last.
         o = k < total_src_ ? nth_source(k)
             : k + 1 < n    ? nth_option(k - total_src_, rc)
                            : Option{static_cast<std::uint16_t>(running_), Option::Switch};
       }
       if (config_.check_enabled_sets) [[unlikely]] check_enabled(o, n, k, spinning);
       if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
-      dispatch(o);
+      dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
       return o.actor;
     }
   }
@@ -583,13 +613,23 @@ void Sim::finish_running() {
   Actor& a = actors_[running_];
   record(Op::Finish, kNoObject, 0);
   Cpu& c = cpus_[a.cpu];
-  touch_tasks(a.cpu);
   if (a.ctx == Ctx::Task) {
     if (c.preempt != 0 || c.irqs_disabled || c.bh != 0)
       throw std::logic_error("task '" + a.name + "' finished with irqs off, preemption or bottom halves disabled");
     a.done = true;
     c.current_task = -1;
+    // Incremental when the counts are fresh: the finished task was current (not in the ready
+    // list); the CPU (depth 0, irqs and preemption on) may now start any ready task.
+    if (!((dirty_ | dirty_tasks_) & (std::uint64_t{1} << a.cpu))) {
+      total_ -= c.n_top + c.n_others;
+      c.n_top = 0;
+      c.n_others = static_cast<std::uint16_t>(c.ready.size());
+      total_ += c.n_others;
+    } else {
+      touch_tasks(a.cpu);
+    }
   } else {
+    touch_tasks(a.cpu);
     Frame f = c.frames[--c.depth];
     if (f.actor != running_)
       throw std::logic_error("interrupt frames unbalanced: finishing " + a.name + " but top is " + actors_[f.actor].name + " depth " + std::to_string(c.depth));

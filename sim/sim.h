@@ -353,6 +353,7 @@ class Sim {
     }
   }
   void recount(int cpu);
+  void start_task_counts(int cpu, int task);
   void refresh_timers();
   /// The j-th option of the canonical CPU lists followed by the sources, skipping the top of
   /// CPU `skip_top_of` (option 0, or the spinner); `from_sources`: index among sources only.
