@@ -2,10 +2,14 @@
 //   BM_FiberPingPong      raw boost::context::fiber switches (the ceiling for any fiber engine)
 //   BM_EngineSteps        engine steps/s: two CPUs, one task each, every step a Shared<T> load,
 //                         uniform random choices (half the steps switch fibers)
+//   BM_EngineStepsCpus/<n> the same at 2/4/8 CPUs (one task each): the engine's own cost per step
+//                         (uniform choices switch more often with more options: see switch-ratio)
+//   BM_EngineStepsCpusHalfSwitch/<n> the same with every other step a switch: equal switch ratio
 //   BM_PlainCall          a plain (not inlined) function call: the floor for a step that does not switch
 //   BM_EngineStepsNoSwitch the same steps with every choice 0: the cost of a step that does not switch
 //   BM_Scaling/<cpus>/<messages>  relay: one relay_write writer per CPU with <messages> messages, a
-//                         read() reader per buffer after the writers stop, uniform random choices;
+//                         read() reader per buffer (on that buffer's CPU) after the writers stop,
+//                         uniform random choices; switch-ratio = steps that did not take option 0;
 //                         ns/step at 2/4/8 CPUs x 8/32/128/1024 messages per writer, without and
 //                         with the spin rule (spin_wait: the readers' spin-until-stop yields once)
 //   BM_Executions/<name>  executions/s on bundled scenarios (Relacy's two workloads, the irq
@@ -54,13 +58,13 @@ BENCHMARK(BM_FiberPingPong);
 
 namespace {
 struct LoadLoop : sim::Workload {
-  int per_task;
+  int per_task, cpus;
   std::optional<sim::Shared<int>> x;
-  explicit LoadLoop(int n) : per_task(n) {}
+  explicit LoadLoop(int n, int cpu_count = 2) : per_task(n), cpus(cpu_count) {}
   void build(sim::Sim& s) override {
-    s.set_cpus(2);
+    s.set_cpus(cpus);
     x.emplace(s, "x", 0);
-    for (int c = 0; c < 2; ++c)
+    for (int c = 0; c < cpus; ++c)
       s.add_task("t" + std::to_string(c), c, [this] {
         for (int i = 0; i < per_task; ++i) x->load();
       });
@@ -83,6 +87,56 @@ static void BM_EngineSteps(benchmark::State& state) {
   state.counters["switch-ratio"] = static_cast<double>(switches) / static_cast<double>(steps ? steps : 1);
 }
 BENCHMARK(BM_EngineSteps)->Unit(benchmark::kMillisecond);
+
+// The engine alone at 2/4/8 CPUs: one task per CPU, every step a load, uniform random choices.
+static void BM_EngineStepsCpus(benchmark::State& state) {
+  const int cpus = static_cast<int>(state.range(0));
+  LoadLoop w(20'000 / cpus, cpus);
+  sim::Sim s({});
+  s.load(w);
+  sim::RandomSource src(1);
+  std::uint64_t steps = 0, switches = 0;
+  for (auto _ : state) {
+    auto r = s.run(src);
+    steps += r.steps;
+    switches += r.preemptions;
+  }
+  state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["switch-ratio"] = static_cast<double>(switches) / static_cast<double>(steps ? steps : 1);
+}
+BENCHMARK(BM_EngineStepsCpus)->Arg(2)->Arg(4)->Arg(8)->ArgName("cpus")->Unit(benchmark::kMillisecond);
+
+// The same with exactly every other step a switch (to each other option in turn): the cost per
+// step at equal switch ratio, whatever the number of CPUs.
+namespace {
+class HalfSwitch final : public sim::ChoiceSource {
+ public:
+  HalfSwitch() { blind = true; }
+  void begin(const sim::Sim&) override { step_ = 0; }
+  std::uint32_t pick(const sim::Option*, std::uint32_t n, const sim::Sim&) override {
+    return (step_++ & 1) ? 1 + static_cast<std::uint32_t>((step_ >> 1) % (n - 1)) : 0;
+  }
+
+ private:
+  std::uint64_t step_ = 0;
+};
+}  // namespace
+static void BM_EngineStepsCpusHalfSwitch(benchmark::State& state) {
+  const int cpus = static_cast<int>(state.range(0));
+  LoadLoop w(20'000 / cpus, cpus);
+  sim::Sim s({});
+  s.load(w);
+  HalfSwitch src;
+  std::uint64_t steps = 0, switches = 0;
+  for (auto _ : state) {
+    auto r = s.run(src);
+    steps += r.steps;
+    switches += r.preemptions;
+  }
+  state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["switch-ratio"] = static_cast<double>(switches) / static_cast<double>(steps ? steps : 1);
+}
+BENCHMARK(BM_EngineStepsCpusHalfSwitch)->Arg(2)->Arg(4)->Arg(8)->ArgName("cpus")->Unit(benchmark::kMillisecond);
 
 // The same steps with every choice 0 (no switch at all): the scheduler's own cost per step.
 static void BM_EngineStepsNoSwitch(benchmark::State& state) {
@@ -122,7 +176,10 @@ static void BM_Scaling(benchmark::State& state) {
   for (int c = 0; c < cpus; ++c)
     toml += "[[writer]]\ncpu = " + std::to_string(c) + "\nwrite = \"relay_write\"\nmessages = { count = " +
             std::to_string(messages) + ", size = [8, 40], must_fit = true }\n";
-  toml += "[[reader]]\nkind = \"read\"\nstart = \"after-stop\"\ncpu = 0\n[check]\nexpect = \"pass\"\n";
+  for (int c = 0; c < cpus; ++c)  // each buffer's reader on its own CPU: no CPU holds every reader
+    toml += "[[reader]]\nkind = \"read\"\nstart = \"after-stop\"\ncpu = " + std::to_string(c) + "\nbuffer = " +
+            std::to_string(c) + "\n";
+  toml += "[check]\nexpect = \"pass\"\n";
   auto spec = scenario::load_string(toml, "scaling.toml");
   spec.spin_wait = spin_wait;
   auto prepared = model::prepare(spec);
@@ -130,12 +187,14 @@ static void BM_Scaling(benchmark::State& state) {
   sim::Sim s(model::engine_config(spec));
   s.load(*w);
   sim::ExecutionSource sources(sim::Strategy::Random, 3, 1);
-  std::uint64_t i = 0, steps = 0, bad = 0;
+  std::uint64_t i = 0, steps = 0, bad = 0, switches = 0;
   for (auto _ : state) {
     auto r = s.run(sources.at(1, i++));
     steps += r.steps;
+    switches += r.preemptions;
     bad += r.end != sim::ExecResult::End::Finished;
   }
+  state.counters["switch-ratio"] = static_cast<double>(switches) / static_cast<double>(steps ? steps : 1);
   state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["steps/exec"] = static_cast<double>(steps) / static_cast<double>(i ? i : 1);
   if (bad) state.SkipWithError("an execution did not finish (violation or error)");
