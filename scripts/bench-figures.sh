@@ -56,7 +56,8 @@ python3 - "$OUT" "$ROOT/README.md" "$WRITE" "$OLD" <<'PY'
 import json, os, re, sys, datetime
 out, readme, write, old = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
 b = {x["name"]: x for x in json.load(open(os.path.join(out, "bench.json")))["benchmarks"]}
-def c(name, counter): return b[name][counter]
+def c(name, counter):  # inverted counters (ns/...) are stored in seconds
+    return b[name][counter] * (1e9 if counter.startswith("ns/") else 1)
 def si(v):
     for d, s in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
         if v >= d: return f"{v / d:.3g}{s}"
