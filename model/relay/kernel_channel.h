@@ -64,6 +64,7 @@ class KernelChannel final : public ChannelApi {
   using ChannelApi::mmap_read_subbuf;
   void mmap_read_subbuf(int buffer, std::uint64_t seq, ReadResult& out, std::uint64_t* header_padding = nullptr) override;
   BufState state(int buffer) const override;
+  const std::vector<BufState>& snapshot_all() const override;
   std::uint64_t last_toobig() const override;
   std::uint64_t dropped() const override;
   void buffer_tags(int buffer, std::vector<std::uint64_t>& out) const override;
@@ -89,7 +90,8 @@ class KernelChannel final : public ChannelApi {
   void* client_ = nullptr;
   std::vector<Buffer> bufs_;
   std::vector<std::uint8_t*> scratch_;  // per CPU and context level: the writer's payload
-  std::uint64_t user_buf_len_ = 0;  // each user buffer's size: the whole channel buffer
+  std::uint64_t user_buf_len_ = 0;
+  mutable std::vector<BufState> snapshot_;  // each user buffer's size: the whole channel buffer
 };
 
 }  // namespace model::relay
