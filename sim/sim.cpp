@@ -410,6 +410,7 @@ int Sim::choose() {
     if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
   }
   const Option& o = opts[k];
+  if (observer_) [[unlikely]] observer_->on_step(o.actor);
   if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
   dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
   return o.actor;

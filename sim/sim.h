@@ -116,6 +116,18 @@ class SimObject {
   std::uint32_t id_;
 };
 
+/// Sees every step and every access as it happens: the per-step access record that the DFS
+/// explorer's partial-order reduction reads (sim/access.h). A step begins when the scheduler hands
+/// the CPU to an actor (on_step, before that actor's start/fire record) and ends at the next one.
+/// `object` is a registered object id, or kNoObject; Op::Fire with a source index marks a touch of
+/// an interrupt source (irq_work_queue, mod_timer). Null by default: the cost is one branch.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  virtual void on_step(int actor) = 0;
+  virtual void on_access(int actor, Op op, std::uint32_t object) = 0;
+};
+
 /// Per-execution knobs.
 struct RunOptions {
   bool record = false;  // keep the full trace and the choice list
@@ -177,7 +189,18 @@ class Sim {
                               (std::uint64_t(mo) << 32) | object) ^
                                  (value * 0x9e3779b97f4a7c15ULL) ^ (extra * 0xc2b2ae3d27d4eb4fULL));
     if (recording_) push_event(op, object, value, extra, mo);
+    if (observer_) [[unlikely]] observer_->on_access(running_, op, object);
   }
+  /// The step observer (nullptr: none). Set between executions only.
+  void set_observer(StepObserver* o) { observer_ = o; }
+  /// The interrupt source an actor serves (-1 for tasks), and whether any source is a timer.
+  int actor_source(int actor) const { return actors_[actor].source; }
+  bool has_timers() const {
+    for (const Source& s : sources_)
+      if (s.kind == Source::Timer) return true;
+    return false;
+  }
+  int source_count() const { return static_cast<int>(sources_.size()); }
   /// An explicit yield (a spin-wait hint: PCT lowers the actor's priority).
   void yield();
   /// Reports a violation. From an actor, it ends the execution (never returns to the actor);
@@ -216,6 +239,7 @@ class Sim {
   Ctx actor_ctx(int actor) const { return actors_[actor].ctx; }
   int actor_count() const { return static_cast<int>(actors_.size()); }
   const std::string& object_name(std::uint32_t id) const { return object_names_[id]; }
+  std::uint32_t object_count() const { return static_cast<std::uint32_t>(object_names_.size()); }
   /// A note id for Op::Note events (interned, stable within one Sim).
   std::uint32_t note_id(std::string_view text);
   const std::string& note_text(std::uint32_t id) const { return notes_[id]; }
@@ -342,6 +366,7 @@ class Sim {
 
   // per execution
   ChoiceSource* source_ = nullptr;
+  StepObserver* observer_ = nullptr;
   boost::context::fiber driver_;
   int running_ = kDriver;
   int switching_from_ = kDriver;
