@@ -30,7 +30,10 @@ std::uint32_t preemption_cost(const Option* o, std::uint32_t n, std::uint32_t j,
   // A spinner (listed last) yielded: the canonical next actor (option 0) is free, any other is not.
   return o[n - 1].kind != Option::Fire && static_cast<int>(o[n - 1].actor) == running ? 1 : 0;
 }
-std::uint32_t interrupt_cost(const Option* o, std::uint32_t j) { return o[j].kind == Option::Fire ? 1 : 0; }
+// A firing counts when it interrupts code that could go on; after a finish, block or yield it is free.
+std::uint32_t interrupt_cost(const Option* o, std::uint32_t j) {
+  return o[j].kind == Option::Fire && o[0].kind == Option::Continue ? 1 : 0;
+}
 
 struct Node {
   std::vector<Option> options;
@@ -230,6 +233,11 @@ class Searcher final : public ChoiceSource {
     return k;
   }
   bool eligible(const Node& nd, std::uint32_t j) const {
+    // Without a preemption bound, yield() is fair: a spinner does not run again while another
+    // actor can (otherwise the tree holds every starving spin up to the step bound).
+    if (!bounds_.preemptions && j + 1 == nd.n && nd.options[j].kind != Option::Fire &&
+        static_cast<int>(nd.options[j].actor) == nd.running)
+      return false;
     if (bounds_.preemptions && nd.pre_before + preemption_cost(nd.options.data(), nd.n, j, nd.running) > *bounds_.preemptions)
       return false;
     if (bounds_.interrupts && nd.irq_before + interrupt_cost(nd.options.data(), j) > *bounds_.interrupts) return false;

@@ -11,9 +11,13 @@
 //     other actor, or the spinner itself, costs one). Switching after an actor finished, blocked
 //     or slept is free, to any option. With K, the search is iterated over bounds 0..K and stops
 //     at the first bound with a violation: it reports the smallest bound at which one appears.
-//   - interrupt bound M: at most M firings taken at a choice point (ahead of code that could run).
-//     A firing with nothing else enabled is free; the scenario's firing counts stay the limit.
+//   - interrupt bound M: at most M firings that interrupt code that could go on (option 0 is
+//     "the running actor goes on"). A firing where the running actor finished, blocked, slept or
+//     yielded is free, like a switch there; the scenario's firing counts stay the limit.
 //   - depth bound D: only the first D choice points branch; after them option 0 is taken.
+// Without a preemption bound, yield() is taken as fair: a spinner (sim.yield()) does not run again
+// while another actor can. This drops only schedules in which a spin loop polls more than once
+// with nothing else run in between; with a preemption bound such a re-poll costs one preemption.
 //
 // Reduction (`reduction`, default on): sleep sets (Godefroid 1996) over the per-step access record
 // of sim/access.h. After option p was explored at a node, p's first step sleeps in the siblings

@@ -210,6 +210,7 @@ void register_models(std::vector<ModelInfo>& out) {
                                           : IrqCounterWorkload::Kind::LockedNoIrqsave;
         return [kind, iterations, fires] { return std::make_unique<IrqCounterWorkload>(kind, iterations, fires); };
       }});
+  register_classic_models(out);
 }
 
 }  // namespace model::toy

@@ -42,7 +42,7 @@ int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), 
 
 TEST(Cli, BadInputIsOneLineAndStatus2) {
   for (const char* args : {"explore", "explore scenarios/toy/irq_counter.toml --bogus", "explore /nope.toml",
-                           "explore scenarios/toy/irq_counter.toml --strategy dfs", "list nothing",
+                           "explore scenarios/toy/irq_counter.toml --strategy bfs", "explore scenarios/toy/irq_counter.toml --preemption-bound 1", "list nothing",
                            "explore scenarios/toy/irq_counter.toml --variant nope", "replay /nope.json",
                            "explore scenarios/toy/irq_counter.toml --seed -5"}) {
     Out o = sh(args);
