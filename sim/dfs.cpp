@@ -64,7 +64,7 @@ struct ItemResult {
 
 struct WorkerTotals {
   std::uint64_t executions = 0, steps = 0, blocked = 0, bounded_out = 0, weight = 0;
-  std::vector<std::uint64_t> classes, end_states;
+  std::vector<std::uint64_t> classes, end_states, outcomes;
   std::array<std::uint64_t, static_cast<std::size_t>(Property::kCount)> violations{};
   std::vector<ItemResult> items;
   std::exception_ptr setup_error;
@@ -290,8 +290,14 @@ std::string describe(const std::exception_ptr& e) {
   }
 }
 
-void explore_item(Searcher& s, Sim& sim, Item item, Shared& sh, WorkerTotals& w, bool keep_going) {
-  (void)keep_going;
+std::uint64_t outcome_of(const ExecResult& r) {
+  if (r.end != ExecResult::End::Violation) return r.end_state_hash;
+  std::uint64_t h = hash_step(kHashSeed ^ 0x5a5a, static_cast<std::uint64_t>(r.violation->property));
+  for (char c : r.violation->message) h = hash_step(h, static_cast<unsigned char>(c));
+  return h;
+}
+
+void explore_item(Searcher& s, Sim& sim, Item item, Shared& sh, WorkerTotals& w, bool collect) {
   ItemResult res;
   res.key = item.key;
   s.load(std::move(item));
@@ -316,6 +322,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Shared& sh, WorkerTotals& w,
     } else {
       w.classes.push_back(s.record().class_fingerprint());
       if (r.end == ExecResult::End::Finished) w.end_states.push_back(r.end_state_hash);
+      if (collect && r.end != ExecResult::End::Error) w.outcomes.push_back(outcome_of(r));
       if (r.end == ExecResult::End::Error) {
         w.error = describe(r.error);
         w.error_choices = s.path();
@@ -376,7 +383,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
           sh.pool.pop_front();
           ++sh.busy;
         }
-        explore_item(s, sim, std::move(item), sh, w, cfg.keep_going);
+        explore_item(s, sim, std::move(item), sh, w, cfg.collect_outcomes);
         {
           std::lock_guard<std::mutex> lock(sh.m);
           --sh.busy;
@@ -436,6 +443,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
     weight += w.weight;
     classes.insert(classes.end(), w.classes.begin(), w.classes.end());
     ends.insert(ends.end(), w.end_states.begin(), w.end_states.end());
+    cov.outcomes.insert(cov.outcomes.end(), w.outcomes.begin(), w.outcomes.end());
     for (std::size_t p = 0; p < w.violations.size(); ++p) out.violations[p] += w.violations[p];
     for (auto& it : w.items) {
       all_finished &= it.finished;
@@ -448,6 +456,8 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   }
   std::sort(classes.begin(), classes.end());
   cov.classes = static_cast<std::uint64_t>(std::unique(classes.begin(), classes.end()) - classes.begin());
+  std::sort(cov.outcomes.begin(), cov.outcomes.end());
+  cov.outcomes.erase(std::unique(cov.outcomes.begin(), cov.outcomes.end()), cov.outcomes.end());
   std::sort(ends.begin(), ends.end());
   cov.distinct_end_states = static_cast<std::uint64_t>(std::unique(ends.begin(), ends.end()) - ends.begin());
   cov.complete = all_finished && !sh.budget_hit && !out.error;

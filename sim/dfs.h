@@ -62,6 +62,7 @@ struct DfsConfig {
   double seconds = 0;            // 0: none
   unsigned jobs = 1;
   bool keep_going = false;
+  bool collect_outcomes = false;  // fill DfsCoverage::outcomes (tests)
   std::function<void(std::uint64_t executions, std::uint64_t violations, double seconds)> progress;
 };
 
@@ -77,6 +78,9 @@ struct DfsCoverage {
   std::uint64_t steps = 0;
   double fraction = 0;               // Knuth-style estimate of the explored share of the tree
   double seconds = 0;
+  /// With collect_outcomes: every distinct outcome, sorted: the end-state hash of a finished
+  /// execution, a hash of (property, message) of a violation.
+  std::vector<std::uint64_t> outcomes;
 };
 
 struct DfsViolation {
