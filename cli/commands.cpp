@@ -40,6 +40,7 @@ struct ExploreOpts {
   bool keep_going = false, json = false, quiet = false;
   std::optional<std::uint32_t> preemption_bound, interrupt_bound, depth_bound;
   bool no_reduction = false;
+  std::string reduction;
 };
 
 // ---- explore --strategy dfs ---------------------------------------------------------------------
@@ -74,7 +75,10 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   cfg.preemption_bound = o.preemption_bound;
   cfg.interrupt_bound = o.interrupt_bound;
   cfg.depth_bound = o.depth_bound;
-  cfg.reduction = !o.no_reduction;
+  if (!o.reduction.empty() && o.reduction != "sleep" && o.reduction != "dpor" && o.reduction != "none")
+    throw UsageError("--reduction must be sleep, dpor or none, not '" + o.reduction + "'");
+  cfg.reduction = !o.no_reduction && o.reduction != "none";
+  cfg.dpor = o.reduction == "dpor";
   cfg.executions = o.executions ? o.executions : (o.seconds > 0 ? 0 : 1'000'000);
   cfg.seconds = o.seconds;
   cfg.jobs = o.jobs ? o.jobs : 1;
@@ -120,7 +124,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     j["variant"] = l.prepared.variant;
     j["strategy"] = "dfs";
     j["jobs"] = cfg.jobs;
-    j["reduction"] = r.reduction ? "sleep-sets" : "none";
+    j["reduction"] = r.reduction ? (cfg.dpor ? "dpor" : "sleep-sets") : "none";
     j["preemption_bound"] = opt_json(cfg.preemption_bound);
     j["interrupt_bound"] = opt_json(cfg.interrupt_bound);
     j["depth_bound"] = opt_json(cfg.depth_bound);
@@ -169,7 +173,8 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   std::ostream& out = std::cout;
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
       << ", strategy dfs (" << bounds_text(cfg, cfg.preemption_bound) << "), reduction "
-      << (r.reduction ? "sleep sets" : "none") << ", jobs " << cfg.jobs << "\n";
+      << (r.reduction ? (cfg.dpor ? "source-DPOR + sleep sets (experimental)" : "sleep sets") : "none") << ", jobs "
+      << (r.reduction && cfg.dpor ? 1u : cfg.jobs) << "\n";
   if (r.iterations.size() > 1)
     for (const auto& it : r.iterations)
       out << "  bound " << (it.preemption_bound ? std::to_string(*it.preemption_bound) : std::string("-")) << ": "
@@ -198,8 +203,8 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
 int cmd_explore(const ExploreOpts& o) {
   Loaded l = load(o.scenario, o.variant);
   if (o.strategy == "dfs") return cmd_explore_dfs(o, l);
-  if (o.preemption_bound || o.interrupt_bound || o.depth_bound || o.no_reduction)
-    throw UsageError("--preemption-bound, --interrupt-bound, --depth-bound and --no-reduction need --strategy dfs");
+  if (o.preemption_bound || o.interrupt_bound || o.depth_bound || o.no_reduction || !o.reduction.empty())
+    throw UsageError("--preemption-bound, --interrupt-bound, --depth-bound and --reduction need --strategy dfs");
   sim::ExploreConfig cfg;
   auto strategy = sim::strategy_from_name(o.strategy.empty() ? l.spec.strategy : o.strategy);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random, pct or dfs");
@@ -477,7 +482,10 @@ int main(int argc, char** argv) {
                       "dfs: at most K preemptions; bounds 0..K are searched in turn (default: none)");
   explore->add_option("--interrupt-bound", eo.interrupt_bound, "dfs: at most M interrupt firings taken at a choice (default: none)");
   explore->add_option("--depth-bound", eo.depth_bound, "dfs: only the first D choice points branch (default: none)");
-  explore->add_flag("--no-reduction", eo.no_reduction, "dfs: no sleep-set reduction (used only without bounds)");
+  explore->add_option("--reduction", eo.reduction,
+                      "dfs without bounds: sleep (sleep sets, default) | dpor (source-DPOR, experimental: not yet sound "
+                      "with interrupts; one thread) | none");
+  explore->add_flag("--no-reduction", eo.no_reduction, "dfs: the same as --reduction none");
   explore->add_option("--seed", eo.seed, "master seed (default 1)");
   auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget");
   explore->add_option("--time", eo.seconds, "time budget in seconds")->excludes(ex_n);

@@ -94,10 +94,11 @@ class AccessRecord final : public StepObserver {
   /// reads): a hash of every step's (actor, index in its actor, and for each object it touches
   /// the number of writes to that object before it). Equal for equivalent executions.
   std::uint64_t class_fingerprint() const;
+  /// A dense index for an object or pseudo-object, below object_slots().
+  std::uint32_t dense(std::uint32_t object) const;
+  std::uint32_t object_slots() const { return static_cast<std::uint32_t>(versions_.size()); }
 
  private:
-  std::uint32_t dense(std::uint32_t object) const;
-
   const Sim& sim_;
   std::vector<StepAccess> steps_;
   bool open_ = false;

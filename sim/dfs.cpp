@@ -47,6 +47,9 @@ struct Node {
   bool frozen = false;  // a prefix node of a donated item: replayed, never backtracked
   double weight = 1;    // share of the tree below this node (Knuth: split evenly among children)
   std::uint32_t eligible = 1;
+  // Source-DPOR: per option 0 = not in the backtrack set, 1 = to explore, 2 = explored.
+  std::vector<std::uint8_t> mark;
+  std::ptrdiff_t step = -1;  // index of the step the chosen child began with (this execution)
 };
 
 /// A subtree: its frozen prefix nodes and its base node (none for the whole tree).
@@ -90,7 +93,9 @@ struct Shared {
 
 class Searcher final : public ChoiceSource {
  public:
-  Searcher(Sim& sim, const Bounds& bounds, bool reduction) : sim_(sim), rec_(sim), bounds_(bounds), reduction_(reduction) {
+  Searcher(Sim& sim, const Bounds& bounds, bool reduction, bool dpor)
+      : sim_(sim), rec_(sim), bounds_(bounds), reduction_(reduction), dpor_(reduction && dpor),
+        actors_(static_cast<std::size_t>(sim.actor_count())) {
     sim_.set_observer(&rec_);
   }
   ~Searcher() override { sim_.set_observer(nullptr); }
@@ -108,6 +113,7 @@ class Searcher final : public ChoiceSource {
     path_.clear();
     asleep_.clear();
     blocked_ = pruned_ = false;
+    blocked_at_ = SIZE_MAX;
     pending_child_ = -1;
     cur_pre_ = cur_irq_ = 0;
     weight_ = 1;
@@ -158,11 +164,16 @@ class Searcher final : public ChoiceSource {
       }
     if (count == 0) {
       (reduction_ && !nd.sleep.empty() ? blocked_ : pruned_) = true;
+      if (blocked_) blocked_at_ = rec_.steps().size();
       return take(0);
     }
     ++size_;
     nd.chosen = first;
     nd.eligible = count;
+    if (dpor_) {
+      nd.mark.assign(n, 0);
+      nd.mark[first] = 2;
+    }
     cur_pre_ += preemption_cost(o, n, first, running);
     cur_irq_ += interrupt_cost(o, first);
     weight_ = nd.weight / count;
@@ -171,9 +182,17 @@ class Searcher final : public ChoiceSource {
   }
 
   /// After an execution: completes the access record.
-  void finish() {
+  void finish(bool truncated) {
     rec_.close();
     process();
+    if (!dpor_) return;
+    analyze(std::min(blocked_at_, rec_.steps().size()));
+    // An execution cut short by a violation or a deadlock never ran the pending steps of the other
+    // actors, so the races they would have had are unknown: every node of it backtracks fully.
+    if (truncated && !blocked_)
+      for (std::size_t i = frozen_; i < size_; ++i)
+        for (auto& m : stack_[i].mark)
+          if (!m) m = 1;
   }
 
   /// Moves to the next execution of the item; false when the item is exhausted.
@@ -182,6 +201,16 @@ class Searcher final : public ChoiceSource {
       Node& nd = stack_[size_ - 1];
       if (nd.child_known && reduction_) nd.done.push_back(nd.child_step);
       nd.child_known = false;
+      if (dpor_) {
+        for (std::uint32_t j = 0; j < nd.n; ++j)
+          if (nd.mark[j] == 1 && eligible(nd, j)) {
+            nd.mark[j] = 2;
+            nd.chosen = j;
+            return true;
+          }
+        --size_;
+        continue;
+      }
       for (std::uint32_t j = nd.chosen + 1; j < nd.hi; ++j)
         if (eligible(nd, j)) {
           nd.chosen = j;
@@ -255,13 +284,154 @@ class Searcher final : public ChoiceSource {
       if (pending_child_ >= 0) {
         stack_[static_cast<std::size_t>(pending_child_)].child_step = s;
         stack_[static_cast<std::size_t>(pending_child_)].child_known = true;
+        stack_[static_cast<std::size_t>(pending_child_)].step = static_cast<std::ptrdiff_t>(processed_);
         pending_child_ = -1;
       }
       if (!reduction_ || blocked_ || asleep_.empty()) continue;
       for (const StepAccess& q : asleep_)
         if (q.actor == s.actor) blocked_ = true;  // a sleeping actor ran (it was the only option)
-      if (blocked_) continue;
+      if (blocked_) {
+        blocked_at_ = processed_;
+        continue;
+      }
       std::erase_if(asleep_, [&](const StepAccess& q) { return dependent(q, s); });
+    }
+  }
+
+  // Source-DPOR (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014), stateless form: after each
+  // execution, every race e < e' between steps of different actors (dependent, and e not known
+  // to the actor of e' before e') at a node N (the step e began right after N's choice) asks N to
+  // also explore one initial of v = notdep(e).e' (the steps after e that do not happen after it,
+  // then e'), unless one already is in N's backtrack set. If no initial is an option at N (our
+  // dependency over-approximates, so v may not be executable there), every option of N is added.
+  void analyze(std::size_t m) {
+    const std::vector<StepAccess>& st = rec_.steps();
+    const std::size_t A = actors_;
+    clocks_.assign(m * A, 0);
+    actor_clock_.assign(A * A, 0);
+    const std::uint32_t slots = rec_.object_slots();
+    last_write_.assign(slots, -1);
+    if (reads_.size() < slots) reads_.resize(slots);
+    for (auto& r : reads_) r.clear();
+    node_at_step_.assign(m, -1);
+    for (std::size_t i = frozen_; i < size_; ++i)
+      if (stack_[i].step >= 0 && static_cast<std::size_t>(stack_[i].step) < m)
+        node_at_step_[static_cast<std::size_t>(stack_[i].step)] = static_cast<std::ptrdiff_t>(i);
+    std::vector<std::uint32_t> prev(A);
+    for (std::size_t k = 0; k < m; ++k) {
+      const StepAccess& s = st[k];
+      const std::size_t a = static_cast<std::size_t>(s.actor);
+      std::uint32_t* C = &clocks_[k * A];
+      std::copy_n(&actor_clock_[a * A], A, C);
+      std::copy_n(C, A, prev.begin());
+      candidates_.clear();
+      auto depend = [&](std::ptrdiff_t j) {
+        const std::uint32_t* J = &clocks_[static_cast<std::size_t>(j) * A];
+        for (std::size_t b = 0; b < A; ++b) C[b] = std::max(C[b], J[b]);
+        if (static_cast<std::size_t>(st[static_cast<std::size_t>(j)].actor) != a) candidates_.push_back(j);
+      };
+      if (s.overflow) {
+        for (std::size_t j = 0; j < k; ++j) depend(static_cast<std::ptrdiff_t>(j));
+      } else {
+        for (int i = 0; i < s.n; ++i) {
+          const std::uint32_t d = rec_.dense(s.acc[i].object);
+          if (last_write_[d] >= 0) depend(last_write_[d]);
+          if (s.acc[i].write)
+            for (std::ptrdiff_t r : reads_[d]) depend(r);
+        }
+      }
+      C[a] = prev[a] + 1;
+      std::copy_n(C, A, &actor_clock_[a * A]);
+      if (s.overflow) {
+        for (std::uint32_t d = 0; d < slots; ++d) {
+          last_write_[d] = static_cast<std::ptrdiff_t>(k);
+          reads_[d].clear();
+        }
+      } else {
+        for (int i = 0; i < s.n; ++i) {
+          const std::uint32_t d = rec_.dense(s.acc[i].object);
+          if (s.acc[i].write) {
+            last_write_[d] = static_cast<std::ptrdiff_t>(k);
+            reads_[d].clear();
+          } else {
+            reads_[d].push_back(static_cast<std::ptrdiff_t>(k));
+          }
+        }
+      }
+      for (std::ptrdiff_t j : candidates_) {
+        const std::size_t b = static_cast<std::size_t>(st[static_cast<std::size_t>(j)].actor);
+        if (prev[b] >= clocks_[static_cast<std::size_t>(j) * A + b]) continue;  // ordered before k already
+        race(static_cast<std::size_t>(j), k);
+      }
+    }
+  }
+  void race(std::size_t j, std::size_t k) {
+    const std::vector<StepAccess>& st = rec_.steps();
+    // e ran with nothing else enabled (inside an irq-off or preempt-off region, say): the
+    // reversal has to happen before it, at the nearest earlier node (Flanagan & Godefroid take
+    // the last co-enabled dependent transition); that node's step must not be k's own actor's.
+    std::ptrdiff_t at = node_at_step_[j];
+    while (at < 0 || st[j].actor == st[k].actor) {
+      if (j == 0) return;
+      --j;
+      at = node_at_step_[j];
+    }
+    auto option_of = [](const Node& n, int actor) {
+      for (std::uint32_t o = 0; o < n.n; ++o)
+        if (static_cast<int>(n.options[o].actor) == actor) return o;
+      return n.n;
+    };
+    if (option_of(stack_[static_cast<std::size_t>(at)], st[k].actor) == stack_[static_cast<std::size_t>(at)].n) {
+      // k's actor was not enabled there (an interrupt while irqs were off, a task while its CPU
+      // could not switch): the race cannot be reversed at that node, and v need not be executable
+      // from it. As Flanagan & Godefroid, reverse it at the last earlier node where that actor was
+      // enabled, by adding the actor itself.
+      for (std::size_t x = j; x-- > 0;) {
+        const std::ptrdiff_t n2 = node_at_step_[x];
+        if (n2 < 0) continue;
+        Node& e = stack_[static_cast<std::size_t>(n2)];
+        const std::uint32_t o = option_of(e, st[k].actor);
+        if (o == e.n) continue;
+        if (!e.mark[o]) e.mark[o] = 1;
+        return;
+      }
+      return;
+    }
+    Node& nd = stack_[static_cast<std::size_t>(at)];
+    const std::size_t A = actors_;
+    const std::size_t bj = static_cast<std::size_t>(st[j].actor);
+    const std::uint32_t jc = clocks_[j * A + bj];
+    v_.clear();
+    for (std::size_t h = j + 1; h < k; ++h)
+      if (clocks_[h * A + bj] < jc) v_.push_back(h);
+    v_.push_back(k);
+    seen_.assign(A, 0);
+    initials_.clear();
+    for (std::size_t x = 0; x < v_.size(); ++x) {
+      const std::size_t h = v_[x];
+      const std::size_t ha = static_cast<std::size_t>(st[h].actor);
+      if (seen_[ha]) continue;
+      seen_[ha] = 1;
+      bool initial = true;
+      for (std::size_t y = 0; y < x && initial; ++y) {
+        const std::size_t g = v_[y];
+        const std::size_t ga = static_cast<std::size_t>(st[g].actor);
+        if (clocks_[h * A + ga] >= clocks_[g * A + ga]) initial = false;  // g happens before h
+      }
+      if (initial) initials_.push_back(static_cast<int>(ha));
+    }
+    std::uint32_t pick = nd.n;
+    for (std::uint32_t o = 0; o < nd.n; ++o)
+      for (int q : initials_)
+        if (static_cast<int>(nd.options[o].actor) == q) {
+          if (nd.mark[o]) return;  // an initial is already in the backtrack set
+          if (pick == nd.n) pick = o;
+        }
+    if (pick < nd.n) {
+      nd.mark[pick] = 1;
+    } else {
+      for (std::uint32_t o = 0; o < nd.n; ++o)
+        if (!nd.mark[o]) nd.mark[o] = 1;
     }
   }
 
@@ -269,6 +439,15 @@ class Searcher final : public ChoiceSource {
   AccessRecord rec_;
   Bounds bounds_;
   bool reduction_;
+  bool dpor_;
+  std::size_t actors_;
+  std::size_t blocked_at_ = SIZE_MAX;
+  std::vector<std::uint32_t> clocks_, actor_clock_;
+  std::vector<std::ptrdiff_t> last_write_, node_at_step_, candidates_;
+  std::vector<std::vector<std::ptrdiff_t>> reads_;
+  std::vector<std::size_t> v_;
+  std::vector<std::uint8_t> seen_;
+  std::vector<int> initials_;
   std::vector<Node> stack_;
   std::size_t size_ = 0, frozen_ = 0;
   std::size_t pos_ = 0, processed_ = 0;
@@ -310,7 +489,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Shared& sh, WorkerTotals& w,
       break;
     }
     ExecResult r = sim.run(s);
-    s.finish();
+    s.finish(!r.all_finished);
     ++w.executions;
     w.steps += r.steps;
     w.weight += static_cast<std::uint64_t>(std::llround(s.weight() * kWeightScale));
@@ -354,7 +533,9 @@ void explore_item(Searcher& s, Sim& sim, Item item, Shared& sh, WorkerTotals& w,
 DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
                         const Bounds& bounds, bool reduction, std::uint64_t budget_left, double seconds_left,
                         DfsResult& out) {
-  const unsigned jobs = std::max(1u, cfg.jobs);
+  // Source-DPOR adds backtrack points to ancestors of the node being explored, which another
+  // thread may own: with it the search runs on one thread.
+  const unsigned jobs = reduction && cfg.dpor ? 1u : std::max(1u, cfg.jobs);
   Shared sh;
   sh.limit = budget_left ? budget_left : UINT64_MAX;
   sh.seconds = seconds_left;
@@ -367,7 +548,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
       std::unique_ptr<Workload> workload = factory();
       Sim sim(config);
       sim.load(*workload);
-      Searcher s(sim, bounds, reduction);
+      Searcher s(sim, bounds, reduction, cfg.dpor);
       for (;;) {
         Item item;
         {

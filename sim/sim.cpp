@@ -189,8 +189,10 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   schedule();  // from the driver: returns when the execution has ended
 
   running_ = kDriver;
+  const bool all_finished = state_ == State::Finished;
   if (state_ == State::Finished) workload_->check_final(*this);
   ExecResult r;
+  r.all_finished = all_finished;
   r.steps = steps_;
   r.trace_hash = splitmix64_mix(hash_);
   r.preemptions = preemptions_;

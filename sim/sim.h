@@ -98,6 +98,7 @@ struct ExecResult {
   std::uint32_t preemptions = 0;  // choices that did not take a present option 0
   std::uint32_t interrupts = 0;   // handlers fired (interrupts, irq_work, timers)
   std::uint32_t choices = 0;      // yield points with more than one option
+  bool all_finished = false;      // every actor ran to its end (the end-of-execution checks ran)
 };
 
 /// Anything a Sim resets before each execution (shared words, buffers, locks, wait queues).

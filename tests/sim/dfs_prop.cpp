@@ -1,7 +1,8 @@
 // tests/sim/dfs_prop.cpp — RapidCheck: on random small programs the sleep-set search finds the
 // same outcomes (end states and violations) as the unreduced search; on programs without a
 // violation also the same Mazurkiewicz classes, with exactly one execution per class that is not
-// sleep-set blocked; and the search gives the same results for 1 and 2 jobs.
+// sleep-set blocked; and the same results for 1 and 2 jobs. The same check for source-DPOR is
+// kept disabled: it still fails (see below).
 //
 // Generated programs: 1–3 CPUs, 2–3 tasks (task i on CPU i mod cpus, so tasks may share a CPU and
 // preempt each other), 1–3 shared words, one spinlock, optionally a hardirq on CPU 0 (1–2 firings).
@@ -142,15 +143,19 @@ rc::Gen<Program> gen_program() {
 
 }  // namespace
 
-RC_GTEST_PROP(DfsProp, SleepSetsAgreeWithTheUnreducedSearch, ()) {
-  Program p = *gen_program();
-  sim::WorkloadFactory factory = [&p] { return std::make_unique<ProgramWorkload>(p); };
-  sim::Sim::Config cfg;
+sim::DfsResult unreduced(const sim::WorkloadFactory& factory) {
   sim::DfsConfig plain;
   plain.reduction = false;
   plain.collect_outcomes = true;
   plain.executions = 300'000;
-  auto full = sim::explore_dfs(factory, cfg, plain);
+  return sim::explore_dfs(factory, sim::Sim::Config{}, plain);
+}
+
+RC_GTEST_PROP(DfsProp, SleepSetsAgreeWithTheUnreducedSearch, ()) {
+  Program p = *gen_program();
+  sim::WorkloadFactory factory = [&p] { return std::make_unique<ProgramWorkload>(p); };
+  sim::Sim::Config cfg;
+  auto full = unreduced(factory);
   RC_PRE(full.last().complete);  // small enough for the unreduced search
   sim::DfsConfig red;
   red.collect_outcomes = true;
@@ -172,4 +177,21 @@ RC_GTEST_PROP(DfsProp, SleepSetsAgreeWithTheUnreducedSearch, ()) {
   RC_ASSERT(r2.last().outcomes == r.last().outcomes);
   RC_ASSERT(r2.first.has_value() == r.first.has_value());
   if (r.first) RC_ASSERT(r2.first->choices == r.first->choices);
+}
+
+// Known to fail (source-DPOR is experimental): with seeds 7, 20261124 and 5 at 300 cases it finds
+// programs with a hardirq and tasks on two CPUs where DPOR misses an outcome or a class. Run it
+// with --gtest_also_run_disabled_tests while working on sim/dfs.cpp's race analysis.
+RC_GTEST_PROP(DfsProp, DISABLED_SourceDporAgreesWithTheUnreducedSearch, ()) {
+  Program p = *gen_program();
+  sim::WorkloadFactory factory = [&p] { return std::make_unique<ProgramWorkload>(p); };
+  auto full = unreduced(factory);
+  RC_PRE(full.last().complete);
+  sim::DfsConfig dpor;
+  dpor.dpor = true;
+  dpor.collect_outcomes = true;
+  auto d = sim::explore_dfs(factory, sim::Sim::Config{}, dpor);
+  RC_ASSERT(d.last().complete);
+  RC_ASSERT(d.last().outcomes == full.last().outcomes);
+  if (!full.first) RC_ASSERT(d.last().classes == full.last().classes);
 }

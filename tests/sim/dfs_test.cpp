@@ -3,9 +3,14 @@
 // it finds, determinism for any --jobs.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <optional>
+
 #include "model/registry.h"
 #include "sim/choice.h"
 #include "sim/dfs.h"
+#include "sim/lock.h"
+#include "sim/shared.h"
 
 namespace {
 
@@ -109,36 +114,68 @@ TEST(Dfs, DepthBoundLimitsBranching) {
   EXPECT_FALSE(r.first);
 }
 
-// Sleep sets explore exactly one execution per Mazurkiewicz class that is not sleep-set blocked,
-// and the same classes, end states and violations as the unreduced search.
+// Sleep sets alone explore exactly one execution per Mazurkiewicz class that is not sleep-set
+// blocked; source-DPOR on top explores fewer; both find the same classes, end states and violated
+// properties as the unreduced search.
+sim::DfsConfig sleep_sets_only() { return sim::DfsConfig{}; }
+sim::DfsConfig dpor() {
+  sim::DfsConfig c;
+  c.dpor = true;
+  return c;
+}
+
 void expect_reduction_agrees(const Scenario& t, std::uint64_t expected_classes) {
   sim::DfsConfig plain;
   plain.reduction = false;
   auto full = t.dfs(plain);
-  auto red = t.dfs(sim::DfsConfig{});
+  auto sleep = t.dfs(sleep_sets_only());
+  auto dp = t.dfs(dpor());
   ASSERT_TRUE(full.last().complete);
-  ASSERT_TRUE(red.last().complete);
+  ASSERT_TRUE(sleep.last().complete);
+  ASSERT_TRUE(dp.last().complete);
   EXPECT_FALSE(full.reduction);
-  EXPECT_TRUE(red.reduction);
+  EXPECT_TRUE(dp.reduction);
   if (expected_classes) {
     EXPECT_EQ(full.last().classes, expected_classes);
   }
-  EXPECT_EQ(red.last().classes, full.last().classes);
-  EXPECT_EQ(red.last().executions - red.last().sleep_blocked, red.last().classes);
-  EXPECT_EQ(red.last().distinct_end_states, full.last().distinct_end_states);
-  for (std::size_t p = 0; p < red.violations.size(); ++p)
-    EXPECT_EQ(red.violations[p] > 0, full.violations[p] > 0) << sim::kPropertyNames[p];
-  EXPECT_EQ(red.first.has_value(), full.first.has_value());
-  EXPECT_LT(red.last().executions, full.last().executions);
+  for (const auto* red : {&sleep, &dp}) {
+    EXPECT_EQ(red->last().classes, full.last().classes);
+    EXPECT_EQ(red->last().distinct_end_states, full.last().distinct_end_states);
+    for (std::size_t p = 0; p < red->violations.size(); ++p)
+      EXPECT_EQ(red->violations[p] > 0, full.violations[p] > 0) << sim::kPropertyNames[p];
+    EXPECT_EQ(red->first.has_value(), full.first.has_value());
+    EXPECT_LT(red->last().executions, full.last().executions);
+  }
+  EXPECT_EQ(sleep.last().executions - sleep.last().sleep_blocked, sleep.last().classes);
+  EXPECT_LE(dp.last().executions, sleep.last().executions);
 }
 
 TEST(DfsReduction, ReadersHasTwoToTheNClasses) {
-  // readers(4) in the scenario: 16 classes (Abdulla et al. 2014).
-  expect_reduction_agrees(Scenario("scenarios/toy/readers.toml"), 16);
+  // readers(4) in the scenario: 16 classes (Abdulla et al. 2014); source-DPOR explores exactly 16.
+  Scenario t("scenarios/toy/readers.toml");
+  expect_reduction_agrees(t, 16);
+  auto r = t.dfs(dpor());
+  EXPECT_EQ(r.last().executions, 16u);
+  EXPECT_EQ(r.last().sleep_blocked, 0u);
 }
 
 TEST(DfsReduction, IndexerWithoutCollisionsIsOneClass) {
   expect_reduction_agrees(Scenario("scenarios/toy/indexer.toml"), 1);
+}
+
+TEST(DfsReduction, IndexerPublishedClassCounts) {
+  // Flanagan & Godefroid 2005: indexer(12) has 8 traces, indexer(13) 64; source-DPOR explores
+  // exactly one execution per class.
+  for (auto [threads, classes] : {std::pair{11, 1u}, std::pair{12, 8u}, std::pair{13, 64u}}) {
+    std::string path = ::testing::TempDir() + "indexer" + std::to_string(threads) + ".toml";
+    std::ofstream(path) << "name = \"indexer\"\nmodel = \"indexer\"\n[params]\nthreads = " << threads
+                        << "\n[check]\nexpect = \"pass\"\n";
+    auto spec = scenario::load_file(path);
+    auto r = sim::explore_dfs(model::prepare(spec).factory, model::engine_config(spec), dpor());
+    EXPECT_TRUE(r.last().complete) << threads;
+    EXPECT_EQ(r.last().classes, classes) << threads;
+    EXPECT_EQ(r.last().executions, classes) << threads << " threads: one execution per class";
+  }
 }
 
 TEST(DfsReduction, LastZeroAgreesWithTheUnreducedSearch) {
@@ -162,24 +199,28 @@ TEST(DfsReduction, InterruptsUnderReductionFindTheRelayHardirqBug) {
   // The unbounded search with sleep sets completes the small hardirq scenario and finds the
   // same-CPU overwrite of __relay_write; the unreduced search does not finish it in 20 000.
   Scenario t("scenarios/relay/relay_write_hardirq_small.toml");
+  for (const auto& c : {sleep_sets_only(), dpor()}) {
+    auto r = t.dfs(c);
+    EXPECT_TRUE(r.reduction);
+    EXPECT_TRUE(r.last().complete);
+    ASSERT_TRUE(r.first);
+    EXPECT_EQ(r.first->violation.property, sim::Property::NoCorruption);
+    EXPECT_LT(r.last().executions, 1000u);
+  }
   auto r = t.dfs(sim::DfsConfig{});
-  EXPECT_TRUE(r.reduction);
-  EXPECT_TRUE(r.last().complete);
-  ASSERT_TRUE(r.first);
-  EXPECT_EQ(r.first->violation.property, sim::Property::NoCorruption);
   EXPECT_GT(r.violations[static_cast<std::size_t>(sim::Property::NoCorruption)], 0u);
   sim::DfsConfig plain;
   plain.reduction = false;
   plain.executions = 20000;
   auto full = t.dfs(plain);
   EXPECT_FALSE(full.last().complete);
-  EXPECT_LT(r.last().executions, 1000u);
 }
 
 TEST(DfsParallel, SameResultsForAnyJobs) {
   for (const char* rel : {"scenarios/toy/mpsc_ring.toml", "scenarios/toy/irq_counter.toml", "scenarios/toy/readers.toml"}) {
     Scenario t(rel);
-    auto base_cfg = std::string(rel).find("readers") != std::string::npos ? sim::DfsConfig{} : bounded(2, 1);
+    // Work stealing runs with sleep sets and with no reduction (source-DPOR runs on one thread).
+    auto base_cfg = std::string(rel).find("readers") != std::string::npos ? sleep_sets_only() : bounded(2, 1);
     auto one = t.dfs(base_cfg);
     for (unsigned jobs : {2u, 3u}) {
       auto c = base_cfg;
@@ -202,4 +243,44 @@ TEST(DfsParallel, SameResultsForAnyJobs) {
       }
     }
   }
+}
+
+TEST(DfsReduction, DporReversesAnInterruptAcrossAnIrqOffRegion) {
+  // A hardirq on CPU 0 can fire only outside task0's spin_lock_irqsave region; task1 on CPU 1 is
+  // independent. The firing before the region (the handler reads 0) is reached only if the race
+  // with the region is reversed at the last node where the interrupt was enabled (a regression:
+  // source-DPOR first put task1 there, whose branch then ended sleep-set blocked).
+  struct W : sim::Workload {
+    std::optional<sim::Shared<int>> v0, v1;
+    std::optional<sim::SpinLock> lock;
+    int seen = -1;
+    void build(sim::Sim& s) override {
+      s.set_cpus(2);
+      v0.emplace(s, "v0", 0);
+      v1.emplace(s, "v1", 0);
+      lock.emplace(s, "lock");
+      s.add_task("task0", 0, [this] {
+        v0->load();
+        unsigned long f = lock->lock_irqsave();
+        int x = v0->load();
+        v0->store(x + 1);
+        lock->unlock_irqrestore(f);
+        v0->store(1);
+      });
+      s.add_task("task1", 1, [this] { v1->load(); });
+      s.add_interrupt("irq", 0, sim::Ctx::Hardirq, 1, [this] { seen = v0->load(); });
+    }
+    void reset(sim::Sim&) override { seen = -1; }
+    std::uint64_t end_state_hash(const sim::Sim&) const override { return static_cast<std::uint64_t>(seen + 10); }
+  };
+  sim::WorkloadFactory f = [] { return std::make_unique<W>(); };
+  sim::DfsConfig plain;
+  plain.reduction = false;
+  auto full = sim::explore_dfs(f, sim::Sim::Config{}, plain);
+  auto dp = sim::explore_dfs(f, sim::Sim::Config{}, dpor());
+  auto sleep = sim::explore_dfs(f, sim::Sim::Config{}, sleep_sets_only());
+  EXPECT_EQ(full.last().distinct_end_states, 2u);
+  EXPECT_EQ(dp.last().distinct_end_states, 2u);
+  EXPECT_EQ(sleep.last().distinct_end_states, 2u);
+  EXPECT_EQ(dp.last().classes, full.last().classes);
 }
