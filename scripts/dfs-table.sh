@@ -18,7 +18,7 @@ trap 'rm -rf "$OUT"' EXIT
 
 row() {  # $1 scenario
   local s=$1 extra="" irq="no"
-  if grep -Eqi '^\s*kind\s*=\s*"(hardirq|softirq|nmi)"|\[\[interrupt\]\]|context\s*=\s*"(hardirq|softirq|nmi)"' "$s"; then
+  if grep -Eqi '^\s*kind\s*=\s*"(hardirq|softirq|nmi)"|\[\[interrupt\]\]|context\s*=\s*"(hardirq|softirq|nmi)"|^\s*fires\s*=' "$s"; then
     extra="--interrupt-bound 1"; irq="yes"
   fi
   local j
@@ -48,10 +48,12 @@ else:
     found = "none"
 ok = "yes" if j["as_expected"] else "**no**"
 print("| `%s` | %s | %s | %d | %.2f | %s | %s | %s |" % (s, irq, cov, j["executions"], j["seconds"], exp, found, ok))
-' "$s" "$irq"
+' "$s" "$irq" > "$OUT/rows/$(echo "$s" | tr / _).row"
 }
 export -f row
 export RELAYSIM T OUT
+mkdir -p "$OUT/rows"
 echo "| scenario | interrupts | search (preemption bound 2) | executions | seconds | expected | found (smallest bound) | as expected |"
 echo "|---|---|---|---|---|---|---|---|"
-find scenarios -name '*.toml' | sort | xargs -P "$P" -I{} bash -c 'row "$1"' _ {} | sort
+find scenarios -name '*.toml' | sort | xargs -P "$P" -I{} bash -c 'row "$1"' _ {}
+cat "$OUT"/rows/*.row

@@ -51,6 +51,20 @@ TEST(Cli, BadInputIsOneLineAndStatus2) {
   }
 }
 
+TEST(Cli, DfsPrintsCompleteCoverageAndTheBug) {
+  std::string out = tmpdir("dfs");
+  Out e = sh("explore scenarios/toy/irq_counter.toml --strategy dfs --preemption-bound 2 --out " + out);
+  ASSERT_EQ(e.status, 0) << e.text;
+  EXPECT_NE(e.text.find("complete: every schedule within the bounds (preemptions <= 0) explored: "), std::string::npos) << e.text;
+  EXPECT_NE(e.text.find("equivalence classes"), std::string::npos) << e.text;
+  EXPECT_NE(e.text.find("smallest preemption bound with a violation: 0"), std::string::npos) << e.text;
+  Out r = sh("replay --quiet " + out + "/irq_counter-racy-assertion.schedule.json");
+  EXPECT_EQ(r.status, 0) << r.text;
+  Out b = sh("explore scenarios/toy/mpsc_ring.toml --strategy dfs --preemption-bound 2 --executions 100 --json --out " + out);
+  EXPECT_NE(b.text.find("\"complete\":false"), std::string::npos) << b.text;
+  EXPECT_NE(b.text.find("incomplete: "), std::string::npos) << b.text;
+}
+
 TEST(Cli, ExploreFindsReplaysAndShrinks) {
   std::string out = tmpdir("explore");
   Out e = sh("explore scenarios/toy/irq_counter.toml --quiet --executions 2000 --out " + out);
