@@ -143,6 +143,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
                        {"bounded_out", it.bounded_out},
                        {"steps", it.steps},
                        {"fraction", it.fraction},
+                       {"work_items", it.work_items},
                        {"seconds", it.seconds}});
     j["coverage"] = {{"complete", last.complete},
                      {"executions", last.executions},

@@ -643,6 +643,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   cov.distinct_end_states = static_cast<std::uint64_t>(std::unique(ends.begin(), ends.end()) - ends.begin());
   cov.complete = all_finished && !sh.budget_hit && !out.error;
   cov.fraction = cov.complete ? 1.0 : std::min(1.0, static_cast<double>(weight) / kWeightScale);
+  cov.work_items = items.size();
   // The first violation in the one-thread order: items sorted by key are the tree left to right.
   std::sort(items.begin(), items.end(), [](const ItemResult& a, const ItemResult& b) { return a.key < b.key; });
   std::uint64_t offset = 0;

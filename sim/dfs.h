@@ -82,6 +82,7 @@ struct DfsCoverage {
   std::uint64_t steps = 0;
   double fraction = 0;               // Knuth-style estimate of the explored share of the tree
   double seconds = 0;
+  std::uint64_t work_items = 0;      // subtrees the threads took (1 on one thread; timing-dependent)
   /// With collect_outcomes: every distinct outcome, sorted: the end-state hash of a finished
   /// execution, a hash of (property, message) of a violation.
   std::vector<std::uint64_t> outcomes;
