@@ -1,6 +1,7 @@
 // cli/commands.cpp — see commands.h. Each subcommand is a function over parsed options; all
 // user-caused errors become one line on stderr and exit status 2.
 #include "cli/commands.h"
+#include "cli/check_patch.h"
 #include "cli/common.h"
 #include "cli/diff.h"
 
@@ -18,6 +19,7 @@
 #include "model/bpf_ringbuf/exec.h"
 #include "model/ftrace_rb/exec.h"
 #include "model/relay/exec.h"
+#include "model/relay/kernel_channel.h"
 #include <fstream>
 #include "reports/schedule.h"
 #include "reports/text_trace.h"
@@ -32,7 +34,31 @@ namespace {
 
 // ---- explore -----------------------------------------------------------------------------------
 
+// --source, --kernel-tree, --patch, --points: which source of a design runs (model/registry.h).
+struct SourceFlags {
+  std::string source, tree, points = "all";
+  std::vector<std::string> patches;
+  void add_to(CLI::App* app) {
+    app->add_option("--source", source, "model | kernel (default: the scenario's source, else model)")
+        ->check(CLI::IsMember({"model", "kernel"}));
+    app->add_option("--kernel-tree", tree, "kernel tree for --source kernel (default: Debian's linux-source-6.12)");
+    app->add_option("--patch", patches, "patch applied to a private copy of the tree with patch -p1 (repeatable)");
+    app->add_option("--points", points, "all | marked: with marked, plain accesses of kernel code are not steps")
+        ->check(CLI::IsMember({"all", "marked"}));
+  }
+  model::SourceOptions options() const {
+    model::SourceOptions o;
+    o.source = source;
+    o.tree.tree = tree;
+    o.tree.patches = patches;
+    o.marked_only = points == "marked";
+    if (o.source.empty() && (!tree.empty() || !patches.empty())) o.source = "kernel";
+    return o;
+  }
+};
+
 struct ExploreOpts {
+  SourceFlags source;
   std::string scenario, variant, strategy, seed = "1", out = "relaysim-out";
   std::uint64_t executions = 0;
   double seconds = 0;
@@ -202,7 +228,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
 }
 
 int cmd_explore(const ExploreOpts& o) {
-  Loaded l = load(o.scenario, o.variant);
+  Loaded l = load(o.scenario, o.variant, o.source.options());
   if (o.strategy == "dfs") return cmd_explore_dfs(o, l);
   if (o.preemption_bound || o.interrupt_bound || o.depth_bound || o.no_reduction || !o.reduction.empty())
     throw UsageError("--preemption-bound, --interrupt-bound, --depth-bound and --reduction need --strategy dfs");
@@ -246,7 +272,8 @@ int cmd_explore(const ExploreOpts& o) {
     if (rr.violation) violation_text = reports::describe_violation(*s, *rr.violation);
     auto sch = make_schedule(l, o.scenario, std::string(sim::strategy_name(cfg.strategy)), cfg.seed, r.first->execution,
                              cfg.pct_depth, *s, rr);
-    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant + "-" +
+    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant +
+                       (l.prepared.source == "kernel" ? "-kernel" : "") + "-" +
                        std::string(sim::property_name(r.first->violation.property));
     schedule_path = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
     trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
@@ -259,6 +286,7 @@ int cmd_explore(const ExploreOpts& o) {
     j["scenario"] = o.scenario;
     j["model"] = l.spec.model;
     j["variant"] = l.prepared.variant;
+    j["source"] = l.prepared.source;
     j["strategy"] = sim::strategy_name(cfg.strategy);
     j["seed"] = std::to_string(cfg.seed);
     j["jobs"] = cfg.jobs;
@@ -293,7 +321,7 @@ int cmd_explore(const ExploreOpts& o) {
 
   std::ostream& out = std::cout;
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
-      << ", strategy " << sim::strategy_name(cfg.strategy) << ", seed " << cfg.seed << ", jobs " << cfg.jobs << "\n";
+      << (l.prepared.source == "kernel" ? ", source kernel" : "") << ", strategy " << sim::strategy_name(cfg.strategy) << ", seed " << cfg.seed << ", jobs " << cfg.jobs << "\n";
   out << "  executions " << r.executions << ", steps " << r.steps << ", " << human(exec_s) << " exec/s, " << human(steps_s)
       << " steps/s, preemptions " << r.preemptions << ", interrupts " << r.interrupts << ", distinct end states "
       << r.distinct_end_states << (r.end_states_saturated ? "+" : "") << ", " << r.seconds << " s\n";
@@ -317,8 +345,8 @@ int cmd_explore(const ExploreOpts& o) {
 // ---- run ---------------------------------------------------------------------------------------
 
 int cmd_run(const std::string& path, const std::string& variant, const std::string& strategy_name,
-            const std::string& seed_text, std::uint64_t execution, unsigned depth) {
-  Loaded l = load(path, variant);
+            const std::string& seed_text, std::uint64_t execution, unsigned depth, const SourceFlags& source) {
+  Loaded l = load(path, variant, source.options());
   auto strategy = sim::strategy_from_name(strategy_name.empty() ? l.spec.strategy : strategy_name);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
   std::uint64_t seed = parse_seed(seed_text);
@@ -349,11 +377,12 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
   return r.violation ? kExitFailed : kExitOk;
 }
 
-int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet) {
+int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet,
+               const SourceFlags& source) {
   reports::Schedule sch = reports::read_schedule_file(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet);
-  Loaded l = load(path, sch.variant);
+  Loaded l = load(path, sch.variant, source.options());
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
   std::unique_ptr<sim::Workload> w;
@@ -411,11 +440,25 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
 
 // ---- exec -------------------------------------------------------------------------------------
 
-int cmd_exec(const std::string& model_name, const std::string& file) {
+int cmd_exec(const std::string& model_name, const std::string& file, const SourceFlags& source) {
   using Exec = std::function<nlohmann::json(const nlohmann::json&, const std::string&)>;
-  const std::vector<std::pair<std::string, Exec>> execs = {{"relay", model::relay::relay_exec},
+  const model::SourceOptions so = source.options();
+  if (so.source == "kernel") {
+    // The kernel's own code: the same ops, the same JSON (model/relay/kernel_channel.h).
+    if (model_name != "relay" && model_name != "bpf_ringbuf")
+      throw UsageError("exec --source kernel: model \"" + model_name + "\" has no kernel source (models with one: relay, bpf_ringbuf)");
+  }
+  const model::relay::KernelSource relay_kernel{so.tree, so.marked_only};
+  const model::bpf_ringbuf::KernelSource ringbuf_kernel{so.tree, so.marked_only};
+  const std::vector<std::pair<std::string, Exec>> execs = {
+      {"relay", [&](const nlohmann::json& j, const std::string& f) {
+         return model::relay::relay_exec(j, f, so.source == "kernel" ? &relay_kernel : nullptr);
+       }},
                                                               {"bpf_relay_map", model::bpf_relay_map::relay_map_exec},
-                                                              {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec},
+                                                              {"bpf_ringbuf", [&](const nlohmann::json& j, const std::string& f) {
+                                                                 return model::bpf_ringbuf::ringbuf_exec(
+                                                                     j, f, so.source == "kernel" ? &ringbuf_kernel : nullptr);
+                                                               }},
                                                               {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec}};
   const Exec* run = nullptr;
   std::string known;
@@ -496,6 +539,7 @@ int main(int argc, char** argv) {
   explore->add_flag("--keep-going", eo.keep_going, "run the whole budget and count violations per property");
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
   explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
+  eo.source.add_to(explore);
 
   std::string run_path, run_variant, run_strategy, run_seed = "1";
   std::uint64_t run_execution = 0;
@@ -507,6 +551,8 @@ int main(int argc, char** argv) {
   run->add_option("--seed", run_seed, "master seed (default 1)");
   run->add_option("--execution", run_execution, "execution index (default 0)");
   run->add_option("--pct-depth", run_depth, "PCT depth");
+  SourceFlags run_source;
+  run_source.add_to(run);
 
   std::string replay_file, replay_scenario, replay_variant;
   bool replay_quiet = false;
@@ -515,6 +561,8 @@ int main(int argc, char** argv) {
   replay->add_option("--scenario", replay_scenario, "scenario file (default: the one the schedule names)");
   replay->add_option("--variant", replay_variant, "replay the same choices on another variant (exit 0: no violation there)");
   replay->add_flag("--quiet,-q", replay_quiet, "print only the verdict line");
+  SourceFlags replay_source;
+  replay_source.add_to(replay);
 
   std::string shrink_file, shrink_out;
   std::uint64_t shrink_runs = 20000;
@@ -527,6 +575,8 @@ int main(int argc, char** argv) {
   auto* exec = app.add_subcommand("exec", "run a list of operations sequentially; print the observable state after each as JSON");
   exec->add_option("--model", exec_model, "model (relay)")->required();
   exec->add_option("ops", exec_file, "operations JSON (see README, \"exec mode\")")->required();
+  SourceFlags exec_source;
+  exec_source.add_to(exec);
 
   DiffOptions dopt;
   std::vector<std::string> diff_variants;
@@ -540,6 +590,17 @@ int main(int argc, char** argv) {
   diff->add_option("--pct-depth", dopt.pct_depth, "PCT depth");
   diff->add_option("--out", dopt.out, "directory for the differing schedules (default ./relaysim-out)");
   diff->add_flag("--json", dopt.json, "print one JSON object");
+
+  CheckPatchOptions cpo;
+  std::string cpo_seed = "1";
+  auto* check_patch = app.add_subcommand("check-patch", "build the kernel before and after patches; compare every property on the touched designs' scenarios");
+  check_patch->add_option("patch", cpo.patches, "patch files (patch -p1), applied in order")->required();
+  check_patch->add_option("--scenarios", cpo.scenarios, "directory of scenarios (default ./scenarios)");
+  check_patch->add_option("--executions,-n", cpo.executions, "executions per scenario and side (default 2000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+  check_patch->add_option("--seed", cpo_seed, "master seed (default 1)");
+  check_patch->add_option("--jobs,-j", cpo.jobs, "threads")->check(CLI::Range(1u, 256u));
+  check_patch->add_option("--kernel-tree", cpo.tree, "kernel tree (default: Debian's linux-source-6.12)");
+  check_patch->add_option("--out", cpo.out, "directory for the new violations' schedules (default ./relaysim-out)");
 
   std::string list_what, list_model;
   auto* list = app.add_subcommand("list", "list models, variants, properties or scenarios");
@@ -557,11 +618,15 @@ int main(int argc, char** argv) {
   }
   try {
     if (*explore) return cmd_explore(eo);
-    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth);
-    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet);
+    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
-    if (*exec) return cmd_exec(exec_model, exec_file);
+    if (*exec) return cmd_exec(exec_model, exec_file, exec_source);
+    if (*check_patch) {
+      cpo.seed = parse_seed(cpo_seed);
+      return cmd_check_patch(cpo);
+    }
     if (*diff) {
       if (diff_variants.size() != 2) throw UsageError("diff: give exactly two variants (--variant A --variant B)");
       dopt.variant_a = diff_variants[0];
@@ -575,6 +640,9 @@ int main(int argc, char** argv) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;
   } catch (const UsageError& e) {
+    std::cerr << "relaysim: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const kernel::BuildError& e) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {

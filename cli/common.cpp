@@ -24,11 +24,11 @@ std::string human(double v) {
   return buf;
 }
 
-Loaded load(const std::string& path, const std::string& variant) {
+Loaded load(const std::string& path, const std::string& variant, const model::SourceOptions& source) {
   if (!std::filesystem::exists(path)) throw scenario::ScenarioError(path + ": no such scenario file");
   Loaded l;
   l.spec = scenario::load_file(path);
-  l.prepared = model::prepare(l.spec, variant);
+  l.prepared = model::prepare(l.spec, variant, source);
   l.config = model::engine_config(l.spec);
   return l;
 }

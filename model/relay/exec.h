@@ -41,13 +41,16 @@
 #include <string>
 #include <vector>
 
+#include "model/relay/kernel_channel.h"
 #include "model/relay/relay.h"
 #include "sim/sim.h"
 
 namespace model::relay {
 
 /// Runs the operations; returns the steps as described above. Throws scenario::ScenarioError.
-nlohmann::json relay_exec(const nlohmann::json& input, const std::string& file);
+/// With `kernel`, the same ops run on kernel/relay.c itself (kernel_channel.h); "source" in the
+/// output says which. The tree decides relay_stats and the read position (stats = old_read_pos = false).
+nlohmann::json relay_exec(const nlohmann::json& input, const std::string& file, const KernelSource* kernel = nullptr);
 
 /// Reads the "params" object (absent = defaults) and validates it as relay_open would.
 /// Throws scenario::ScenarioError "<file>: params.<field>: ...".

@@ -130,7 +130,8 @@ void register_classic_models(std::vector<ModelInfo>& out) {
       [](const scenario::Spec& spec, const std::string&, scenario::TableReader& root) -> sim::WorkloadFactory {
         int n = param(spec, root, "readers", 3, 1, 32);
         return [n] { return std::make_unique<ReadersWorkload>(n); };
-      }});
+      },
+      nullptr});
   out.push_back(ModelInfo{
       "lastzero",
       "DPOR benchmark lastzero(N) (Abdulla et al. POPL 2014): a scanner for the last zero against N setters",
@@ -139,7 +140,8 @@ void register_classic_models(std::vector<ModelInfo>& out) {
       [](const scenario::Spec& spec, const std::string&, scenario::TableReader& root) -> sim::WorkloadFactory {
         int n = param(spec, root, "n", 3, 1, 32);
         return [n] { return std::make_unique<LastZeroWorkload>(n); };
-      }});
+      },
+      nullptr});
   out.push_back(ModelInfo{
       "indexer",
       "DPOR benchmark indexer(N) (Flanagan & Godefroid POPL 2005): N threads insert into a cmpxchg hash table",
@@ -148,7 +150,8 @@ void register_classic_models(std::vector<ModelInfo>& out) {
       [](const scenario::Spec& spec, const std::string&, scenario::TableReader& root) -> sim::WorkloadFactory {
         int n = param(spec, root, "threads", 2, 1, 16);
         return [n] { return std::make_unique<IndexerWorkload>(n); };
-      }});
+      },
+      nullptr});
 }
 
 }  // namespace model::toy
