@@ -75,7 +75,7 @@ struct WorkerTotals {
   std::vector<std::uint32_t> error_choices;
 };
 
-struct Shared {
+struct Pool {
   std::mutex m;
   std::condition_variable cv;
   std::deque<Item> pool;
@@ -476,7 +476,7 @@ std::uint64_t outcome_of(const ExecResult& r) {
   return h;
 }
 
-void explore_item(Searcher& s, Sim& sim, Item item, Shared& sh, WorkerTotals& w, bool collect) {
+void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, bool collect) {
   ItemResult res;
   res.key = item.key;
   s.load(std::move(item));
@@ -536,7 +536,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   // Source-DPOR adds backtrack points to ancestors of the node being explored, which another
   // thread may own: with it the search runs on one thread.
   const unsigned jobs = reduction && cfg.dpor ? 1u : std::max(1u, cfg.jobs);
-  Shared sh;
+  Pool sh;
   sh.limit = budget_left ? budget_left : UINT64_MAX;
   sh.seconds = seconds_left;
   sh.t0 = std::chrono::steady_clock::now();
