@@ -198,8 +198,10 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   schedule();  // from the driver: returns when the execution has ended
 
   running_ = kDriver;
+  const bool all_finished = state_ == State::Finished;
   if (state_ == State::Finished) workload_->check_final(*this);
   ExecResult r;
+  r.all_finished = all_finished;
   r.steps = steps_;
   r.trace_hash = splitmix64_mix(hash_);
   r.preemptions = preemptions_;
@@ -546,6 +548,7 @@ int Sim::choose() {
       } else if (!spinning) {
         if (k == 0) {
           if (config_.check_enabled_sets) [[unlikely]] check_enabled(Option{static_cast<std::uint16_t>(top), Option::Continue}, n, k, spinning);
+          if (observer_) [[unlikely]] observer_->on_step(top);
           return top;  // Continue: nothing to dispatch
         }
         ++preemptions_;
@@ -556,6 +559,7 @@ int Sim::choose() {
                            : Option{static_cast<std::uint16_t>(running_), Option::Switch};
       }
       if (config_.check_enabled_sets) [[unlikely]] check_enabled(o, n, k, spinning);
+      if (observer_) [[unlikely]] observer_->on_step(o.actor);
       if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
       dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
       return o.actor;
@@ -603,6 +607,7 @@ int Sim::choose_scan(bool spinning) {
     if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
   }
   const Option& o = opts[k];
+  if (observer_) [[unlikely]] observer_->on_step(o.actor);
   if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
   dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
   return o.actor;

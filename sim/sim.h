@@ -118,6 +118,7 @@ struct ExecResult {
   std::uint32_t preemptions = 0;  // choices that did not take a present option 0
   std::uint32_t interrupts = 0;   // handlers fired (interrupts, irq_work, timers)
   std::uint32_t choices = 0;      // yield points with more than one option
+  bool all_finished = false;      // every actor ran to its end (the end-of-execution checks ran)
 };
 
 /// Anything a Sim resets before each execution (shared words, buffers, locks, wait queues).
@@ -137,6 +138,18 @@ class SimObject {
  protected:
   Sim& sim_;
   std::uint32_t id_;
+};
+
+/// Sees every step and every access as it happens: the per-step access record that the DFS
+/// explorer's partial-order reduction reads (sim/access.h). A step begins when the scheduler hands
+/// the CPU to an actor (on_step, before that actor's start/fire record) and ends at the next one.
+/// `object` is a registered object id, or kNoObject; Op::Fire with a source index marks a touch of
+/// an interrupt source (irq_work_queue, mod_timer). Null by default: the cost is one branch.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  virtual void on_step(int actor) = 0;
+  virtual void on_access(int actor, Op op, std::uint32_t object) = 0;
 };
 
 /// Per-execution knobs.
@@ -206,7 +219,18 @@ class Sim {
                                  (value * 0x9e3779b97f4a7c15ULL) ^ (extra * 0xc2b2ae3d27d4eb4fULL));
     if (recording_) push_event(op, object, value, extra, mo);
     if (config_.spin_wait) [[unlikely]] spin_track(op, object);
+    if (observer_) [[unlikely]] observer_->on_access(running_, op, object);
   }
+  /// The step observer (nullptr: none). Set between executions only.
+  void set_observer(StepObserver* o) { observer_ = o; }
+  /// The interrupt source an actor serves (-1 for tasks), and whether any source is a timer.
+  int actor_source(int actor) const { return actors_[actor].source; }
+  bool has_timers() const {
+    for (const Source& s : sources_)
+      if (s.kind == Source::Timer) return true;
+    return false;
+  }
+  int source_count() const { return static_cast<int>(sources_.size()); }
   /// An explicit yield (a spin-wait hint: PCT lowers the actor's priority).
   void yield();
   /// Reports a violation. From an actor, it ends the execution (never returns to the actor);
@@ -245,6 +269,7 @@ class Sim {
   Ctx actor_ctx(int actor) const { return actors_[actor].ctx; }
   int actor_count() const { return static_cast<int>(actors_.size()); }
   const std::string& object_name(std::uint32_t id) const { return object_names_[id]; }
+  std::uint32_t object_count() const { return static_cast<std::uint32_t>(object_names_.size()); }
   const SimObject* object(std::uint32_t id) const { return id < objects_.size() ? objects_[id] : nullptr; }
   /// A note id for Op::Note events (interned, stable within one Sim).
   std::uint32_t note_id(std::string_view text);
@@ -413,6 +438,7 @@ class Sim {
 
   // per execution
   ChoiceSource* source_ = nullptr;
+  StepObserver* observer_ = nullptr;
   boost::context::fiber driver_;
   int running_ = kDriver;
   int switching_from_ = kDriver;
