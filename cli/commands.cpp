@@ -134,7 +134,8 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     trace_hash = rr.trace_hash;
     if (rr.violation) violation_text = reports::describe_violation(*s, *rr.violation);
     auto sch = make_schedule(l, o.scenario, "dfs", 0, r.first->execution, 0, *s, rr);
-    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant + "-" +
+    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant +
+                       (l.prepared.source == "kernel" ? "-kernel" : "") + "-" +
                        std::string(sim::property_name(r.first->violation.property));
     schedule_path = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
     trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
@@ -148,6 +149,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     j["scenario"] = o.scenario;
     j["model"] = l.spec.model;
     j["variant"] = l.prepared.variant;
+    j["source"] = l.prepared.source;
     j["strategy"] = "dfs";
     j["jobs"] = cfg.jobs;
     j["reduction"] = r.reduction ? (cfg.dpor ? "dpor" : "sleep-sets") : "none";
@@ -199,7 +201,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   }
   std::ostream& out = std::cout;
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
-      << ", strategy dfs (" << bounds_text(cfg, cfg.preemption_bound) << "), reduction "
+      << (l.prepared.source == "kernel" ? ", source kernel" : "") << ", strategy dfs (" << bounds_text(cfg, cfg.preemption_bound) << "), reduction "
       << (r.reduction ? (cfg.dpor ? "source-DPOR + sleep sets (experimental)" : "sleep sets") : "none") << ", jobs "
       << (r.reduction && cfg.dpor ? 1u : cfg.jobs) << "\n";
   if (r.iterations.size() > 1)
