@@ -3,6 +3,8 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/diff.h"
+#include "cli/exec_stream.h"
+#include "cli/validate.h"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -28,6 +30,18 @@
 
 namespace cli {
 namespace {
+
+constexpr double kMaxSeconds = 1e7;  // about 115 days
+constexpr std::uint64_t kMaxExecutions = 1'000'000'000'000;  // as a scenario's explore.executions
+constexpr std::uint64_t kMaxDiffExecutions = 1'000'000;       // diff keeps a verdict pair per execution
+CLI::Validator seed_check() { return unsigned_in(0, UINT64_MAX); }
+CLI::Validator executions_check() { return unsigned_in(1, kMaxExecutions); }
+CLI::Validator jobs_check() { return unsigned_in(1, 256); }
+CLI::Validator depth_check() { return unsigned_in(1, reports::kMaxPctDepth); }
+
+reports::Schedule read_schedule(const std::string& file) {
+  return reports::schedule_from_text(read_input_file(file, kMaxInputBytes, "schedule file"), file);
+}
 
 // ---- explore -----------------------------------------------------------------------------------
 
@@ -71,6 +85,7 @@ int cmd_explore(const ExploreOpts& o) {
 
   std::string schedule_path, trace_path, violation_text;
   std::uint64_t trace_hash = 0;
+  std::optional<reports::IoError> write_error;  // reported after the verdict
   if (r.first) {
     // Re-run the violating execution with recording on: its choices, trace and hash.
     std::unique_ptr<sim::Workload> w;
@@ -83,11 +98,27 @@ int cmd_explore(const ExploreOpts& o) {
                              cfg.pct_depth, *s, rr);
     std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant + "-" +
                        std::string(sim::property_name(r.first->violation.property));
-    schedule_path = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
-    trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
-    reports::write_file_atomic(schedule_path, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
-    reports::write_file_atomic(trace_path, reports::render_text_trace(*s, rr));
+    // One directory per violation, published as a unit (reports/output.h): its schedule and
+    // trace always belong together, whatever kills relaysim or runs beside it.
+    const std::string dir = (std::filesystem::path(o.out) / stem).string();
+    try {
+      reports::publish_directory(dir, {{"schedule.json", reports::schedule_to_json(sch, s.get()).dump(1) + "\n"},
+                                       {"trace.txt", reports::render_text_trace(*s, rr)}});
+      schedule_path = (std::filesystem::path(dir) / "schedule.json").string();
+      trace_path = (std::filesystem::path(dir) / "trace.txt").string();
+    } catch (const reports::IoError& e) {
+      write_error = e;
+    }
   }
+  // A write failure: the verdict first (stdout), then one line with the path and errno, status 4.
+  auto status = [&](bool as_exp) {
+    if (write_error) {
+      std::cout.flush();
+      std::cerr << "relaysim: cannot write the violation's files: " << write_error->what() << "\n";
+      return kExitIo;
+    }
+    return as_exp ? kExitOk : kExitFailed;
+  };
 
   if (o.json) {
     nlohmann::json j;
@@ -123,7 +154,7 @@ int cmd_explore(const ExploreOpts& o) {
       j["violations_by_property"] = per;
     }
     std::cout << j.dump() << "\n";
-    return ok ? kExitOk : kExitFailed;
+    return status(ok);
   }
 
   std::ostream& out = std::cout;
@@ -140,13 +171,17 @@ int cmd_explore(const ExploreOpts& o) {
   }
   if (r.first) {
     out << "  execution " << r.first->execution << ": " << violation_text << "\n";
-    out << "  trace:     " << trace_path << "\n";
-    out << "  replay:    relaysim replay " << schedule_path << "\n";
+    if (write_error) {
+      out << "  files:     not written (see below)\n";
+    } else {
+      out << "  trace:     " << trace_path << "\n";
+      out << "  replay:    relaysim replay " << schedule_path << "\n";
+    }
   } else {
     out << "  no violation\n";
   }
   out << "  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
-  return ok ? kExitOk : kExitFailed;
+  return status(ok);
 }
 
 // ---- run ---------------------------------------------------------------------------------------
@@ -185,7 +220,7 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
 }
 
 int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet) {
-  reports::Schedule sch = reports::read_schedule_file(file);
+  reports::Schedule sch = read_schedule(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet);
   Loaded l = load(path, sch.variant);
@@ -215,7 +250,9 @@ int cmd_replay(const std::string& file, const std::string& scenario_override, co
 // ---- shrink ------------------------------------------------------------------------------------
 
 int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64_t max_runs) {
-  reports::Schedule sch = reports::read_schedule_file(file);
+  if (!out_path.empty() && std::filesystem::is_directory(out_path))
+    throw UsageError("shrink --out " + out_path + ": is a directory; give the path of the schedule file to write");
+  reports::Schedule sch = read_schedule(file);
   if (!sch.property) throw UsageError(file + ": the schedule records no violation; nothing to shrink");
   auto property = sim::property_from_name(*sch.property);
   if (!property) throw UsageError(file + ": field \"violation.property\" = \"" + *sch.property + "\" is not a property");
@@ -233,8 +270,9 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
   if (out.empty()) {
     std::filesystem::path p(file);
     std::string stem = p.stem().string();
+    if (stem == "schedule") stem.clear();  // a violation directory's schedule.json -> shrunk.schedule.json
     if (stem.size() > 9 && stem.substr(stem.size() - 9) == ".schedule") stem.resize(stem.size() - 9);
-    out = (p.parent_path() / (stem + ".shrunk.schedule.json")).string();
+    out = (p.parent_path() / (stem + (stem.empty() ? "" : ".") + "shrunk.schedule.json")).string();
   }
   reports::write_file_atomic(out, reports::schedule_to_json(shrunk, s.get()).dump(1) + "\n");
   std::cout << "shrink " << file << ": " << sch.choices.size() << " choices with " << sim::count_nonzero(sch.choices)
@@ -247,27 +285,24 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
 // ---- exec -------------------------------------------------------------------------------------
 
 int cmd_exec(const std::string& model_name, const std::string& file) {
-  using Exec = std::function<nlohmann::json(const nlohmann::json&, const std::string&)>;
-  const std::vector<std::pair<std::string, Exec>> execs = {{"relay", model::relay::relay_exec},
-                                                              {"bpf_relay_map", model::bpf_relay_map::relay_map_exec},
-                                                              {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec},
-                                                              {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec}};
-  const Exec* run = nullptr;
+  using Exec = void (*)(const nlohmann::json&, model::OpSource&, const std::string&, model::ExecOutput&);
+  const std::vector<std::pair<std::string, Exec>> execs = {{"relay", model::relay::relay_exec_stream},
+                                                              {"bpf_relay_map", model::bpf_relay_map::relay_map_exec_stream},
+                                                              {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec_stream},
+                                                              {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec_stream}};
+  Exec run = nullptr;
   std::string known;
   for (auto& [name, fn] : execs) {
-    if (name == model_name) run = &fn;
+    if (name == model_name) run = fn;
     known += (known.empty() ? "" : ", ") + name;
   }
   if (!run) throw UsageError("exec: model \"" + model_name + "\" has no exec mode (models with one: " + known + ")");
-  std::ifstream in(file);
-  if (!in) throw UsageError(file + ": cannot open operations file");
-  nlohmann::json ops;
-  try {
-    in >> ops;
-  } catch (const nlohmann::json::parse_error& e) {
-    throw UsageError(file + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
-  }
-  std::cout << (*run)(ops, file).dump(1) << "\n";
+  // A file is streamed op by op (bounded memory); standard input is read whole, up to 64 MiB.
+  std::unique_ptr<ExecFile> ops = file == "-" ? std::make_unique<ExecFile>(read_input_file(file, kMaxInputBytes, "operations file"), file)
+                                              : std::make_unique<ExecFile>(open_input_file(file, kMaxExecBytes, "operations file"), file);
+  ExecPrinter printer(std::cout);
+  run(ops->top(), *ops, file, printer);
+  if (!std::cout.flush()) throw reports::IoError("standard output", errno ? errno : EIO);
   return kExitOk;
 }
 
@@ -277,6 +312,13 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
   if (what == "models") {
     for (auto& m : model::models()) std::cout << m.name << "\t" << m.description << "\n";
   } else if (what == "variants") {
+    bool known = model_filter.empty();
+    std::string names;
+    for (auto& m : model::models()) {
+      known = known || m.name == model_filter;
+      names += (names.empty() ? "" : ", ") + m.name;
+    }
+    if (!known) throw UsageError("list variants --model " + model_filter + ": no such model (models: " + names + ")");
     for (auto& m : model::models()) {
       if (!model_filter.empty() && m.name != model_filter) continue;
       for (auto& v : m.variants) std::cout << m.name << "\t" << v.name << "\t" << v.description << "\n";
@@ -305,20 +347,23 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, bool parse_only) {
   CLI::App app{"relaysim — a deterministic simulator and model checker for kernel-to-user buffers"};
   app.require_subcommand(1);
+  app.footer(std::string(kInputLimitsHelp) +
+             "\nExit status: 0 as expected; 1 not as expected; 2 bad usage or input; 3 internal error; 4 an output file "
+             "could not be written.");
 
   ExploreOpts eo;
   auto* explore = app.add_subcommand("explore", "run many executions of a scenario under a strategy and a budget");
   explore->add_option("scenario", eo.scenario, "scenario file (TOML)")->required();
   explore->add_option("--variant", eo.variant, "override the scenario's variant");
   explore->add_option("--strategy", eo.strategy, "random | pct (default: the scenario's, else random)");
-  explore->add_option("--seed", eo.seed, "master seed (default 1)");
-  auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget");
-  explore->add_option("--time", eo.seconds, "time budget in seconds")->excludes(ex_n);
-  explore->add_option("--jobs,-j", eo.jobs, "threads (default 1)")->check(CLI::Range(1u, 256u));
-  explore->add_option("--pct-depth", eo.pct_depth, "PCT bug depth d (default: the scenario's, else 3)");
+  explore->add_option("--seed", eo.seed, "master seed (default 1)")->check(seed_check());
+  auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget")->check(executions_check());
+  explore->add_option("--time", eo.seconds, "time budget in seconds")->excludes(ex_n)->check(seconds_in(0.001, kMaxSeconds));
+  explore->add_option("--jobs,-j", eo.jobs, "threads (default 1)")->check(jobs_check());
+  explore->add_option("--pct-depth", eo.pct_depth, "PCT bug depth d (default: the scenario's, else 3)")->check(depth_check());
   explore->add_option("--out", eo.out, "directory for schedules and traces (default ./relaysim-out)");
   explore->add_flag("--keep-going", eo.keep_going, "run the whole budget and count violations per property");
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
@@ -331,9 +376,9 @@ int main(int argc, char** argv) {
   run->add_option("scenario", run_path, "scenario file (TOML)")->required();
   run->add_option("--variant", run_variant, "override the scenario's variant");
   run->add_option("--strategy", run_strategy, "random | pct");
-  run->add_option("--seed", run_seed, "master seed (default 1)");
-  run->add_option("--execution", run_execution, "execution index (default 0)");
-  run->add_option("--pct-depth", run_depth, "PCT depth");
+  run->add_option("--seed", run_seed, "master seed (default 1)")->check(seed_check());
+  run->add_option("--execution", run_execution, "execution index (default 0)")->check(unsigned_in(0, UINT64_MAX));
+  run->add_option("--pct-depth", run_depth, "PCT depth")->check(depth_check());
 
   std::string replay_file, replay_scenario, replay_variant;
   bool replay_quiet = false;
@@ -348,7 +393,7 @@ int main(int argc, char** argv) {
   auto* shrink = app.add_subcommand("shrink", "shrink a failing schedule to fewer preemptions and interrupts");
   shrink->add_option("schedule", shrink_file, "schedule JSON with a violation")->required();
   shrink->add_option("--out,-o", shrink_out, "output schedule (default: <input>.shrunk.schedule.json)");
-  shrink->add_option("--max-runs", shrink_runs, "replay budget (default 20000)");
+  shrink->add_option("--max-runs", shrink_runs, "replay budget (default 20000)")->check(unsigned_in(1, 1'000'000'000));
 
   std::string exec_model, exec_file;
   auto* exec = app.add_subcommand("exec", "run a list of operations sequentially; print the observable state after each as JSON");
@@ -361,10 +406,10 @@ int main(int argc, char** argv) {
   diff->add_option("scenario", dopt.scenario, "scenario file (TOML)")->required();
   diff->add_option("--variant", diff_variants, "two variants: --variant A --variant B")->required()->expected(1)->take_all();
   diff->add_option("--strategy", dopt.strategy, "random | pct");
-  diff->add_option("--seed", dopt.seed, "master seed (default 1)");
-  diff->add_option("--executions,-n", dopt.executions, "schedules per variant");
-  diff->add_option("--jobs,-j", dopt.jobs, "threads")->check(CLI::Range(1u, 256u));
-  diff->add_option("--pct-depth", dopt.pct_depth, "PCT depth");
+  diff->add_option("--seed", dopt.seed, "master seed (default 1)")->check(seed_check());
+  diff->add_option("--executions,-n", dopt.executions, "schedules per variant")->check(unsigned_in(1, kMaxDiffExecutions));
+  diff->add_option("--jobs,-j", dopt.jobs, "threads")->check(jobs_check());
+  diff->add_option("--pct-depth", dopt.pct_depth, "PCT depth")->check(depth_check());
   diff->add_option("--out", dopt.out, "directory for the differing schedules (default ./relaysim-out)");
   diff->add_flag("--json", dopt.json, "print one JSON object");
 
@@ -373,6 +418,19 @@ int main(int argc, char** argv) {
   list->add_option("what", list_what, "models | variants | properties | scenarios")->required();
   list->add_option("--model", list_model, "variants of one model only");
 
+  // An unknown first word is an unknown command, not "a subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "relaysim: unknown command '" << argv[1] << "' (commands: " << names << "; see relaysim --help)\n";
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -382,6 +440,11 @@ int main(int argc, char** argv) {
     std::cerr << "relaysim: " << m << " (see relaysim --help)\n";
     return kExitUsage;
   }
+  if (*diff && diff_variants.size() != 2) {
+    std::cerr << "relaysim: diff: give exactly two variants (--variant A --variant B)\n";
+    return kExitUsage;
+  }
+  if (parse_only) return kExitOk;
   try {
     if (*explore) return cmd_explore(eo);
     if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth);
@@ -404,6 +467,17 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;
+  } catch (const reports::IoError& e) {
+    std::cout.flush();
+    std::cerr << "relaysim: cannot write: " << e.what() << "\n";
+    return kExitIo;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cout.flush();
+    std::cerr << "relaysim: " << e.path1().string() << ": " << e.code().message() << "\n";
+    return kExitIo;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "relaysim: internal error: out of memory\n";  // every input is bounded: a bug
+    return kExitInternal;
   } catch (const std::exception& e) {
     std::cerr << "relaysim: internal error: " << e.what() << "\n";
     return kExitInternal;

@@ -1,5 +1,6 @@
 // cli/common.cpp — see common.h.
 #include "cli/common.h"
+#include "cli/validate.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -7,13 +8,10 @@
 namespace cli {
 
 std::uint64_t parse_seed(const std::string& s) {
-  try {
-    std::size_t used = 0;
-    unsigned long long v = std::stoull(s, &used, 0);
-    if (used == s.size() && !s.empty() && s[0] != '-') return v;
-  } catch (const std::exception&) {
-  }
-  throw UsageError("--seed " + s + ": not an unsigned 64-bit number");
+  // Decimal only ("010" is not octal 8); the option's validator already refused anything else.
+  std::string text = s;
+  if (!unsigned_in(0, UINT64_MAX)(text).empty()) throw UsageError("--seed " + s + ": not a decimal unsigned 64-bit number");
+  return parse_decimal_u64(s);
 }
 
 std::string human(double v) {
@@ -25,9 +23,8 @@ std::string human(double v) {
 }
 
 Loaded load(const std::string& path, const std::string& variant) {
-  if (!std::filesystem::exists(path)) throw scenario::ScenarioError(path + ": no such scenario file");
   Loaded l;
-  l.spec = scenario::load_file(path);
+  l.spec = scenario::load_string(read_input_file(path, kMaxInputBytes, "scenario file"), path);
   l.prepared = model::prepare(l.spec, variant);
   l.config = model::engine_config(l.spec);
   return l;

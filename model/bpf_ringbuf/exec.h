@@ -34,11 +34,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/exec_support.h"
+
 #include <string>
 
 namespace model::bpf_ringbuf {
 
 /// Runs the operations; returns the steps as described above. Throws scenario::ScenarioError.
 nlohmann::json ringbuf_exec(const nlohmann::json& input, const std::string& file);
+/// The same, streamed (model/exec_support.h): `input` with an empty "ops", the ops one by one.
+void ringbuf_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out);
 
 }  // namespace model::bpf_ringbuf

@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "model/exec_support.h"
 #include "model/relay/relay.h"
 #include "sim/sim.h"
 
@@ -48,6 +49,9 @@ namespace model::relay {
 
 /// Runs the operations; returns the steps as described above. Throws scenario::ScenarioError.
 nlohmann::json relay_exec(const nlohmann::json& input, const std::string& file);
+/// The same, streamed: `input` without its ops (an empty "ops" array), the ops one by one, the
+/// result step by step (model/exec_support.h).
+void relay_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out);
 
 /// Reads the "params" object (absent = defaults) and validates it as relay_open would.
 /// Throws scenario::ScenarioError "<file>: params.<field>: ...".

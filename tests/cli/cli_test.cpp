@@ -55,9 +55,9 @@ TEST(Cli, ExploreFindsReplaysAndShrinks) {
   std::string out = tmpdir("explore");
   Out e = sh("explore scenarios/toy/irq_counter.toml --quiet --executions 2000 --out " + out);
   ASSERT_EQ(e.status, 0) << e.text;
-  std::string sched = out + "/irq_counter-racy-assertion.schedule.json";
+  std::string sched = out + "/irq_counter-racy-assertion/schedule.json";
   ASSERT_TRUE(fs::exists(sched)) << e.text;
-  EXPECT_TRUE(fs::exists(out + "/irq_counter-racy-assertion.trace.txt"));
+  EXPECT_TRUE(fs::exists(out + "/irq_counter-racy-assertion/trace.txt"));
   EXPECT_NE(e.text.find("relaysim replay " + sched), std::string::npos) << e.text;
 
   Out r = sh("replay --quiet " + sched);
@@ -66,7 +66,7 @@ TEST(Cli, ExploreFindsReplaysAndShrinks) {
 
   Out s = sh("shrink " + sched);
   EXPECT_EQ(s.status, 0) << s.text;
-  std::string shrunk = out + "/irq_counter-racy-assertion.shrunk.schedule.json";
+  std::string shrunk = out + "/irq_counter-racy-assertion/shrunk.schedule.json";
   ASSERT_TRUE(fs::exists(shrunk)) << s.text;
   Out r2 = sh("replay --quiet " + shrunk);
   EXPECT_EQ(r2.status, 0) << r2.text;
@@ -81,7 +81,7 @@ TEST(Cli, ExploreFindsReplaysAndShrinks) {
 TEST(Cli, ReplayRejectsOtherVersionsAndReportsWrongHashes) {
   std::string out = tmpdir("replay");
   ASSERT_EQ(sh("explore scenarios/toy/irq_counter.toml --quiet --executions 2000 --out " + out).status, 0);
-  std::string sched = out + "/irq_counter-racy-assertion.schedule.json";
+  std::string sched = out + "/irq_counter-racy-assertion/schedule.json";
   std::ifstream in(sched);
   std::stringstream ss;
   ss << in.rdbuf();
