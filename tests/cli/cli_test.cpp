@@ -10,35 +10,9 @@
 
 namespace fs = std::filesystem;
 
-namespace {
+#include "tests/cli/cli_helpers.h"
 
-struct Out {
-  int status;
-  std::string text;
-};
-
-Out sh(const std::string& args) {
-  std::string cmd = std::string("cd ") + RELAYSIM_SOURCE_DIR + " && " + RELAYSIM_BINARY + " " + args + " 2>&1";
-  Out o{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  // The ASan (ucontext) build prints one warning about swapcontext per process: not ours.
-  while (fgets(buf, sizeof buf, p))
-    if (!std::strstr(buf, "ASan doesn't fully support makecontext/swapcontext")) o.text += buf;
-  int st = pclose(p);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
-}
-
-std::string tmpdir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("relaysim-cli-" + name);
-  fs::remove_all(d);
-  return d.string();
-}
-
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-}  // namespace
+using namespace cli_test;
 
 TEST(Cli, BadInputIsOneLineAndStatus2) {
   for (const char* args : {"explore", "explore scenarios/toy/irq_counter.toml --bogus", "explore /nope.toml",
