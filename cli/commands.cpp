@@ -274,10 +274,20 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
     if (stem.size() > 9 && stem.substr(stem.size() - 9) == ".schedule") stem.resize(stem.size() - 9);
     out = (p.parent_path() / (stem + (stem.empty() ? "" : ".") + "shrunk.schedule.json")).string();
   }
-  reports::write_file_atomic(out, reports::schedule_to_json(shrunk, s.get()).dump(1) + "\n");
+  std::optional<reports::IoError> write_error;
+  try {
+    reports::write_file_atomic(out, reports::schedule_to_json(shrunk, s.get()).dump(1) + "\n");
+  } catch (const reports::IoError& e) {
+    write_error = e;  // the result first, then the error (status 4)
+  }
   std::cout << "shrink " << file << ": " << sch.choices.size() << " choices with " << sim::count_nonzero(sch.choices)
             << " non-zero -> " << r.choices.size() << " choices with " << r.preemptions_after << " non-zero (" << r.runs
             << " replays); still violates " << *sch.property << "\n";
+  if (write_error) {
+    std::cout.flush();
+    std::cerr << "relaysim: cannot write the shrunk schedule: " << write_error->what() << "\n";
+    return kExitIo;
+  }
   std::cout << "  replay: relaysim replay " << out << "\n";
   return kExitOk;
 }
@@ -327,15 +337,17 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
     for (auto n : sim::kPropertyNames) std::cout << n << "\n";
   } else if (what == "scenarios") {
     std::vector<std::string> files;
+    if (!std::filesystem::is_directory("scenarios"))
+      throw UsageError("list scenarios: no scenarios/ directory here (run it from the source tree)");
     for (auto& e : std::filesystem::recursive_directory_iterator("scenarios"))
       if (e.path().extension() == ".toml") files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
     for (auto& f : files) {
       try {
-        auto spec = scenario::load_file(f);
+        auto spec = scenario::load_string(read_input_file(f, kMaxInputBytes, "scenario file"), f);
         std::cout << f << "\t" << spec.model << "\t" << (spec.variant.empty() ? "-" : spec.variant) << "\t"
                   << expectation(spec) << "\t" << spec.name << "\n";
-      } catch (const scenario::ScenarioError& e) {
+      } catch (const std::runtime_error& e) {  // ScenarioError, UsageError: listed, not fatal
         std::cout << f << "\tERROR\t" << e.what() << "\n";
       }
     }
@@ -458,7 +470,11 @@ int main(int argc, char** argv, bool parse_only) {
       dopt.variant_b = diff_variants[1];
       return cmd_diff(dopt);
     }
-  } catch (const scenario::ScenarioError& e) {
+  }
+  // The catch audit (issue 17): bad input of any kind is 2; a failed write is 4; 3 is left for
+  // what no input can cause: an exception escaping model or engine code (rethrow_if_error), an
+  // exhausted allocator although every input is bounded, a library exception we did not expect.
+  catch (const scenario::ScenarioError& e) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;
   } catch (const reports::ScheduleError& e) {

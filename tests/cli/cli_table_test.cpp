@@ -199,6 +199,10 @@ TEST(CliTable, WriteFailuresPrintTheVerdictThenPathAndErrnoAndExit4) {
   Out j = sh("explore " + kToy + " --json --executions 2000 --out " + file);
   EXPECT_EQ(j.status, 4) << j.text;
   EXPECT_EQ(j.text.rfind("{\"", 0), 0u) << j.text;
+  // diff: the table first, then the error.
+  Out d = sh("diff scenarios/relay/full_no_client.toml --variant pre-relay-stats --variant mainline -n 20 --out " + file);
+  EXPECT_EQ(d.status, 4) << d.text;
+  EXPECT_LT(d.text.find("no-silent-loss"), d.text.find("relaysim: cannot write a differing schedule: " + file + "/")) << d.text;
   // shrink onto a path under a regular file.
   Out s = sh("shrink " + kSchedule + " --out " + file + "/x.json");
   EXPECT_EQ(s.status, 4) << s.text;
