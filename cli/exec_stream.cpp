@@ -118,6 +118,8 @@ nlohmann::json ExecFile::parse(const std::string& text, std::uint64_t at) {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     fail("not valid JSON", at + (e.byte ? e.byte - 1 : 0));
+  } catch (const nlohmann::json::exception&) {  // out_of_range.406: a number beyond double (1e999)
+    fail("not valid JSON (a number out of range)", at);
   }
 }
 

@@ -201,6 +201,8 @@ Schedule schedule_from_text(const std::string& text, const std::string& file) {
     });
   } catch (const nlohmann::json::parse_error& e) {
     throw ScheduleError(file + ": not valid JSON (byte " + std::to_string(e.byte) + ")");  // trailing bytes too
+  } catch (const nlohmann::json::exception&) {  // out_of_range.406: a number beyond double (1e999)
+    throw ScheduleError(file + ": not valid JSON (a number out of range)");
   }
   return schedule_from_json(j, file);
 }

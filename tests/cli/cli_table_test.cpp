@@ -117,6 +117,9 @@ TEST(CliTable, EveryBadInputIsOneLineAndStatus2) {
       {"replay " + f.put("deep-schedule.json", "{\"format\": \"relaysim-schedule\", \"x\": " + nested(100000) + "}"),
        "nested deeper than 16"},
       {"replay " + f.put("not-json.json", "{ not json"), "not valid JSON"},
+      {"replay " + f.put("overflow.json", "{\"format\": \"relaysim-schedule\", \"choices\": [1e999]}"), "a number out of range"},
+      {"exec --model bpf_ringbuf " + f.put("overflow-ops.json", R"({"params": {"max_entries": 1e2288}, "ops": []})"),
+       "a number out of range"},
       {"shrink " + f.put("shrink-v2.json", [] { json j = json::parse(slurp(kSchedule)); j["version"] = 2; return j.dump(); }()),
        "version 2 is not supported"},
       // exec operation files
