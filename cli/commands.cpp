@@ -430,6 +430,7 @@ int main(int argc, char** argv, bool parse_only) {
   list->add_option("what", list_what, "models | variants | properties | scenarios")->required();
   list->add_option("--model", list_model, "variants of one model only");
 
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->footer(kInputLimitsHelp);
   // An unknown first word is an unknown command, not "a subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;

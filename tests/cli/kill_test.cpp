@@ -131,3 +131,20 @@ TEST(KillDuringWrites, NoFinalFileIsPartialOrMismatched) {
   ASSERT_EQ(run(out, 2, 0), 0);
   EXPECT_TRUE(read_pair(out) == b);
 }
+
+// Four runs at once into one --out, five times: every time the violation directory holds one
+// complete reference pair and no temporary is left (they all finished).
+TEST(ConcurrentRuns, IntoOneOutEachPublishACompletePair) {
+  const std::string ref_a = cli_test::tmpdir("conc-ref-a"), ref_b = cli_test::tmpdir("conc-ref-b");
+  ASSERT_EQ(run(ref_a, 1, 0), 0);
+  ASSERT_EQ(run(ref_b, 2, 0), 0);
+  const Pair a = read_pair(ref_a), b = read_pair(ref_b);
+  const std::string out = cli_test::tmpdir("conc-out");
+  for (int round = 0; round < 5; ++round) {
+    std::vector<pid_t> pids;
+    for (int k = 0; k < 4; ++k) pids.push_back(spawn(out, 1 + k % 2, 0));
+    for (pid_t p : pids) ASSERT_EQ(wait_for(p), 0);
+    check(out, a, b, "round " + std::to_string(round));
+    for (auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().filename().string(), kStem) << "a temporary left behind";
+  }
+}
