@@ -20,6 +20,7 @@
 #include "model/bpf_ringbuf/exec.h"
 #include "model/ftrace_rb/exec.h"
 #include "model/relay/exec.h"
+#include "model/relay/kernel_channel.h"
 #include <fstream>
 #include "reports/schedule.h"
 #include "reports/text_trace.h"
@@ -45,7 +46,31 @@ reports::Schedule read_schedule(const std::string& file) {
 
 // ---- explore -----------------------------------------------------------------------------------
 
+// --source, --kernel-tree, --patch, --points: which source of a design runs (model/registry.h).
+struct SourceFlags {
+  std::string source, tree, points = "all";
+  std::vector<std::string> patches;
+  void add_to(CLI::App* app) {
+    app->add_option("--source", source, "model | kernel (default: the scenario's source, else model)")
+        ->check(CLI::IsMember({"model", "kernel"}));
+    app->add_option("--kernel-tree", tree, "kernel tree for --source kernel (default: Debian's linux-source-6.12)");
+    app->add_option("--patch", patches, "patch applied to a private copy of the tree with patch -p1 (repeatable)");
+    app->add_option("--points", points, "all | marked: with marked, plain accesses of kernel code are not steps")
+        ->check(CLI::IsMember({"all", "marked"}));
+  }
+  model::SourceOptions options() const {
+    model::SourceOptions o;
+    o.source = source;
+    o.tree.tree = tree;
+    o.tree.patches = patches;
+    o.marked_only = points == "marked";
+    if (o.source.empty() && (!tree.empty() || !patches.empty())) o.source = "kernel";
+    return o;
+  }
+};
+
 struct ExploreOpts {
+  SourceFlags source;
   std::string scenario, variant, strategy, seed = "1", out = "relaysim-out";
   std::uint64_t executions = 0;
   double seconds = 0;
@@ -54,7 +79,7 @@ struct ExploreOpts {
 };
 
 int cmd_explore(const ExploreOpts& o) {
-  Loaded l = load(o.scenario, o.variant);
+  Loaded l = load(o.scenario, o.variant, o.source.options());
   sim::ExploreConfig cfg;
   auto strategy = sim::strategy_from_name(o.strategy.empty() ? l.spec.strategy : o.strategy);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
@@ -96,7 +121,8 @@ int cmd_explore(const ExploreOpts& o) {
     if (rr.violation) violation_text = reports::describe_violation(*s, *rr.violation);
     auto sch = make_schedule(l, o.scenario, std::string(sim::strategy_name(cfg.strategy)), cfg.seed, r.first->execution,
                              cfg.pct_depth, *s, rr);
-    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant + "-" +
+    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant +
+                       (l.prepared.source == "kernel" ? "-kernel" : "") + "-" +
                        std::string(sim::property_name(r.first->violation.property));
     // One directory per violation, published as a unit (reports/output.h): its schedule and
     // trace always belong together, whatever kills relaysim or runs beside it.
@@ -125,6 +151,7 @@ int cmd_explore(const ExploreOpts& o) {
     j["scenario"] = o.scenario;
     j["model"] = l.spec.model;
     j["variant"] = l.prepared.variant;
+    j["source"] = l.prepared.source;
     j["strategy"] = sim::strategy_name(cfg.strategy);
     j["seed"] = std::to_string(cfg.seed);
     j["jobs"] = cfg.jobs;
@@ -159,7 +186,7 @@ int cmd_explore(const ExploreOpts& o) {
 
   std::ostream& out = std::cout;
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
-      << ", strategy " << sim::strategy_name(cfg.strategy) << ", seed " << cfg.seed << ", jobs " << cfg.jobs << "\n";
+      << (l.prepared.source == "kernel" ? ", source kernel" : "") << ", strategy " << sim::strategy_name(cfg.strategy) << ", seed " << cfg.seed << ", jobs " << cfg.jobs << "\n";
   out << "  executions " << r.executions << ", steps " << r.steps << ", " << human(exec_s) << " exec/s, " << human(steps_s)
       << " steps/s, preemptions " << r.preemptions << ", interrupts " << r.interrupts << ", distinct end states "
       << r.distinct_end_states << (r.end_states_saturated ? "+" : "") << ", " << r.seconds << " s\n";
@@ -187,8 +214,8 @@ int cmd_explore(const ExploreOpts& o) {
 // ---- run ---------------------------------------------------------------------------------------
 
 int cmd_run(const std::string& path, const std::string& variant, const std::string& strategy_name,
-            const std::string& seed_text, std::uint64_t execution, unsigned depth) {
-  Loaded l = load(path, variant);
+            const std::string& seed_text, std::uint64_t execution, unsigned depth, const SourceFlags& source) {
+  Loaded l = load(path, variant, source.options());
   auto strategy = sim::strategy_from_name(strategy_name.empty() ? l.spec.strategy : strategy_name);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
   std::uint64_t seed = parse_seed(seed_text);
@@ -294,16 +321,27 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
 
 // ---- exec -------------------------------------------------------------------------------------
 
-int cmd_exec(const std::string& model_name, const std::string& file) {
-  using Exec = void (*)(const nlohmann::json&, model::OpSource&, const std::string&, model::ExecOutput&);
-  const std::vector<std::pair<std::string, Exec>> execs = {{"relay", model::relay::relay_exec_stream},
-                                                              {"bpf_relay_map", model::bpf_relay_map::relay_map_exec_stream},
-                                                              {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec_stream},
-                                                              {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec_stream}};
-  Exec run = nullptr;
+int cmd_exec(const std::string& model_name, const std::string& file, const SourceFlags& source) {
+  using Exec = std::function<void(const nlohmann::json&, model::OpSource&, const std::string&, model::ExecOutput&)>;
+  const model::SourceOptions so = source.options();
+  if (so.source == "kernel") {
+    // The kernel's own code: the same ops, the same JSON (model/relay/kernel_channel.h).
+    if (model_name != "relay")
+      throw UsageError("exec --source kernel: model \"" + model_name + "\" has no kernel source (models with one: relay)");
+  }
+  const model::relay::KernelSource relay_kernel{so.tree, so.marked_only};
+  const std::vector<std::pair<std::string, Exec>> execs = {
+      {"relay",
+       [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
+         model::relay::relay_exec_stream(j, ops, f, out, so.source == "kernel" ? &relay_kernel : nullptr);
+       }},
+      {"bpf_relay_map", model::bpf_relay_map::relay_map_exec_stream},
+      {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec_stream},
+      {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec_stream}};
+  const Exec* run = nullptr;
   std::string known;
   for (auto& [name, fn] : execs) {
-    if (name == model_name) run = fn;
+    if (name == model_name) run = &fn;
     known += (known.empty() ? "" : ", ") + name;
   }
   if (!run) throw UsageError("exec: model \"" + model_name + "\" has no exec mode (models with one: " + known + ")");
@@ -311,7 +349,7 @@ int cmd_exec(const std::string& model_name, const std::string& file) {
   std::unique_ptr<ExecFile> ops = file == "-" ? std::make_unique<ExecFile>(read_input_file(file, kMaxInputBytes, "operations file"), file)
                                               : std::make_unique<ExecFile>(open_input_file(file, kMaxExecBytes, "operations file"), file);
   ExecPrinter printer(std::cout);
-  run(ops->top(), *ops, file, printer);
+  (*run)(ops->top(), *ops, file, printer);
   if (!std::cout.flush()) throw reports::IoError("standard output", errno ? errno : EIO);
   return kExitOk;
 }
@@ -380,6 +418,7 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_flag("--keep-going", eo.keep_going, "run the whole budget and count violations per property");
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
   explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
+  eo.source.add_to(explore);
 
   std::string run_path, run_variant, run_strategy, run_seed = "1";
   std::uint64_t run_execution = 0;
@@ -391,6 +430,8 @@ int main(int argc, char** argv, bool parse_only) {
   run->add_option("--seed", run_seed, "master seed (default 1)")->check(seed_check());
   run->add_option("--execution", run_execution, "execution index (default 0)")->check(unsigned_in(0, UINT64_MAX));
   run->add_option("--pct-depth", run_depth, "PCT depth")->check(depth_check());
+  SourceFlags run_source;
+  run_source.add_to(run);
 
   std::string replay_file, replay_scenario, replay_variant;
   bool replay_quiet = false;
@@ -411,6 +452,8 @@ int main(int argc, char** argv, bool parse_only) {
   auto* exec = app.add_subcommand("exec", "run a list of operations sequentially; print the observable state after each as JSON");
   exec->add_option("--model", exec_model, "model (relay)")->required();
   exec->add_option("ops", exec_file, "operations JSON (see README, \"exec mode\")")->required();
+  SourceFlags exec_source;
+  exec_source.add_to(exec);
 
   DiffOptions dopt;
   std::vector<std::string> diff_variants;
@@ -460,11 +503,11 @@ int main(int argc, char** argv, bool parse_only) {
   if (parse_only) return kExitOk;
   try {
     if (*explore) return cmd_explore(eo);
-    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth);
+    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source);
     if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
-    if (*exec) return cmd_exec(exec_model, exec_file);
+    if (*exec) return cmd_exec(exec_model, exec_file, exec_source);
     if (*diff) {
       if (diff_variants.size() != 2) throw UsageError("diff: give exactly two variants (--variant A --variant B)");
       dopt.variant_a = diff_variants[0];
@@ -482,6 +525,9 @@ int main(int argc, char** argv, bool parse_only) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;
   } catch (const UsageError& e) {
+    std::cerr << "relaysim: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const kernel::BuildError& e) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;
   } catch (const reports::IoError& e) {

@@ -22,10 +22,10 @@ std::string human(double v) {
   return buf;
 }
 
-Loaded load(const std::string& path, const std::string& variant) {
+Loaded load(const std::string& path, const std::string& variant, const model::SourceOptions& source) {
   Loaded l;
   l.spec = scenario::load_string(read_input_file(path, kMaxInputBytes, "scenario file"), path);
-  l.prepared = model::prepare(l.spec, variant);
+  l.prepared = model::prepare(l.spec, variant, source);
   l.config = model::engine_config(l.spec);
   return l;
 }

@@ -28,8 +28,9 @@ struct Loaded {
   model::Prepared prepared;
   sim::Sim::Config config;
 };
-/// Loads a scenario file and prepares its model (variant "" = the scenario's own).
-Loaded load(const std::string& path, const std::string& variant);
+/// Loads a scenario file and prepares its model (variant "" = the scenario's own) from the source
+/// `source` names (default: the scenario's `source`, else the model).
+Loaded load(const std::string& path, const std::string& variant, const model::SourceOptions& source = {});
 /// A simulation loaded with a fresh workload of `l` (kept alive in `workload`).
 std::unique_ptr<sim::Sim> make_sim(const Loaded& l, std::unique_ptr<sim::Workload>& workload);
 /// Did the execution end as the scenario expects?

@@ -28,9 +28,17 @@ const ModelInfo* find_model(const std::string& name) {
   return nullptr;
 }
 
-Prepared prepare(const scenario::Spec& spec, const std::string& variant_override) {
+Prepared prepare(const scenario::Spec& spec, const std::string& variant_override, const SourceOptions& source) {
   scenario::TableReader root(spec.root, "", spec.file);
   for (const char* k : {"name", "model", "variant", "description", "check", "explore"}) root.get(k);
+  std::string src = source.source;
+  if (const scenario::Value* sv = root.get("source")) {
+    if (sv->kind != scenario::Value::Kind::String || (sv->string != "model" && sv->string != "kernel"))
+      root.fail(sv->pos, "source must be \"model\" or \"kernel\"");
+    if (src.empty()) src = sv->string;
+  }
+  if (src.empty()) src = "model";
+  if (src != "model" && src != "kernel") throw scenario::ScenarioError("--source " + src + ": expected model or kernel");
   const ModelInfo* m = find_model(spec.model);
   if (!m) {
     std::string known;
@@ -62,7 +70,17 @@ Prepared prepare(const scenario::Spec& spec, const std::string& variant_override
   }
   Prepared p;
   p.variant = variant;
-  p.factory = m->prepare(spec, variant, root);
+  p.source = src;
+  if (src == "kernel") {
+    if (!m->prepare_kernel)
+      throw scenario::ScenarioError(spec.file + ": model " + m->name +
+                                    " has no kernel source yet (source = \"kernel\" runs relay and bpf_ringbuf)");
+    SourceOptions so = source;
+    so.source = src;
+    p.factory = m->prepare_kernel(spec, variant, root, so);
+  } else {
+    p.factory = m->prepare(spec, variant, root);
+  }
   return p;
 }
 

@@ -41,6 +41,9 @@ std::string line(const sim::Sim& sim, const sim::TraceEvent& e) {
 
 std::string describe_event(const sim::Sim& sim, const sim::TraceEvent& e) {
   using sim::Op;
+  if (e.object != sim::kNoObject)
+    if (const sim::SimObject* o = sim.object(e.object))
+      if (std::string own = o->describe(e); !own.empty()) return own;
   std::ostringstream out;
   auto obj = [&] { return e.object == sim::kNoObject ? std::string("?") : sim.object_name(e.object); };
   switch (e.op) {

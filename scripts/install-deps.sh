@@ -14,6 +14,11 @@ packages=(
   libfmt-dev
   time                        # /usr/bin/time -v for the memory figures
   python3                     # bench/ comparison scripts
+  clang-16                    # the kernel-source mode: kernel files with TSan instrumentation (kernel/)
+  libclang-rt-16-dev          # libFuzzer (scripts/fuzz.sh)
+  linux-source-6.12           # the default kernel tree (files are extracted on first use into the cache)
+  patch                       # check-patch and --patch
+  binutils                    # addr2line: kernel functions and lines in traces
 )
 missing=()
 for p in "${packages[@]}"; do

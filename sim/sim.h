@@ -108,6 +108,9 @@ class SimObject {
   SimObject& operator=(const SimObject&) = delete;
   virtual ~SimObject() = default;
   virtual void reset() = 0;
+  /// How a trace line shows one of this object's events; empty: the generic text (reports/).
+  /// Objects whose values need decoding (the kernel-source mode's memory) override it.
+  virtual std::string describe(const TraceEvent&) const { return {}; }
   std::uint32_t id() const { return id_; }
   Sim& sim() const { return sim_; }
 
@@ -216,6 +219,7 @@ class Sim {
   Ctx actor_ctx(int actor) const { return actors_[actor].ctx; }
   int actor_count() const { return static_cast<int>(actors_.size()); }
   const std::string& object_name(std::uint32_t id) const { return object_names_[id]; }
+  const SimObject* object(std::uint32_t id) const { return id < objects_.size() ? objects_[id] : nullptr; }
   /// A note id for Op::Note events (interned, stable within one Sim).
   std::uint32_t note_id(std::string_view text);
   const std::string& note_text(std::uint32_t id) const { return notes_[id]; }

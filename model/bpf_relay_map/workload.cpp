@@ -364,7 +364,8 @@ void register_model(std::vector<ModelInfo>& out) {
       [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) -> sim::WorkloadFactory {
         Config c = parse(spec, variant, root);
         return [c] { return std::make_unique<RelayMapWorkload>(c); };
-      }});
+      },
+      nullptr});
 }
 
 }  // namespace model::bpf_relay_map

@@ -367,7 +367,8 @@ void register_model(std::vector<ModelInfo>& out) {
       [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) -> sim::WorkloadFactory {
         Config c = parse(spec, variant, root);
         return [c] { return std::make_unique<RingbufWorkload>(c); };
-      }});
+      },
+      nullptr});
 }
 
 }  // namespace model::bpf_ringbuf

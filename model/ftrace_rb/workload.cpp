@@ -346,7 +346,8 @@ void register_model(std::vector<ModelInfo>& out) {
       [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) -> sim::WorkloadFactory {
         Config c = parse(spec, variant, root);
         return [c] { return std::make_unique<FtraceWorkload>(c); };
-      }});
+      },
+      nullptr});
 }
 
 }  // namespace model::ftrace_rb

@@ -31,10 +31,10 @@ std::vector<ReaderSpec> parse_readers(scenario::TableReader& root, const std::st
   return readers;
 }
 
-bool check_channel_invariants(sim::Sim& sim, const Channel& channel, bool overwrite) {
+bool check_channel_invariants(sim::Sim& sim, const ChannelApi& channel, bool overwrite) {
   const std::uint64_t n = channel.params().n_subbufs, S = channel.params().subbuf_size;
   for (int b = 0; b < channel.buffers(); ++b) {
-    Channel::BufState st = channel.state(b);
+    ChannelApi::BufState st = channel.state(b);
     auto bad = [&](const std::string& what) {
       sim.report(sim::Property::Counters, "buffer " + std::to_string(b) + ": " + what);
       return false;
@@ -50,14 +50,14 @@ bool check_channel_invariants(sim::Sim& sim, const Channel& channel, bool overwr
   return true;
 }
 
-bool check_recorded_padding(sim::Sim& sim, const Channel& channel, const properties::Ledger& ledger) {
+bool check_recorded_padding(sim::Sim& sim, const ChannelApi& channel, const properties::Ledger& ledger) {
   const std::uint64_t n = channel.params().n_subbufs, S = channel.params().subbuf_size;
-  std::vector<Channel::BufState> states;  // one snapshot per buffer, not per message
+  std::vector<ChannelApi::BufState> states;  // one snapshot per buffer, not per message
   for (int b = 0; b < channel.buffers(); ++b) states.push_back(channel.state(b));
   for (std::uint64_t id = 1; id <= ledger.messages().size(); ++id) {
     const auto& m = ledger.messages()[id - 1];
     if (m.state != properties::Ledger::Message::State::Accepted || m.overwritten) continue;
-    const Channel::BufState& st = states[static_cast<std::size_t>(m.buffer)];
+    const ChannelApi::BufState& st = states[static_cast<std::size_t>(m.buffer)];
     if (m.unit >= st.subbufs_produced || m.unit + n < st.subbufs_produced) continue;  // not finished / slot reused
     const std::uint64_t pad = st.padding[m.unit % n];
     if (m.offset % S + m.len > S - pad) {

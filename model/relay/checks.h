@@ -29,7 +29,7 @@ struct ReaderSpec {
 /// The [[reader]] tables of a scenario; a reader without `buffer` stands for one per buffer.
 std::vector<ReaderSpec> parse_readers(scenario::TableReader& root, const std::string& file, int cpus, int buffers);
 
-bool check_channel_invariants(sim::Sim& sim, const Channel& channel, bool overwrite);
-bool check_recorded_padding(sim::Sim& sim, const Channel& channel, const properties::Ledger& ledger);
+bool check_channel_invariants(sim::Sim& sim, const ChannelApi& channel, bool overwrite);
+bool check_recorded_padding(sim::Sim& sim, const ChannelApi& channel, const properties::Ledger& ledger);
 
 }  // namespace model::relay

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "scenarios/spec.h"
+#include "model/relay/kernel_channel.h"
 #include "sim/choice.h"
 
 namespace model::relay {
@@ -106,13 +107,15 @@ const char* drop_name(WriteResult::Drop d) {
   return "?";
 }
 
-json state_json(const Channel& ch) {
+json state_json(const ChannelApi& ch) {
   json bufs = json::array();
   const Params& p = ch.params();
   for (int b = 0; b < ch.buffers(); ++b) {
     Channel::BufState s = ch.state(b);
     json subbufs = json::array();
-    const std::uint64_t* tags = ch.memory(b).tags();
+    std::vector<std::uint64_t> tag_vec;
+    ch.buffer_tags(b, tag_vec);
+    const std::uint64_t* tags = tag_vec.data();
     for (U64 i = 0; i < p.n_subbufs; ++i)
       subbufs.push_back(runs_json(tags + i * p.subbuf_size, static_cast<std::size_t>(p.subbuf_size)));
     bufs.push_back(json{{"produced", s.subbufs_produced},
@@ -144,22 +147,40 @@ const char* callback_name(Callback c) {
   return "?";
 }
 
+// One task on CPU 0 runs `body` against the channel, from either source.
 class SequentialWorkload final : public sim::Workload {
  public:
-  SequentialWorkload(const Params& p, std::function<void(sim::Sim&, Channel&)> body) : p_(p), body_(std::move(body)) {}
+  SequentialWorkload(const Params& p, const KernelSource* kernel, std::function<void(sim::Sim&, ChannelApi&)> body)
+      : p_(p), kernel_(kernel), body_(std::move(body)) {}
   void build(sim::Sim& s) override {
     s.set_cpus(p_.cpus);
-    channel_.emplace(s, p_);
+    if (kernel_) channel_ = std::make_unique<KernelChannel>(s, p_, *kernel_);
+    else channel_ = std::make_unique<Channel>(s, p_);
     s.add_task("exec", 0, [this, &s] { body_(s, *channel_); });
   }
-  void reset(sim::Sim&) override { channel_->reset_ghost(); }
-  Channel& channel() { return *channel_; }
+  ChannelApi& channel() { return *channel_; }
 
  private:
   Params p_;
-  std::function<void(sim::Sim&, Channel&)> body_;
-  std::optional<Channel> channel_;
+  const KernelSource* kernel_;
+  std::function<void(sim::Sim&, ChannelApi&)> body_;
+  std::unique_ptr<ChannelApi> channel_;
 };
+
+sim::ExecResult run_ops(const Params& params, const KernelSource* kernel,
+                        const std::function<void(sim::Sim&, ChannelApi&)>& body,
+                        const std::function<void(ChannelApi&, const sim::ExecResult&)>& after) {
+  sim::Sim::Config cfg;
+  cfg.step_bound = 100'000'000;
+  cfg.stack_size = 256 * 1024;
+  sim::Sim s(cfg);
+  SequentialWorkload w(params, kernel, body);
+  s.load(w);
+  sim::ReplaySource zeros({}, false);
+  sim::ExecResult r = s.run(zeros);
+  if (after) after(w.channel(), r);
+  return r;
+}
 
 }  // namespace
 
@@ -205,6 +226,25 @@ Params params_from_json(const json* params, const std::string& file) {
   return p;
 }
 
+namespace {
+// The model only (tests drive Channel's own members).
+class ModelSequential final : public sim::Workload {
+ public:
+  ModelSequential(const Params& p, std::function<void(sim::Sim&, Channel&)> body) : p_(p), body_(std::move(body)) {}
+  void build(sim::Sim& s) override {
+    s.set_cpus(p_.cpus);
+    channel_.emplace(s, p_);
+    s.add_task("exec", 0, [this, &s] { body_(s, *channel_); });
+  }
+  Channel& channel() { return *channel_; }
+
+ private:
+  Params p_;
+  std::function<void(sim::Sim&, Channel&)> body_;
+  std::optional<Channel> channel_;
+};
+}  // namespace
+
 sim::ExecResult run_sequential(const Params& params, const std::function<void(sim::Sim&, Channel&)>& body,
                                const std::function<void(Channel&, const sim::ExecResult&)>& after,
                                sim::Granularity granularity) {
@@ -213,7 +253,7 @@ sim::ExecResult run_sequential(const Params& params, const std::function<void(si
   cfg.step_bound = 100'000'000;
   cfg.stack_size = 256 * 1024;
   sim::Sim s(cfg);
-  SequentialWorkload w(params, body);
+  ModelSequential w(params, body);
   s.load(w);
   sim::ReplaySource zeros({}, false);
   sim::ExecResult r = s.run(zeros);
@@ -221,14 +261,20 @@ sim::ExecResult run_sequential(const Params& params, const std::function<void(si
   return r;
 }
 
-json relay_exec(const json& input, const std::string& file) { return exec_document(input, file, relay_exec_stream); }
+json relay_exec(const json& input, const std::string& file, const KernelSource* kernel) {
+  return exec_document(input, file, [kernel](const json& top, OpSource& ops, const std::string& f, ExecOutput& out) {
+    relay_exec_stream(top, ops, f, out, kernel);
+  });
+}
 
-void relay_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output) {
+void relay_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output,
+                       const KernelSource* kernel) {
   if (!input.is_object()) json_fail(file, "(top level)", std::string("must be an object, not ") + json_type_name(input));
   for (auto it = input.begin(); it != input.end(); ++it)
     if (it.key() != "params" && it.key() != "ops") json_fail(file, it.key(), "unknown field");
   auto pit = input.find("params");
   Params p = params_from_json(pit == input.end() ? nullptr : &*pit, file);
+  if (kernel) p.stats = p.old_read_pos = false;  // the tree decides (kernel_channel.h)
   auto oit = input.find("ops");
   if (oit == input.end()) json_fail(file, "ops", "missing required field");
   if (!oit->is_array()) json_fail(file, "ops", std::string("must be an array, not ") + json_type_name(*oit));
@@ -241,13 +287,14 @@ void relay_exec_stream(const json& input, OpSource& ops, const std::string& file
   json params{{"subbuf_size", p.subbuf_size}, {"n_subbufs", p.n_subbufs}, {"cpus", p.cpus},
               {"is_global", p.is_global},     {"callback", callback_name(p.callback)},
               {"header_size", p.header_size}, {"stats", p.stats}, {"old_read_pos", p.old_read_pos}};
-  json out{{"model", "relay"}, {"params", std::move(params)}};
+  json out{{"model", "relay"}, {"source", kernel ? "kernel" : "model"}, {"params", std::move(params)}};
   StepList steps(output);
   steps.begin(out);
   std::exception_ptr error;
-  sim::ExecResult r = run_sequential(p, [&](sim::Sim&, Channel& ch) {
+  sim::ExecResult r = run_ops(p, kernel, [&](sim::Sim&, ChannelApi& ch) {
     try {
       std::map<int, Channel::ReaderFile> files;
+      auto* kch = dynamic_cast<KernelChannel*>(&ch);
       U64 next_id = 1;
       json opj;
       ops.rewind();
@@ -255,6 +302,7 @@ void relay_exec_stream(const json& input, OpSource& ops, const std::string& file
         const Op op = parse_op(opj, i, p, file);
         json ret;
         steps.push_back(json{{"op", op.source}});  // pushed first: a violation keeps the op that caused it
+        if (kch) kch->set_exec_cpu(op.kind == OpKind::Write || op.kind == OpKind::Reserve ? op.cpu : 0);
         switch (op.kind) {
           case OpKind::Write:
           case OpKind::Reserve: {
@@ -320,7 +368,7 @@ void relay_exec_stream(const json& input, OpSource& ops, const std::string& file
     } catch (...) {
       error = std::current_exception();
     }
-  }, [&](Channel& ch, const sim::ExecResult& res) {
+  }, [&](ChannelApi& ch, const sim::ExecResult& res) {
     // A violation ends the task inside the op that caused it: record the state it left.
     if (res.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(ch);
   });

@@ -411,12 +411,6 @@ U64 Channel::read_end_pos(Buf& b, U64 read_pos, U64 count) {
   return end_pos;
 }
 
-Channel::ReadResult Channel::relay_file_read(int buffer, ReaderFile& file, U64 count) {
-  ReadResult r;
-  relay_file_read(buffer, file, count, r);
-  return r;
-}
-
 void Channel::relay_file_read(int buffer, ReaderFile& file, U64 count, ReadResult& r) {
   r.bytes = 0;
   r.data.clear();
@@ -482,12 +476,6 @@ void Channel::mmap_read(int buffer, U64 from, U64 len, ReadResult& r) {
     return;
   }
   r.bytes = len;
-}
-
-Channel::ReadResult Channel::mmap_read_subbuf(int buffer, U64 seq, U64* header_padding) {
-  ReadResult r;
-  mmap_read_subbuf(buffer, seq, r, header_padding);
-  return r;
 }
 
 void Channel::mmap_read_subbuf(int buffer, U64 seq, ReadResult& out, U64* header_padding) {

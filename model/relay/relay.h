@@ -44,51 +44,14 @@
 #include "sim/lock.h"
 #include "sim/shared.h"
 #include "sim/sim.h"
+#include "model/relay/channel_api.h"
 
 namespace model::relay {
 
 inline constexpr int kEINVAL = 22;
 inline constexpr int kENOMEM = 12;
 
-/// The client's subbuf_start callback (struct rchan_callbacks::subbuf_start).
-enum class Callback {
-  /// No client callback: relay_subbuf_start returns !relay_buf_full (no-overwrite).
-  BufFull,
-  /// blktrace before 2025 (blk_subbuf_start_callback): refuse when full and atomic_inc(dropped).
-  Counting,
-  /// Flight-recorder clients (and the BPF relay map's BPF_F_OVERWRITE): always allow.
-  Overwrite,
-  /// relay.rst's example client: store prev_padding in the header of the previous sub-buffer
-  /// (when there is one), refuse when full, else subbuf_start_reserve(header_size).
-  HeaderReserve,
-};
-
-struct Params {
-  std::uint64_t subbuf_size = 64, n_subbufs = 4;
-  int cpus = 1;                  // possible CPUs (one buffer each unless is_global)
-  bool is_global = false;        // one buffer shared by all CPUs (the client serialises writers)
-  Callback callback = Callback::BufFull;
-  std::uint64_t header_size = 8;  // HeaderReserve only
-  /// Mainline 2025 relay_stats: full_count (per refused-or-overwriting switch while full) and
-  /// big_count (per too-big message). false = older kernels: chan->last_toobig instead, and the
-  /// HeaderReserve client gets buf->prev_padding (the field removed by "abolish prev_padding").
-  bool stats = true;
-  /// Before 341a7213e5c1 ("kernel/relay.c: fix read_pos error when multiple readers", v5.6):
-  /// relay_file_read starts from the open file's *ppos whenever it is non-zero. Also drops the
-  /// 43ec16f1450f modulo in relay_file_read_start_pos (it did not exist then).
-  bool old_read_pos = false;
-};
-
-/// A write's outcome (ghost: the kernel tells the caller nothing, relay_reserve returns NULL).
-struct WriteResult {
-  bool accepted = false;
-  int buffer = 0;
-  std::uint64_t offset_in_buffer = 0;  // byte offset in the buffer's memory (data * subbuf_size + offset)
-  std::uint64_t subbuf_seq = 0;        // subbufs_produced when accepted: the sub-buffer's sequence number
-  enum class Drop { None, Full /* refused switch */, TooBig } drop = Drop::None;
-};
-
-class Channel {
+class Channel final : public ChannelApi {
  public:
   /// relay_open's validation: 0, or a negative errno with a one-line reason in `why`.
   /// -EINVAL: subbuf_size or n_subbufs zero, subbuf_size > UINT_MAX / n_subbufs (relay_open
@@ -116,17 +79,17 @@ class Channel {
   /// relay_switch_subbuf first (which may drop the message: Full or TooBig); then copies len bytes
   /// at data + offset (tagged `tag`) and adds len to offset (reloaded after the copy). No barrier.
   /// Not NMI-safe; not safe against other CPUs on a global buffer.
-  WriteResult relay_write(int cpu, const std::uint8_t* data, std::uint64_t len, std::uint64_t tag);
+  WriteResult relay_write(int cpu, const std::uint8_t* data, std::uint64_t len, std::uint64_t tag) override;
   /// __relay_write: as relay_write, with preemption disabled (get_cpu_ptr) and irqs left on, so
   /// an interrupt on the same CPU that writes too can interleave with every step.
-  WriteResult __relay_write(int cpu, const std::uint8_t* data, std::uint64_t len, std::uint64_t tag);
+  WriteResult __relay_write(int cpu, const std::uint8_t* data, std::uint64_t len, std::uint64_t tag) override;
   /// relay_reserve: preemption disabled while reserving (irqs as the caller has them). Returns
   /// where len bytes were reserved (data + offset, offset += len), or accepted = false (NULL).
   /// As the kernel, len == 0 after a switch returns NULL even when the switch succeeded
   /// (accepted = false, drop = None).
-  WriteResult relay_reserve(int cpu, std::uint64_t len);
+  WriteResult relay_reserve(int cpu, std::uint64_t len) override;
   /// The caller's copy into a reserved slot (blktrace fills the record after relay_reserve).
-  void commit_reserved(const WriteResult& where, const std::uint8_t* data, std::uint64_t len, std::uint64_t tag);
+  void commit_reserved(const WriteResult& where, const std::uint8_t* data, std::uint64_t len, std::uint64_t tag) override;
 
   /// relay_switch_subbuf(buf, length): returns length, or 0 when the message must be dropped.
   /// length > subbuf_size: too big (big_count++ / last_toobig = length), no switch. Else, unless
@@ -135,52 +98,44 @@ class Channel {
   /// waits, irq_work_queue (the wake-up runs later in hardirq). Then offset = 0 and the callback:
   /// refused -> offset = subbuf_size + 1, return 0; allowed -> data = produced % n, padding[data]
   /// = 0, and if length no longer fits after a reserved header, too big (return 0).
-  int relay_switch_subbuf(int buffer, std::uint64_t length);
+  int relay_switch_subbuf(int buffer, std::uint64_t length) override;
   /// relay_flush: relay_switch_subbuf(buf, 0) on every buffer (buffer 0 only if global), from the
   /// calling CPU with its irqs as they are. An empty current sub-buffer still becomes a produced
   /// sub-buffer of all padding.
-  void relay_flush();
+  void relay_flush() override;
   /// relay_reset: __relay_reset(buf, 0) on every buffer: produced = consumed = bytes_consumed = 0,
   /// finalized = 0, data = 0, offset = 0, full_count = big_count = 0 (stats), padding zeroed, then the
   /// callback for sub-buffer 0 (result ignored). Memory, file_size, early_bytes, last_toobig and
   /// the client's dropped are not reset. Assumes no concurrent writers (not enforced).
-  void relay_reset();
+  void relay_reset() override;
   /// relay_subbufs_consumed(chan, cpu, n): ignored if n > n_subbufs; consumed += n, clamped to
   /// produced. bytes_consumed untouched. No lock (an mmap client calls it from the kernel side).
-  void relay_subbufs_consumed(int buffer, std::uint64_t n);
+  void relay_subbufs_consumed(int buffer, std::uint64_t n) override;
   /// relay_close: relay_close_buf on every buffer: finalized = 1. No flush, readers not woken.
-  void relay_close();
+  void relay_close() override;
   /// relay_buf_full: produced - consumed >= n_subbufs (two loads).
-  bool relay_buf_full(int buffer);
+  bool relay_buf_full(int buffer) override;
 
   // ---- readers (user space) ----
-  struct ReaderFile {
-    std::uint64_t ppos = 0;  // the open file's f_pos; only read when Params::old_read_pos
-  };
-  struct ReadResult {
-    std::uint64_t bytes = 0;
-    std::vector<std::uint8_t> data;
-    std::vector<std::uint64_t> tags;                 // ghost tag of each byte copied (sim::tag_id/tag_index)
-    std::vector<std::uint64_t> skipped_subbuf_seqs;  // overwrite catch-up: sequences jumped over
-  };
   /// relay_file_read(file, count): under the buffer's inode lock, loop while count remains:
   /// relay_file_read_avail (settles a fully read sub-buffer; in the refused state only produced
   /// != consumed counts; lapped by an overwriting writer -> consumed = produced - n + 1,
   /// bytes_consumed = 0), start position (skipping padding), relay_file_read_subbuf_avail, copy
   /// min(count, avail) bytes, relay_file_read_consume (releases a finished sub-buffer), ppos =
   /// relay_file_read_end_pos. Never blocks; returns what it copied (0 = nothing now, not EOF).
-  ReadResult relay_file_read(int buffer, ReaderFile& file, std::uint64_t count);
+  using ChannelApi::relay_file_read;
   /// The same into `out` (its vectors are reused: no allocation once they have grown).
-  void relay_file_read(int buffer, ReaderFile& file, std::uint64_t count, ReadResult& out);
+  void relay_file_read(int buffer, ReaderFile& file, std::uint64_t count, ReadResult& out) override;
   /// relay_file_poll: 2 (EPOLLERR) once finalized, else 1 (EPOLLIN) if produced != consumed
   /// (whole sub-buffers only), else 0.
-  int relay_file_poll(int buffer);
+  int relay_file_poll(int buffer) override;
   /// The buffer's read_wait. The switch's irq_work wakes it (deferred, only if a reader waits).
   sim::WaitQueue& read_wait(int buffer);
   /// A reader blocking in poll(): announces itself (waitqueue_active), then wait_event until
   /// relay_file_poll is non-zero. Task context only.
   /// `or_stop` (optional) ends the wait too: user space's poll timeout or signal.
-  void wait_readable(int buffer, const std::function<bool()>& or_stop = {});
+  void wait_readable(int buffer, const std::function<bool()>& or_stop = {}) override;
+  void wake_readers(int buffer) override { read_wait(buffer).wake_up(); }
 
   // ---- mmap readers (user space reading the mapping directly) ----
   /// Copies bytes [from, from + len) of the buffer's mapping, with their tags.
@@ -192,27 +147,22 @@ class Channel {
   /// padding); with the other callbacks user space has no header, and the model takes the kernel's
   /// padding[] as if a side channel exported it. Does not consume: the caller then calls
   /// relay_subbufs_consumed(buffer, 1). `header_padding` receives the value read (or the ghost).
-  ReadResult mmap_read_subbuf(int buffer, std::uint64_t seq, std::uint64_t* header_padding = nullptr);
-  void mmap_read_subbuf(int buffer, std::uint64_t seq, ReadResult& out, std::uint64_t* header_padding = nullptr);
+  using ChannelApi::mmap_read_subbuf;
+  void mmap_read_subbuf(int buffer, std::uint64_t seq, ReadResult& out, std::uint64_t* header_padding = nullptr) override;
 
   // ---- observable state (ghost: no steps) ----
-  struct BufState {
-    std::uint64_t subbufs_produced = 0, subbufs_consumed = 0, bytes_consumed = 0, offset = 0;
-    std::uint64_t data_subbuf = 0;  // index of data
-    std::uint64_t early_bytes = 0, file_size = 0, full_count = 0, big_count = 0;
-    std::uint64_t dropped = 0;  // the Counting client's bt->dropped (channel-wide)
-    std::vector<std::uint64_t> padding;
-    bool finalized = false;
-  };
-  BufState state(int buffer) const;
+  BufState state(int buffer) const override;
   /// chan->last_toobig (older kernels, stats = false): the length of the last too-big message;
   /// never reset (not even by relay_reset). Always 0 when stats = true.
-  std::uint64_t last_toobig() const;
+  std::uint64_t last_toobig() const override;
   /// The Counting client's dropped counter.
-  std::uint64_t dropped() const;
-  const Params& params() const { return p_; }
-  int buffers() const { return static_cast<int>(bufs_.size()); }
-  int buffer_of_cpu(int cpu) const { return p_.is_global ? 0 : cpu; }
+  std::uint64_t dropped() const override;
+  const Params& params() const override { return p_; }
+  int buffers() const override { return static_cast<int>(bufs_.size()); }
+  void buffer_tags(int buffer, std::vector<std::uint64_t>& out) const override {
+    const sim::ByteBuffer& m = memory(buffer);
+    out.assign(m.tags(), m.tags() + m.size());
+  }
   sim::ByteBuffer& memory(int buffer);
   const sim::ByteBuffer& memory(int buffer) const;
 

@@ -9,6 +9,7 @@
 #include "model/registry.h"
 #include "model/scenario_fields.h"
 #include "model/relay/checks.h"
+#include "model/relay/kernel_channel.h"
 #include "model/relay/relay.h"
 #include "properties/ledger.h"
 #include "sim/lock.h"
@@ -46,6 +47,7 @@ struct Config {
   std::vector<Producer> producers;  // tasks first, then interrupts (declaration order)
   std::vector<Reader> readers;
   std::vector<Flusher> flushers;
+  std::optional<KernelSource> kernel;  // source = "kernel": kernel/relay.c itself (kernel_channel.h)
 };
 
 class RelayWorkload final : public sim::Workload {
@@ -55,7 +57,8 @@ class RelayWorkload final : public sim::Workload {
   void build(sim::Sim& s) override {
     sim_ = &s;
     s.set_cpus(c_.cpus);
-    channel_.emplace(s, c_.params);
+    if (c_.kernel) channel_ = std::make_unique<KernelChannel>(s, c_.params, *c_.kernel);
+    else channel_ = std::make_unique<Channel>(s, c_.params);
     ledger_.emplace(s);
     done_.emplace(s, "harness.done", 0);
     producers_left_.emplace(s, "harness.producers_left", 0);
@@ -82,7 +85,6 @@ class RelayWorkload final : public sim::Workload {
   }
 
   void reset(sim::Sim&) override {
-    channel_->reset_ghost();
     ledger_->reset(static_cast<int>(c_.readers.size()));
     std::uint64_t activations = 0;
     for (auto& p : c_.producers) activations += p.fires;
@@ -133,7 +135,7 @@ class RelayWorkload final : public sim::Workload {
       done_->store(1);
       // Readers blocked in poll() see the stop (their timeout, or the tool's signal).
       if (std::any_of(c_.readers.begin(), c_.readers.end(), [](const Reader& r) { return r.poll; }))
-        for (int b = 0; b < channel_->buffers(); ++b) channel_->read_wait(b).wake_up();
+        for (int b = 0; b < channel_->buffers(); ++b) channel_->wake_readers(b);
     }
   }
 
@@ -225,7 +227,7 @@ class RelayWorkload final : public sim::Workload {
 
   Config c_;
   sim::Sim* sim_ = nullptr;
-  std::optional<Channel> channel_;
+  std::unique_ptr<ChannelApi> channel_;
   std::optional<properties::Ledger> ledger_;
   std::optional<sim::Shared<int>> done_;
   std::optional<sim::Shared<std::int64_t>> producers_left_;
@@ -323,6 +325,16 @@ void register_model(std::vector<ModelInfo>& out) {
        Property::Padding, Property::Counters, Property::MemorySafety, Property::Deadlock, Property::StepBound},
       [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root) -> sim::WorkloadFactory {
         Config c = parse(spec, variant, root);
+        return [c] { return std::make_unique<RelayWorkload>(c); };
+      },
+      [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root,
+         const SourceOptions& source) -> sim::WorkloadFactory {
+        Config c = parse(spec, variant, root);
+        // The tree decides, not the variant: Debian's 6.12 relay.c predates relay_stats.
+        c.params.stats = false;
+        c.params.old_read_pos = false;
+        c.kernel = KernelSource{source.tree, source.marked_only};
+        kernel::build_subject(relay_subject(), source.tree);  // build errors surface at load (exit 2)
         return [c] { return std::make_unique<RelayWorkload>(c); };
       }});
 }

@@ -179,7 +179,8 @@ void register_models(std::vector<ModelInfo>& out) {
         root.done();
         bool buggy = variant == "load_store";
         return [buggy] { return std::make_unique<CounterWorkload>(buggy); };
-      }});
+      },
+      nullptr});
   out.push_back(ModelInfo{
       "mpsc_ring",
       "Relacy's mpsc_ring peer workload: two producers, a BUSY-bit ring of 4 slots, one polling consumer",
@@ -188,7 +189,8 @@ void register_models(std::vector<ModelInfo>& out) {
       [](const scenario::Spec&, const std::string&, scenario::TableReader& root) -> sim::WorkloadFactory {
         root.done();
         return [] { return std::make_unique<MpscRingWorkload>(); };
-      }});
+      },
+      nullptr});
   out.push_back(ModelInfo{
       "irq_counter",
       "a non-atomic counter incremented by tasks on two CPUs and by a hardirq on CPU 0",
@@ -209,7 +211,8 @@ void register_models(std::vector<ModelInfo>& out) {
                     : variant == "locked" ? IrqCounterWorkload::Kind::Locked
                                           : IrqCounterWorkload::Kind::LockedNoIrqsave;
         return [kind, iterations, fires] { return std::make_unique<IrqCounterWorkload>(kind, iterations, fires); };
-      }});
+      },
+      nullptr});
 }
 
 }  // namespace model::toy

@@ -1,0 +1,221 @@
+// kernel/runtime.h — the engine side of the kernel-source mode: one loaded kernel subject's memory,
+// locks, wait queues and deferred work, and the hooks that turn its accesses into engine steps.
+//
+// A design's adapter (model/<design>/kernel_*.cpp) owns one Runtime per simulation. The Runtime
+// gives the subject (kernel C files compiled with clang's TSan instrumentation, see
+// kernel/build.h) a page pool: a memfd mapped once as the "direct map", from which kmalloc,
+// alloc_page and per-CPU data come; vmap makes further views of the same pages, so an alias is a
+// real alias (the BPF ring buffer's double mapping, a reader's mmap). Every address the hooks see
+// is translated to a stable location (region object, physical offset): trace hashes, locks and
+// wait queues are keyed by it, never by a virtual address, so that they do not depend on where
+// the kernel mapped anything (DESIGN.md, "Determinism contract").
+//
+// Steps. An instrumented access to the pool or to the subject's globals is a step: a yield point
+// of the engine, then the access, recorded as (region object, physical offset, size, code offset).
+// Accesses to anything else (the actor's stack, host memory) are not shared and are not steps.
+// With `marked_only`, plain (unmarked) accesses are not scheduling points either; READ_ONCE /
+// WRITE_ONCE (volatile) and atomics still are. Data copies (memcpy, memset, copy_to_user) are
+// steps at the simulation's granularity and carry per-byte ghost tags (sim/buffer.h) through a
+// shadow of the pool, so that the ledger sees which bytes of which message a reader received.
+//
+// Executions. The adapter runs the subject's setup (relay_open, map allocation, ...) once, outside
+// any actor, inside `setup()`; the Runtime then freezes the pool, the page table and the
+// subject's writable data. Each execution starts from that frozen state (reset()), so that
+// executions are independent and deterministic. Code run outside an actor (setup, ghost reads
+// under a `Ghost` scope) takes no steps.
+//
+// One simulation runs on one OS thread; the hooks find their Runtime through a thread-local
+// pointer set by the Runtime at setup and at the start of each execution.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kernel/subject.h"
+#include "sim/sim.h"
+
+namespace kernel {
+
+struct RuntimeOptions {
+  bool marked_only = false;           // --points marked
+  std::size_t pool_bytes = 32u << 20;  // the page pool (sparse: only touched pages use memory)
+  int irq_work_slots = 1;             // irq_work sources the adapter expects the subject to init
+  int wait_queues = 8;                // distinct wait queue heads the subject may init
+};
+
+/// A location in the subject's memory: region object (the pool or the subject's data) and offset.
+struct Loc {
+  std::uint32_t object = sim::kNoObject;
+  std::uint64_t offset = 0;
+  bool valid() const { return object != sim::kNoObject; }
+};
+
+class Runtime final : public sim::SimObject {
+ public:
+  Runtime(sim::Sim& sim, std::shared_ptr<Subject> subject, RuntimeOptions options);
+  ~Runtime() override;
+
+  /// Runs the subject's setup outside any actor, then freezes the state every execution starts
+  /// from. Once, from the adapter's Workload::build. Exceptions from `f` propagate.
+  template <class F>
+  void setup(F&& f) {
+    make_current();
+    f();
+    freeze();
+  }
+  void reset() override;
+  /// A kernel access's trace text: what, where in the pool, and the kernel function and line.
+  std::string describe(const sim::TraceEvent& e) const override;
+  /// "function (file:line)" of a code offset recorded in a trace (addr2line on the subject).
+  std::string where(std::uint64_t code_offset) const;
+
+  /// While alive, the hooks take no steps (ghost reads of kernel structs for the ledger).
+  class Ghost {
+   public:
+    explicit Ghost(Runtime& rt) : rt_(rt) { ++rt_.ghost_; }
+    ~Ghost() { --rt_.ghost_; }
+    Ghost(const Ghost&) = delete;
+    Ghost& operator=(const Ghost&) = delete;
+
+   private:
+    Runtime& rt_;
+  };
+
+  /// The CPU that smp_processor_id() reports outside actors, and in the exec mode's single task
+  /// (which performs each op on the op's CPU); -1 = the running actor's own CPU.
+  void set_cpu_override(int cpu) { cpu_override_ = cpu; }
+
+  Subject& subject() { return *subject_; }
+  sim::Sim& engine() { return sim_; }
+
+  // ---- memory the adapter hands to the subject (user buffers, a writer's payload) ----
+  /// Allocates zeroed pool memory (64-byte aligned). Before setup() returns only.
+  void* alloc_user(std::size_t n);
+  /// Sets the ghost tags of [p, p+n): byte i gets message `id`'s tag for index i (0: untagged).
+  void set_tags(const void* p, std::size_t n, std::uint64_t id);
+  /// Copies the ghost tags of [p, p+n) into out (0 for untracked bytes).
+  void get_tags(const void* p, std::size_t n, std::uint64_t* out) const;
+  /// Translates an address of the pool, a view or the subject's data; invalid if none.
+  Loc translate(const void* p) const;
+  /// The physical page frame of a struct page pointer handed out by alloc_page (-1 if not ours).
+  long pfn_of(const void* page) const;
+  /// The pool's bytes at physical offset `phys` (ghost).
+  const std::uint8_t* phys_bytes(std::uint64_t phys) const { return pool_ + phys; }
+  /// Where the most recent tagged copy of message `id` landed (physical offset), or -1.
+  std::int64_t landed(std::uint64_t id) const;
+  std::uint32_t memory_object() const { return id_; }
+
+  /// The sim wait queue id that a kernel wait_queue_head_t maps to (after init_waitqueue_head).
+  std::uint32_t wait_queue_id(const void* head) const;
+  /// Removes the running actor's poll_wait registrations (the end of poll(2): poll_freewait).
+  void poll_freewait();
+
+  // ---- the hooks and the shim (kernel/hooks.cpp, kernel/shim.cpp) ----
+  enum class Access : std::uint8_t { Read, Write };
+  void access(const void* addr, unsigned size, Access kind, bool marked, const void* pc);
+  void atomic_step(const void* addr, unsigned size, sim::Op op, sim::Mo mo, const void* pc);
+  void fence(sim::Mo mo, const void* pc);
+  void copy(void* dst, const void* src, std::size_t n, bool move, const void* pc);
+  void fill(void* dst, int c, std::size_t n, const void* pc);
+  bool stepping() const { return ghost_ == 0 && sim_.current_actor() >= 0; }
+  int cpu() const;
+
+  void* kmalloc(std::size_t n, bool zero, std::size_t align = 64);
+  void* page_alloc(long* pfn_out);
+  void page_free(void* page);
+  void* page_address(const void* page) const;
+  void* vmap(void* const* pages, unsigned count, bool writable);
+  void* vmalloc_to_page(const void* addr) const;
+  void* alloc_percpu(std::size_t size, std::size_t align);
+
+  void lock(void* lock, bool preempt_off, const void* pc);
+  bool trylock(void* lock, const void* pc);
+  void unlock(void* lock, bool preempt_on, const void* pc);
+
+  void init_waitqueue(void* head);
+  bool waitqueue_active(void* head, const void* pc);
+  void wake_up(void* head, const void* pc);
+  void poll_wait(void* head);
+
+  void init_irq_work(void* work, void (*func)(void*));
+  bool irq_work_queue(void* work, const void* pc);
+  void irq_work_sync(void* work);
+
+  [[noreturn]] void bug(const char* file, int line, const char* what);
+  void warn(const char* file, int line, const char* what);
+
+  static Runtime* current();
+
+ private:
+  struct LockSlot {
+    sim::Sim::LockState state;
+    std::uint32_t index = 0;
+  };
+  struct IrqWorkSlot {
+    void* work = nullptr;
+    void (*func)(void*) = nullptr;
+    int source = -1;
+    bool busy = false;
+  };
+  struct PageInfo {  // mirrors struct page in kernel/shim/rs_kernel.h
+    unsigned long rs_pfn;
+    unsigned long private_;
+    int rs_refs;
+  };
+  struct Poller {
+    int actor;
+    void* head;
+  };
+
+  void make_current();
+  void freeze();
+  std::uint64_t key(const Loc& l) const { return (std::uint64_t(l.object) << 48) ^ l.offset; }
+  Loc must_translate(const void* p, const char* what) const;
+  void step(sim::Op op, const Loc& l, std::uint64_t size, const void* pc, sim::Mo mo = sim::Mo::Relaxed);
+  std::uint64_t code_offset(const void* pc) const;
+  std::uint64_t* shadow_page(std::uint64_t pfn, bool create);
+  LockSlot& lock_slot(void* lock);
+  IrqWorkSlot* irq_work_slot(void* work);
+
+  std::shared_ptr<Subject> subject_;
+  RuntimeOptions options_;
+  // The pool: a memfd mapped at pool_, and a window of views (vmap) of its pages.
+  int memfd_ = -1;
+  std::uint8_t* pool_ = nullptr;
+  std::size_t pool_pages_ = 0;
+  std::uint8_t* window_ = nullptr;
+  std::size_t window_bytes_ = 0;
+  std::vector<std::int32_t> window_pfn_;  // per window page: the pool page it shows, or -1
+  std::size_t heap_next_ = 0, window_next_ = 0;
+  std::vector<PageInfo> pages_;
+  std::vector<std::unique_ptr<std::uint64_t[]>> shadow_;  // per pool page, allocated when tagged
+  std::vector<std::uint32_t> tagged_pages_;               // pages with a shadow allocated
+  std::uint8_t* percpu_ = nullptr;
+  std::size_t percpu_next_ = 0;
+  // The frozen state every execution starts from.
+  bool frozen_ = false;
+  std::vector<std::uint8_t> heap_snapshot_;
+  std::vector<PageInfo> pages_snapshot_;
+  std::size_t frozen_heap_ = 0, frozen_window_ = 0, frozen_percpu_ = 0;
+  std::vector<std::uint8_t> data_snapshot_;
+  // Engine objects the subject's primitives map onto.
+  std::uint32_t data_object_ = 0;
+  std::vector<std::unique_ptr<LockSlot>> locks_;
+  std::unordered_map<std::uint64_t, std::size_t> lock_of_;  // location key -> locks_ index
+  std::vector<IrqWorkSlot> irq_work_;
+  std::vector<std::uint32_t> wait_objects_;                // sim object ids of the queue slots
+  std::unordered_map<std::uint64_t, std::uint32_t> wait_of_;  // location key -> wait_objects_ index
+  std::vector<Poller> pollers_;
+  std::vector<std::unique_ptr<sim::SimObject>> names_;
+  std::vector<std::int64_t> landed_;  // message id -> physical offset of its first byte, or -1
+  mutable std::map<std::uint64_t, std::string> symbols_;  // code offset -> "function (file:line)"
+  int ghost_ = 0;
+  int cpu_override_ = -1;
+  std::uint32_t note_warn_ = 0, note_fence_ = 0;
+};
+
+}  // namespace kernel
