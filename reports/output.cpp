@@ -149,8 +149,20 @@ void publish_directory(const std::string& dir, const std::vector<std::pair<std::
         if (errno == ENOENT && attempt < 8) continue;  // a neighbour moved it away meanwhile: retry
       }
       if (errno == EINVAL || errno == ENOSYS) {
-        // No renameat2 flags here (some file systems): a plain rename onto a missing or empty name.
+        // No renameat2 flags on this file system: move the old set aside under a unique hidden
+        // name, then the new one in. A reader may briefly find no directory, never a mix.
         if (::rename(tmp.c_str(), dir.c_str()) == 0) break;
+        std::string aside = (fs::path(parent) / ("." + name_of(dir) + ".old.XXXXXX")).string();
+        if (!::mkdtemp(aside.data())) throw IoError(dir, errno);
+        if (::rename(dir.c_str(), aside.c_str()) == 0 && ::rename(tmp.c_str(), dir.c_str()) == 0) {
+          std::error_code ec;
+          fs::remove_all(aside, ec);
+          break;
+        }
+        const int e = errno;
+        std::error_code ec;
+        fs::remove(aside, ec);
+        throw IoError(dir, e);
       }
       throw IoError(dir, errno);
     }
