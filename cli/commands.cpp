@@ -1,6 +1,7 @@
 // cli/commands.cpp — see commands.h. Each subcommand is a function over parsed options; all
 // user-caused errors become one line on stderr and exit status 2.
 #include "cli/commands.h"
+#include "cli/check_patch.h"
 #include "cli/common.h"
 #include "cli/diff.h"
 #include "cli/exec_stream.h"
@@ -246,11 +247,12 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
   return r.violation ? kExitFailed : kExitOk;
 }
 
-int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet) {
+int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet,
+               const SourceFlags& source) {
   reports::Schedule sch = read_schedule(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet);
-  Loaded l = load(path, sch.variant);
+  Loaded l = load(path, sch.variant, source.options());
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
   std::unique_ptr<sim::Workload> w;
@@ -326,17 +328,21 @@ int cmd_exec(const std::string& model_name, const std::string& file, const Sourc
   const model::SourceOptions so = source.options();
   if (so.source == "kernel") {
     // The kernel's own code: the same ops, the same JSON (model/relay/kernel_channel.h).
-    if (model_name != "relay")
-      throw UsageError("exec --source kernel: model \"" + model_name + "\" has no kernel source (models with one: relay)");
+    if (model_name != "relay" && model_name != "bpf_ringbuf")
+      throw UsageError("exec --source kernel: model \"" + model_name + "\" has no kernel source (models with one: relay, bpf_ringbuf)");
   }
   const model::relay::KernelSource relay_kernel{so.tree, so.marked_only};
+  const model::bpf_ringbuf::KernelSource ringbuf_kernel{so.tree, so.marked_only};
   const std::vector<std::pair<std::string, Exec>> execs = {
       {"relay",
        [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
          model::relay::relay_exec_stream(j, ops, f, out, so.source == "kernel" ? &relay_kernel : nullptr);
        }},
       {"bpf_relay_map", model::bpf_relay_map::relay_map_exec_stream},
-      {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec_stream},
+      {"bpf_ringbuf",
+       [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
+         model::bpf_ringbuf::ringbuf_exec_stream(j, ops, f, out, so.source == "kernel" ? &ringbuf_kernel : nullptr);
+       }},
       {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec_stream}};
   const Exec* run = nullptr;
   std::string known;
@@ -440,6 +446,8 @@ int main(int argc, char** argv, bool parse_only) {
   replay->add_option("--scenario", replay_scenario, "scenario file (default: the one the schedule names)");
   replay->add_option("--variant", replay_variant, "replay the same choices on another variant (exit 0: no violation there)");
   replay->add_flag("--quiet,-q", replay_quiet, "print only the verdict line");
+  SourceFlags replay_source;
+  replay_source.add_to(replay);
 
   std::string shrink_file, shrink_out;
   std::uint64_t shrink_runs = 20000;
@@ -459,7 +467,13 @@ int main(int argc, char** argv, bool parse_only) {
   std::vector<std::string> diff_variants;
   auto* diff = app.add_subcommand("diff", "run the same schedules against two variants; print per property where they differ");
   diff->add_option("scenario", dopt.scenario, "scenario file (TOML)")->required();
-  diff->add_option("--variant", diff_variants, "two variants: --variant A --variant B")->required()->expected(1)->take_all();
+  std::vector<std::string> diff_sources, diff_patches;
+  std::string diff_tree;
+  diff->add_option("--variant", diff_variants, "two variants: --variant A --variant B (one with two sources)")->expected(1)->take_all();
+  diff->add_option("--source", diff_sources, "two sources: --source model --source kernel (verdicts on the same budget)")
+      ->check(CLI::IsMember({"model", "kernel"}));
+  diff->add_option("--kernel-tree", diff_tree, "kernel tree for the kernel side");
+  diff->add_option("--patch", diff_patches, "patches for the kernel side (repeatable)");
   diff->add_option("--strategy", dopt.strategy, "random | pct");
   diff->add_option("--seed", dopt.seed, "master seed (default 1)")->check(seed_check());
   diff->add_option("--executions,-n", dopt.executions, "schedules per variant")->check(unsigned_in(1, kMaxDiffExecutions));
@@ -467,6 +481,19 @@ int main(int argc, char** argv, bool parse_only) {
   diff->add_option("--pct-depth", dopt.pct_depth, "PCT depth")->check(depth_check());
   diff->add_option("--out", dopt.out, "directory for the differing schedules (default ./relaysim-out)");
   diff->add_flag("--json", dopt.json, "print one JSON object");
+
+  CheckPatchOptions cpo;
+  std::string cpo_seed = "1";
+  auto* check_patch = app.add_subcommand("check-patch", "build the kernel before and after patches; compare every property on the touched designs' scenarios");
+  check_patch->add_option("patch", cpo.patches, "patch files (patch -p1), applied in order")->required();
+  check_patch->add_option("--scenarios", cpo.scenarios, "directory of scenarios (default ./scenarios)");
+  check_patch->add_option("--executions,-n", cpo.executions, "executions per scenario and side (default 2000)")->check(unsigned_in(1, 100000000));
+  check_patch->add_option("--seed", cpo_seed, "master seed (default 1)")->check(seed_check());
+  check_patch->add_option("--strategy", cpo.strategy, "random | pct (default: each scenario's, else random)")
+      ->check(CLI::IsMember({"random", "pct"}));
+  check_patch->add_option("--jobs,-j", cpo.jobs, "threads")->check(jobs_check());
+  check_patch->add_option("--kernel-tree", cpo.tree, "kernel tree (default: Debian's linux-source-6.12)");
+  check_patch->add_option("--out", cpo.out, "directory for the new violations' schedules (default ./relaysim-out)");
 
   std::string list_what, list_model;
   auto* list = app.add_subcommand("list", "list models, variants, properties or scenarios");
@@ -504,10 +531,26 @@ int main(int argc, char** argv, bool parse_only) {
   try {
     if (*explore) return cmd_explore(eo);
     if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source);
-    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
     if (*exec) return cmd_exec(exec_model, exec_file, exec_source);
+    if (*check_patch) {
+      cpo.seed = parse_seed(cpo_seed);
+      return cmd_check_patch(cpo);
+    }
+    if (*diff && !diff_sources.empty()) {
+      if (diff_sources.size() != 2 || diff_sources[0] == diff_sources[1])
+        throw UsageError("diff: give the two sources (--source model --source kernel)");
+      if (diff_variants.size() > 1) throw UsageError("diff: with two sources, give at most one --variant");
+      CheckPatchOptions co;
+      co.tree = diff_tree;
+      co.patches = diff_patches;
+      co.executions = dopt.executions;
+      co.seed = parse_seed(dopt.seed);
+      co.jobs = std::max(1u, dopt.jobs);
+      return cmd_diff_sources(dopt.scenario, diff_variants.empty() ? "" : diff_variants[0], co);
+    }
     if (*diff) {
       if (diff_variants.size() != 2) throw UsageError("diff: give exactly two variants (--variant A --variant B)");
       dopt.variant_a = diff_variants[0];

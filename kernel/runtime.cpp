@@ -74,6 +74,7 @@ Runtime::Runtime(sim::Sim& sim, std::shared_ptr<Subject> subject, RuntimeOptions
       IrqWorkSlot& w = irq_work_[static_cast<std::size_t>(i)];
       if (w.func) w.func(w.work);
       w.busy = false;
+      ++w.done;
     });
   note_warn_ = sim.note_id("kernel WARN");
   note_fence_ = sim.note_id("smp_mb");
@@ -116,11 +117,15 @@ void Runtime::reset() {
   percpu_next_ = frozen_percpu_;
   for (std::uint32_t pg : tagged_pages_) std::fill(shadow_[pg].get(), shadow_[pg].get() + kPage, 0);
   for (auto& l : locks_) l->state.holder = -1;
-  for (auto& w : irq_work_) w.busy = false;
+  for (auto& w : irq_work_) {
+    w.busy = false;
+    w.queued = w.done = 0;
+  }
   pollers_.clear();
   std::fill(landed_.begin(), landed_.end(), -1);
   ghost_ = 0;
   cpu_override_ = -1;
+  pending_watch_ = -1;
 }
 
 // ---- trace text --------------------------------------------------------------------------------------
@@ -268,8 +273,48 @@ void Runtime::step(sim::Op op, const Loc& l, std::uint64_t size, const void* pc,
   sim_.record(op, l.object, l.offset, size | (code_offset(pc) << 16), mo);
 }
 
+void Runtime::watch(const void* word, WatchFn fn) {
+  watches_.push_back(Watch{static_cast<const std::uint64_t*>(word), must_translate(word, "watch"), std::move(fn)});
+}
+
+void Runtime::deliver_watch() {
+  const Watch& w = watches_[static_cast<std::size_t>(pending_watch_)];
+  pending_watch_ = -1;
+  const std::uint64_t now = *w.word;
+  if (now != pending_old_) w.fn(pending_old_, now, innermost_function(pending_code_));
+}
+
+std::string Runtime::innermost_function(std::uint64_t code) const {
+  auto it = innermost_.find(code);
+  if (it != innermost_.end()) return it->second;
+  char cmd[1024];
+  std::snprintf(cmd, sizeof cmd, "addr2line -f -i -e '%s' 0x%llx 2>/dev/null", subject_->so_path().c_str(),
+                static_cast<unsigned long long>(code ? code - 1 : 0));
+  std::string fn = "??";
+  if (FILE* p = popen(cmd, "r")) {
+    char buf[1024];
+    if (std::fgets(buf, sizeof buf, p)) {
+      fn = buf;
+      while (!fn.empty() && (fn.back() == '\n' || fn.back() == '\r')) fn.pop_back();
+    }
+    pclose(p);
+  }
+  return innermost_[code] = fn;
+}
+
 void Runtime::access(const void* addr, unsigned size, Access kind, bool marked, const void* pc) {
-  if (!stepping() || (options_.marked_only && !marked)) return;
+  if (!stepping()) return;
+  if (!watches_.empty()) {
+    if (pending_watch_ >= 0) deliver_watch();
+    if (kind == Access::Write)
+      for (std::size_t i = 0; i < watches_.size(); ++i)
+        if (static_cast<const void*>(watches_[i].word) == addr) {
+          pending_watch_ = static_cast<int>(i);
+          pending_old_ = *watches_[i].word;
+          pending_code_ = code_offset(pc);
+        }
+  }
+  if (options_.marked_only && !marked) return;
   Loc l = translate(addr);
   if (!l.valid()) return;
   step(kind == Access::Read ? sim::Op::Load : sim::Op::Store, l, size, pc, marked ? sim::Mo::Relaxed : sim::Mo::Relaxed);
@@ -280,6 +325,7 @@ void Runtime::atomic_step(const void* addr, unsigned size, sim::Op op, sim::Mo m
   Loc l = translate(addr);
   if (!l.valid()) return;
   step(op, l, size, pc, mo);
+  if (on_atomic) on_atomic(addr, op);
 }
 
 void Runtime::fence(sim::Mo mo, const void* pc) {
@@ -409,6 +455,22 @@ void* Runtime::vmap(void* const* pages, unsigned count, bool writable) {
   return at;
 }
 
+void* Runtime::remap_view(const void* kaddr, std::size_t pgoff, std::size_t pages, bool writable) {
+  auto a = reinterpret_cast<std::uintptr_t>(kaddr), win = reinterpret_cast<std::uintptr_t>(window_);
+  if (a - win >= window_bytes_ || pages == 0) return nullptr;
+  // The area runs from kaddr's page to the next page no view shows (vmap leaves a guard page).
+  const std::size_t first = (a - win) / kPage + pgoff;
+  std::vector<void*> list;
+  for (std::size_t i = 0; i < pages; ++i) {
+    const std::size_t w = first + i;
+    if (w >= window_pfn_.size() || window_pfn_[w] < 0) return nullptr;
+    list.push_back(&pages_[static_cast<std::size_t>(window_pfn_[w])]);
+  }
+  for (std::size_t w = (a - win) / kPage; w < first; ++w)
+    if (window_pfn_[w] < 0) return nullptr;
+  return vmap(list.data(), static_cast<unsigned>(list.size()), writable);
+}
+
 void* Runtime::vmalloc_to_page(const void* addr) const {
   auto a = reinterpret_cast<std::uintptr_t>(addr), win = reinterpret_cast<std::uintptr_t>(window_);
   if (a - win >= window_bytes_) return nullptr;
@@ -441,6 +503,12 @@ Runtime::LockSlot& Runtime::lock_slot(void* lock) {
   return *locks_[it->second];
 }
 
+// A lock some actor waits on changes hands: the engine's enabled sets must hear of it (sim/lock.h).
+void Runtime::set_holder(LockSlot& s, int actor) {
+  s.state.holder = actor;
+  if (s.state.blocked) sim_.lock_changed(s.index);
+}
+
 void Runtime::lock(void* lock, bool preempt_off, const void* pc) {
   if (!stepping()) return;  // setup is single-threaded
   if (preempt_off) sim_.preempt_disable();
@@ -450,8 +518,9 @@ void Runtime::lock(void* lock, bool preempt_off, const void* pc) {
   for (;;) {
     const int holder = s.state.holder;
     if (holder < 0) {
-      s.state.holder = sim_.current_actor();
+      set_holder(s, sim_.current_actor());
       sim_.record(sim::Op::Lock, l.object, l.offset, 1 | (code_offset(pc) << 16));
+      if (on_lock_acquired) on_lock_acquired(lock);
       return;
     }
     sim_.record(sim::Op::LockBlocked, l.object, l.offset, static_cast<std::uint64_t>(holder));
@@ -473,8 +542,9 @@ bool Runtime::trylock(void* lock, const void* pc) {
   Loc l = translate(lock);
   sim_.yield_point();
   if (s.state.holder < 0) {
-    s.state.holder = sim_.current_actor();
+    set_holder(s, sim_.current_actor());
     sim_.record(sim::Op::Lock, l.object, l.offset, 1 | (code_offset(pc) << 16));
+    if (on_lock_acquired) on_lock_acquired(lock);
     return true;
   }
   sim_.record(sim::Op::TryLockFail, l.object, l.offset, static_cast<std::uint64_t>(s.state.holder));
@@ -483,10 +553,11 @@ bool Runtime::trylock(void* lock, const void* pc) {
 
 void Runtime::unlock(void* lock, bool preempt_on, const void* pc) {
   if (!stepping()) return;
+  if (on_unlock) on_unlock(lock);
   LockSlot& s = lock_slot(lock);
   Loc l = translate(lock);
   sim_.yield_point();
-  s.state.holder = -1;
+  set_holder(s, -1);
   sim_.record(sim::Op::Unlock, l.object, l.offset, code_offset(pc) << 16);
   if (preempt_on) sim_.preempt_enable();
 }
@@ -521,6 +592,7 @@ void Runtime::wake_up(void* head, const void* pc) {
   sim_.yield_point();
   int n = sim_.wake_all(wait_queue_id(head));
   sim_.record(sim::Op::Wake, l.object, l.offset, static_cast<std::uint64_t>(n) | (code_offset(pc) << 16));
+  if (on_wake_up) on_wake_up(head);
 }
 
 void Runtime::poll_wait(void* head) {
@@ -575,8 +647,23 @@ bool Runtime::irq_work_queue(void* work, const void* pc) {
   if (!stepping()) return false;
   step(sim::Op::CasOk, translate(work), 8, pc, sim::Mo::SeqCst);  // the kernel's claim: a cmpxchg on flags
   bool queued = sim_.irq_work_queue(w->source);
-  if (queued) w->busy = true;
+  if (queued) {
+    w->busy = true;
+    ++w->queued;
+  }
   return queued;
+}
+
+bool Runtime::irq_work_pending(const void* work) const {
+  for (const auto& w : irq_work_)
+    if (w.work == work) return w.queued != w.done;
+  return false;
+}
+
+std::uint64_t Runtime::irq_work_queued(const void* work) const {
+  for (const auto& w : irq_work_)
+    if (w.work == work) return w.queued;
+  return 0;
 }
 
 void Runtime::irq_work_sync(void* work) {

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -109,6 +110,19 @@ class Runtime final : public sim::SimObject {
   std::int64_t landed(std::uint64_t id) const;
   std::uint32_t memory_object() const { return id_; }
 
+  /// Watches a kernel word (8 bytes): after each store to it from kernel code (seen at the next
+  /// hook, or at settle()), `fn(old, new, function)` runs with the innermost kernel function that
+  /// stored (inlined functions included). Ghost: takes no step. For adapters that must learn of a
+  /// kernel-internal transition (relay's overwrite catch-up in relay_file_read_avail).
+  using WatchFn = std::function<void(std::uint64_t old_value, std::uint64_t new_value, const std::string& function)>;
+  void watch(const void* word, WatchFn fn);
+  /// Delivers a pending watched store (adapters call it when a kernel call returns).
+  void settle() {
+    if (pending_watch_ >= 0) deliver_watch();
+  }
+  /// The innermost function (after inlining) at a code offset, from the subject's debug info.
+  std::string innermost_function(std::uint64_t code_offset) const;
+
   /// The sim wait queue id that a kernel wait_queue_head_t maps to (after init_waitqueue_head).
   std::uint32_t wait_queue_id(const void* head) const;
   /// Removes the running actor's poll_wait registrations (the end of poll(2): poll_freewait).
@@ -145,6 +159,24 @@ class Runtime final : public sim::SimObject {
   bool irq_work_queue(void* work, const void* pc);
   void irq_work_sync(void* work);
 
+  // ---- adapter observers and queries (ghost: they take no steps and must not yield) ----
+  /// Called on the acquiring context right after a kernel lock (spin_lock, trylock) is taken.
+  std::function<void(void* lock)> on_lock_acquired;
+  /// Called on the releasing context right before a kernel lock's unlock step (still held).
+  std::function<void(void* lock)> on_unlock;
+  /// Called at an atomic read-modify-write step of the subject, after its yield point and before
+  /// the access itself (so that nothing runs between the observer and the access).
+  std::function<void(const void* addr, sim::Op op)> on_atomic;
+  /// Called after wake_up / wake_up_all of a wait queue (ep_poll_callback's place).
+  std::function<void(void* head)> on_wake_up;
+  /// An irq_work queued and not yet run to completion (a queue while it runs counts: it runs again);
+  /// and how many times it was queued in this execution.
+  bool irq_work_pending(const void* work) const;
+  std::uint64_t irq_work_queued(const void* work) const;
+  /// remap_vmalloc_range: a new view of `pages` pages of the vmap area holding `kaddr`, from
+  /// `pgoff` pages after kaddr's page; null if the area (from kaddr's page to its end) is shorter.
+  void* remap_view(const void* kaddr, std::size_t pgoff, std::size_t pages, bool writable);
+
   [[noreturn]] void bug(const char* file, int line, const char* what);
   void warn(const char* file, int line, const char* what);
 
@@ -160,6 +192,8 @@ class Runtime final : public sim::SimObject {
     void (*func)(void*) = nullptr;
     int source = -1;
     bool busy = false;
+    std::uint64_t queued = 0;  // this execution's successful irq_work_queue calls
+    std::uint64_t done = 0;    // and the runs of its function that returned
   };
   struct PageInfo {  // mirrors struct page in kernel/shim/rs_kernel.h
     unsigned long rs_pfn;
@@ -172,6 +206,16 @@ class Runtime final : public sim::SimObject {
   };
 
   void make_current();
+  void deliver_watch();
+  struct Watch {
+    const std::uint64_t* word;
+    Loc loc;
+    WatchFn fn;
+  };
+  std::vector<Watch> watches_;
+  int pending_watch_ = -1;
+  std::uint64_t pending_old_ = 0, pending_code_ = 0;
+  mutable std::map<std::uint64_t, std::string> innermost_;
   void freeze();
   std::uint64_t key(const Loc& l) const { return (std::uint64_t(l.object) << 48) ^ l.offset; }
   Loc must_translate(const void* p, const char* what) const;
@@ -179,6 +223,7 @@ class Runtime final : public sim::SimObject {
   std::uint64_t code_offset(const void* pc) const;
   std::uint64_t* shadow_page(std::uint64_t pfn, bool create);
   LockSlot& lock_slot(void* lock);
+  void set_holder(LockSlot& s, int actor);
   IrqWorkSlot* irq_work_slot(void* work);
 
   std::shared_ptr<Subject> subject_;

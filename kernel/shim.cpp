@@ -104,6 +104,26 @@ void rs_init_irq_work(void* w, void (*func)(void*)) {
 bool rs_irq_work_queue(void* w) { return rt().irq_work_queue(w, PC); }
 void rs_irq_work_sync(void* w) { rt().irq_work_sync(w); }
 
+// remap_vmalloc_range (mm/vmalloc.c's contract): map the vmalloc area at `addr`, from `pgoff`
+// pages in, into the VMA. The VMA's pages become a new view of the same pool pages (a real alias),
+// writable only with VM_WRITE; the VMA's address is where that view lands (vm_start is set here:
+// the adapter's mmap(2) has no user address space to choose one from). -EINVAL when the range
+// does not lie inside the area, as the kernel answers.
+struct RsVma {  // struct vm_area_struct in kernel/shim/rs_kernel.h (its first fields)
+  unsigned long vm_start, vm_end, vm_pgoff, vm_flags;
+};
+int remap_vmalloc_range(RsVma* vma, void* addr, unsigned long pgoff) {
+  constexpr unsigned long kPageSz = 4096, kVmWrite = 0x2, kVmDontExpand = 0x40000;
+  const unsigned long len = vma->vm_end - vma->vm_start;
+  if (len == 0 || len % kPageSz || reinterpret_cast<std::uintptr_t>(addr) % kPageSz) return -22;
+  void* view = rt().remap_view(addr, pgoff, len / kPageSz, (vma->vm_flags & kVmWrite) != 0);
+  if (!view) return -22;
+  vma->vm_start = reinterpret_cast<unsigned long>(view);
+  vma->vm_end = vma->vm_start + len;
+  vma->vm_flags |= kVmDontExpand;
+  return 0;
+}
+
 // BUG, WARN, printk and the string functions the subject calls out of line.
 [[noreturn]] void rs_bug(const char* file, int line, const char* what) { rt().bug(file, line, what); }
 void rs_warn(const char* file, int line, const char* what) { rt().warn(file, line, what); }

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -25,11 +26,14 @@ struct SubjectPool {
 
   static Subject* load(const std::string& so_path, int n) {
     // A private copy (its own inode: the loader shares objects by file identity, not by name).
-    std::string copy = so_path + ".inst" + std::to_string(n) + ".so";
+    // Named per process and removed once loaded (the mapping stays): concurrent processes sharing
+    // the cache never write a file another has mapped.
+    std::string copy = so_path + ".inst" + std::to_string(::getpid()) + "-" + std::to_string(n) + ".so";
     std::error_code ec;
     std::filesystem::copy_file(so_path, copy, std::filesystem::copy_options::overwrite_existing, ec);
     if (ec) throw std::runtime_error("cannot copy " + so_path + " to " + copy + ": " + ec.message());
     void* h = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+    std::filesystem::remove(copy, ec);
     if (!h) throw std::runtime_error(std::string("cannot load kernel subject: ") + dlerror());
     link_map* lm = nullptr;
     if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm) throw std::runtime_error("dlinfo failed on " + copy);

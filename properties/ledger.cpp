@@ -11,6 +11,8 @@ void Ledger::reset(int readers) {
   messages_.clear();
   writer_seq_.clear();
   lost_units_.clear();
+  for (auto& l : live_) l.clear();
+  in_live_.clear();
   readers_.resize(static_cast<std::size_t>(readers));
   for (auto& r : readers_) {
     r.partial = r.got = 0;
@@ -30,26 +32,55 @@ std::uint64_t Ledger::attempt(int writer, int cpu, std::uint32_t len) {
   m.len = len;
   m.seq = writer_seq_[static_cast<std::size_t>(writer)]++;
   messages_.push_back(m);
+  in_live_.push_back(false);
   return messages_.size();
+}
+
+void Ledger::retire(std::uint64_t id) {
+  if (!in_live_[id - 1]) return;
+  const Message& m = msg(id);
+  live_[static_cast<std::size_t>(m.buffer)].erase(Interval{m.offset, m.offset + m.len, id});
+  in_live_[id - 1] = false;
 }
 
 void Ledger::accepted(std::uint64_t id, int buffer, std::uint64_t offset, std::uint64_t unit, bool may_overwrite) {
   Message& m = msg(id);
-  // Live messages already at these bytes of this buffer?
-  for (std::uint64_t other = 1; other <= messages_.size(); ++other) {
-    if (other == id) continue;
-    Message& o = msg(other);
-    if (o.state != Message::State::Accepted || o.buffer != buffer || o.delivered || o.lost || o.overwritten) continue;
-    if (o.offset < offset + m.len && offset < o.offset + o.len) {
-      if (may_overwrite) {
-        o.overwritten = true;
+  retire(id);  // accepted again (not done by today's models): its old place is no longer its own
+  if (live_.size() <= static_cast<std::size_t>(buffer)) {
+    live_.reserve(static_cast<std::size_t>(buffer) + 1);
+    while (live_.size() <= static_cast<std::size_t>(buffer)) live_.emplace_back(&pool_);
+  }
+  auto& set = live_[static_cast<std::size_t>(buffer)];
+  const std::uint64_t end = offset + m.len;
+  // Live messages already at these bytes of this buffer: the run of the (offset, end) order whose
+  // members start before `end` and end after `offset` (ends ascend: step back from the first one
+  // starting at or after `offset` while they end after it).
+  auto first = set.lower_bound(Interval{offset, 0, 0});
+  while (first != set.begin() && std::get<1>(*std::prev(first)) > offset) --first;
+  auto last = first;
+  std::uint64_t lowest = 0;  // the overlapped message with the smallest id (as a scan by id finds it)
+  for (; last != set.end() && std::get<0>(*last) < end; ++last) {
+    const auto& [o_offset, o_end, other] = *last;
+    if (o_offset < end && offset < o_end && (lowest == 0 || other < lowest)) lowest = other;
+  }
+  if (lowest != 0) {
+    if (!may_overwrite) {
+      const Message& o = msg(lowest);
+      violate(sim::Property::NoCorruption,
+              "message " + std::to_string(id) + " was placed at bytes [" + std::to_string(offset) + ", " +
+                  std::to_string(end) + ") of buffer " + std::to_string(buffer) + " over live message " +
+                  std::to_string(lowest) + " at [" + std::to_string(o.offset) + ", " + std::to_string(o.offset + o.len) + ")",
+              {lowest, id});
+      return;
+    }
+    for (auto it = first; it != last;) {
+      const auto& [o_offset, o_end, other] = *it;
+      if (o_offset < end && offset < o_end) {
+        msg(other).overwritten = true;
+        in_live_[other - 1] = false;
+        it = set.erase(it);
       } else {
-        violate(sim::Property::NoCorruption,
-                "message " + std::to_string(id) + " was placed at bytes [" + std::to_string(offset) + ", " +
-                    std::to_string(offset + m.len) + ") of buffer " + std::to_string(buffer) + " over live message " +
-                    std::to_string(other) + " at [" + std::to_string(o.offset) + ", " + std::to_string(o.offset + o.len) + ")",
-                {other, id});
-        return;
+        ++it;
       }
     }
   }
@@ -57,23 +88,35 @@ void Ledger::accepted(std::uint64_t id, int buffer, std::uint64_t offset, std::u
   m.buffer = buffer;
   m.offset = offset;
   m.unit = unit;
-  for (auto& [b, u] : lost_units_)
-    if (b == buffer && u == unit) m.lost = true;
+  if (lost_units_.count({buffer, unit})) m.lost = true;
+  if (live(m)) {
+    set.insert(Interval{offset, end, id});
+    in_live_[id - 1] = true;
+  }
 }
 
 void Ledger::rejected(std::uint64_t id, Notice notice) {
+  retire(id);
   Message& m = msg(id);
   m.state = Message::State::Rejected;
   m.notice = notice;
 }
 
 void Ledger::lost_unit(int buffer, std::uint64_t unit) {
-  lost_units_.emplace_back(buffer, unit);
-  for (auto& m : messages_)
-    if (m.state == Message::State::Accepted && m.buffer == buffer && m.unit == unit && !m.delivered) m.lost = true;
+  lost_units_.emplace(buffer, unit);
+  for (std::uint64_t id = 1; id <= messages_.size(); ++id) {
+    Message& m = msg(id);
+    if (m.state == Message::State::Accepted && m.buffer == buffer && m.unit == unit && !m.delivered) {
+      retire(id);
+      m.lost = true;
+    }
+  }
 }
 
-void Ledger::lost(std::uint64_t id) { msg(id).lost = true; }
+void Ledger::lost(std::uint64_t id) {
+  retire(id);
+  msg(id).lost = true;
+}
 
 void Ledger::deliver(int reader, const std::uint8_t* data, const std::uint64_t* tags, std::size_t n) {
   Reader& r = readers_.at(static_cast<std::size_t>(reader));
@@ -135,6 +178,7 @@ void Ledger::complete(int reader, std::uint64_t id) {
   }
   // State Attempted: the writer has copied it but not yet returned to tell the ledger where (it
   // may be preempted in between); check_final requires that it was accepted in the end.
+  retire(id);
   ++m.delivered;
   if (r.last_seq.size() <= static_cast<std::size_t>(m.writer)) r.last_seq.resize(static_cast<std::size_t>(m.writer) + 1, 0);
   std::uint64_t& last = r.last_seq[static_cast<std::size_t>(m.writer)];

@@ -14,11 +14,20 @@
 //   no-silent-loss  at the end every accepted message was delivered or counted lost, and every
 //                   rejected message was counted or reported to its caller
 // Violations are reported through sim::Sim::report (from an actor: the execution stops there).
-// All state is per execution and allocation-free after the first executions (vectors are reused).
+// All state is per execution and allocation-free after the first executions (vectors are reused;
+// the interval sets draw their nodes from a pool that keeps them across executions).
+//
+// Acceptance costs O(log n): each buffer keeps the set of its live messages (accepted, neither
+// delivered, lost nor overwritten) ordered by (offset, end). Live messages never overlap one another
+// (an overlapping acceptance is refused, or overwrites them), so their ends ascend with their
+// offsets, and the messages an acceptance lands on are a contiguous run of that order.
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/buffer.h"
@@ -96,6 +105,12 @@ class Ledger {
     std::vector<std::uint64_t> last_seq;  // per writer: last delivered seq + 1 (0: none)
   };
   void complete(int reader, std::uint64_t id);
+  /// A live message of `buffer` stops being live (delivered, lost, overwritten or rejected).
+  void retire(std::uint64_t id);
+  bool live(const Message& m) const {
+    return m.state == Message::State::Accepted && !m.delivered && !m.lost && !m.overwritten;
+  }
+  using Interval = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>;  // offset, end, id
   Message& msg(std::uint64_t id) { return messages_[id - 1]; }
   void violate(sim::Property p, std::string what, std::vector<std::uint64_t> ids);
 
@@ -103,7 +118,10 @@ class Ledger {
   std::vector<Message> messages_;
   std::vector<std::uint64_t> writer_seq_;
   std::vector<Reader> readers_;
-  std::vector<std::pair<int, std::uint64_t>> lost_units_;
+  std::pmr::unsynchronized_pool_resource pool_;
+  std::vector<std::pmr::set<Interval>> live_;  // per buffer
+  std::pmr::set<std::pair<int, std::uint64_t>> lost_units_{&pool_};
+  std::vector<bool> in_live_;  // per message (index id - 1): present in live_[buffer]
 };
 
 }  // namespace properties

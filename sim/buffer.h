@@ -9,6 +9,8 @@
 // message (high 24 bits), so a reader's bytes say exactly which byte of which message they are.
 // An access outside the buffer is reported as a `memory-safety` violation, the way KASAN would
 // report it, and nothing outside the buffer is touched.
+// reset() clears only the bytes written since the last reset (a dirty range; any mutable_* access
+// dirties the whole buffer), so a large buffer costs nothing per execution beyond what was used.
 #pragma once
 
 #include <cstdint>
@@ -31,14 +33,20 @@ class ByteBuffer final : public SimObject {
       : SimObject(sim, name), bytes_(size, 0), tags_(size, 0) {}
 
   void reset() override {
-    std::memset(bytes_.data(), 0, bytes_.size());
-    std::fill(tags_.begin(), tags_.end(), 0);
+    if (dirty_lo_ < dirty_hi_) {
+      std::memset(bytes_.data() + dirty_lo_, 0, dirty_hi_ - dirty_lo_);
+      std::fill(tags_.begin() + static_cast<std::ptrdiff_t>(dirty_lo_), tags_.begin() + static_cast<std::ptrdiff_t>(dirty_hi_), 0);
+    }
+    dirty_lo_ = bytes_.size();
+    dirty_hi_ = 0;
   }
   std::size_t size() const { return bytes_.size(); }
   /// Resizes (setup only, never during an execution).
   void resize(std::size_t size) {
     bytes_.assign(size, 0);
     tags_.assign(size, 0);
+    dirty_lo_ = size;
+    dirty_hi_ = 0;
   }
 
   /// Copies `len` bytes into the buffer at `offset`; byte i gets the tag of message `id` at index
@@ -47,6 +55,7 @@ class ByteBuffer final : public SimObject {
   bool write(std::size_t offset, const std::uint8_t* src, std::size_t len, std::uint64_t id,
              std::uint64_t first_index = 0) {
     if (!in_bounds(offset, len, "write")) return false;
+    dirty(offset, len);
     copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
       std::memcpy(&bytes_[at], src + (at - offset), n);
       for (std::size_t i = 0; i < n; ++i)
@@ -69,6 +78,7 @@ class ByteBuffer final : public SimObject {
   /// Fills `len` bytes with `value` (one step per granule), tag 0. Used for explicit padding writes.
   bool fill(std::size_t offset, std::uint8_t value, std::size_t len) {
     if (!in_bounds(offset, len, "write")) return false;
+    dirty(offset, len);
     copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
       std::memset(&bytes_[at], value, n);
       std::fill(&tags_[at], &tags_[at] + n, 0);
@@ -80,10 +90,20 @@ class ByteBuffer final : public SimObject {
   // Ghost access without steps (checks, reports, exec-mode dumps).
   const std::uint8_t* bytes() const { return bytes_.data(); }
   const std::uint64_t* tags() const { return tags_.data(); }
-  std::uint8_t* mutable_bytes() { return bytes_.data(); }
-  std::uint64_t* mutable_tags() { return tags_.data(); }
+  std::uint8_t* mutable_bytes() {
+    dirty(0, bytes_.size());
+    return bytes_.data();
+  }
+  std::uint64_t* mutable_tags() {
+    dirty(0, bytes_.size());
+    return tags_.data();
+  }
 
  private:
+  void dirty(std::size_t offset, std::size_t len) {
+    if (offset < dirty_lo_) dirty_lo_ = offset;
+    if (offset + len > dirty_hi_) dirty_hi_ = offset + len;
+  }
   bool in_bounds(std::size_t offset, std::size_t len, const char* what) {
     if (offset <= bytes_.size() && len <= bytes_.size() - offset) return true;
     sim_.report(Property::MemorySafety, std::string("out-of-bounds ") + what + " of " + std::to_string(len) +
@@ -112,6 +132,7 @@ class ByteBuffer final : public SimObject {
 
   std::vector<std::uint8_t> bytes_;
   std::vector<std::uint64_t> tags_;
+  std::size_t dirty_lo_ = 0, dirty_hi_ = 0;  // [lo, hi) may differ from zero (lo > hi: clean)
 };
 
 }  // namespace sim

@@ -63,7 +63,9 @@ class PctSource final : public ChoiceSource {
 class ReplaySource final : public ChoiceSource {
  public:
   explicit ReplaySource(std::vector<std::uint32_t> choices, bool strict = true)
-      : choices_(std::move(choices)), strict_(strict) {}
+      : choices_(std::move(choices)), strict_(strict) {
+    blind = true;
+  }
   void begin(const Sim&) override {
     pos_ = 0;
     divergence_.reset();
@@ -82,7 +84,7 @@ class ReplaySource final : public ChoiceSource {
 
 class BytesSource final : public ChoiceSource {
  public:
-  BytesSource(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+  BytesSource(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) { blind = true; }
   void begin(const Sim&) override { pos_ = 0; }
   std::uint32_t pick(const Option*, std::uint32_t n, const Sim&) override {
     return pos_ < size_ ? data_[pos_++] % n : 0;

@@ -20,9 +20,12 @@ bool Sim::in_task() const { return running_cpu().depth == 0; }
 bool Sim::irqs_disabled() const { return running_cpu().irqs_disabled; }
 int Sim::preempt_count() const { return running_cpu().preempt; }
 
+// Each transition that changes what may run on this CPU (irqs on/off, preempt_count or the
+// bottom-half count reaching or leaving 0) marks its cached option counts stale (sim.h banner).
 unsigned long Sim::local_irq_save() {
   Cpu& c = running_cpu();
   unsigned long flags = c.irqs_disabled ? 1 : 0;
+  if (!flags) touch(actors_[running_].cpu);
   c.irqs_disabled = true;
   return flags;
 }
@@ -30,20 +33,33 @@ void Sim::local_irq_restore(unsigned long flags) {
   Cpu& c = running_cpu();
   const bool was = c.irqs_disabled;
   c.irqs_disabled = flags != 0;
+  if (was != c.irqs_disabled) touch(actors_[running_].cpu);
   if (was && !c.irqs_disabled) local_enable_point();
 }
-void Sim::local_irq_disable() { running_cpu().irqs_disabled = true; }
+void Sim::local_irq_disable() {
+  Cpu& c = running_cpu();
+  if (!c.irqs_disabled) touch(actors_[running_].cpu);
+  c.irqs_disabled = true;
+}
 void Sim::local_irq_enable() {
   Cpu& c = running_cpu();
   const bool was = c.irqs_disabled;
   c.irqs_disabled = false;
-  if (was) local_enable_point();
+  if (was) {
+    touch(actors_[running_].cpu);
+    local_enable_point();
+  }
 }
-void Sim::preempt_disable() { ++running_cpu().preempt; }
+void Sim::preempt_disable() {
+  if (running_cpu().preempt++ == 0) touch(actors_[running_].cpu);
+}
 void Sim::preempt_enable() {
   Cpu& c = running_cpu();
   if (c.preempt <= 0) throw std::logic_error("preempt_enable without preempt_disable");
-  if (--c.preempt == 0) local_enable_point();
+  if (--c.preempt == 0) {
+    touch(actors_[running_].cpu);
+    local_enable_point();
+  }
 }
 
 // Interrupts or preemption were just re-enabled on the running CPU: as in the kernel, a pending
@@ -52,19 +68,19 @@ void Sim::preempt_enable() {
 // can happen before the next shared access, which is a scheduling point anyway.
 void Sim::local_enable_point() {
   if (running_ == kDriver) return;
-  const Actor& me = actors_[running_];
-  const Cpu& c = cpus_[me.cpu];
-  bool something = false;
-  if (c.depth == 0 && c.preempt == 0 && !c.irqs_disabled && c.bh == 0)
-    for (int t : c.tasks) something |= t != running_ && runnable(t);
-  for (const Source& s : sources_) something |= s.cpu == me.cpu && source_allowed(s);
-  if (something) yield_point();
+  // From the cached counts: this CPU's other ready tasks are counted only when it may switch
+  // (depth 0, preemption and irqs and bottom halves enabled), its sources only when allowed.
+  refresh();
+  const Cpu& c = cpus_[actors_[running_].cpu];
+  if (c.n_others + c.n_src) yield_point();
 }
-void Sim::local_bh_disable() { ++running_cpu().bh; }
+void Sim::local_bh_disable() {
+  if (running_cpu().bh++ == 0) touch(actors_[running_].cpu);
+}
 void Sim::local_bh_enable() {
   Cpu& c = running_cpu();
   if (c.bh <= 0) throw std::logic_error("local_bh_enable without local_bh_disable");
-  --c.bh;
+  if (--c.bh == 0) touch(actors_[running_].cpu);
 }
 
 bool Sim::irq_work_queue(int work) {
@@ -73,6 +89,7 @@ bool Sim::irq_work_queue(int work) {
   if (s.pending) return false;
   s.pending = true;
   if (!actors_[s.actor].active) s.cpu = smp_processor_id();
+  if (s.cpu >= 0) touch(s.cpu);
   return true;
 }
 
@@ -81,6 +98,8 @@ void Sim::mod_timer(int timer, std::uint64_t delay) {
   if (s.kind != Source::Timer) throw std::logic_error("mod_timer on a source that is not a timer");
   s.pending = true;
   s.expires = steps_ + delay;
+  touch(s.cpu);
+  if (s.expires < next_timer_) next_timer_ = s.expires;
 }
 
 bool Sim::is_below_on_same_cpu(int actor) const {
@@ -94,8 +113,19 @@ bool Sim::is_below_on_same_cpu(int actor) const {
 
 void Sim::block_on_lock(std::uint32_t lock_index) {
   actors_[running_].blocked_on = static_cast<int>(lock_index);
+  ++locks_[lock_index]->blocked;
+  touch_tasks(actors_[running_].cpu);
   schedule();
-  if (running_ != kDriver) actors_[running_].blocked_on = -1;
+  if (running_ != kDriver) {
+    actors_[running_].blocked_on = -1;
+    --locks_[lock_index]->blocked;
+    touch_tasks(actors_[running_].cpu);
+  }
+}
+
+void Sim::lock_changed(std::uint32_t lock_index) {
+  for (const Actor& a : actors_)
+    if (a.blocked_on == static_cast<int>(lock_index)) touch_tasks(a.cpu);
 }
 
 void Sim::check_task_context(const char* what) const {
@@ -124,6 +154,7 @@ void Sim::sleep_running(std::uint32_t queue) {
   a.sleeping_on = static_cast<int>(queue);
   a.asleep = true;
   cpus_[a.cpu].current_task = -1;  // the task leaves its CPU
+  touch_tasks(a.cpu);
   record(Op::Wait, queue, 0);
   schedule();
 }
@@ -133,6 +164,7 @@ int Sim::wake_all(std::uint32_t queue) {
   for (Actor& a : actors_) {
     if (a.sleeping_on == static_cast<int>(queue)) {
       a.sleeping_on = -1;
+      if (a.asleep) touch_tasks(a.cpu);
       a.asleep = false;
       a.woken = true;
       ++woken;

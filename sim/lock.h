@@ -37,7 +37,7 @@ class SpinLock final : public SimObject {
     sim_.preempt_disable();
     sim_.yield_point();
     if (state_.holder < 0) {
-      state_.holder = sim_.current_actor();
+      set_holder(sim_.current_actor());
       sim_.record(Op::Lock, id_, 1);
       return true;
     }
@@ -68,7 +68,7 @@ class SpinLock final : public SimObject {
     for (;;) {
       int holder = state_.holder;
       if (holder < 0) {
-        state_.holder = sim_.current_actor();
+        set_holder(sim_.current_actor());
         sim_.record(Op::Lock, id_, 1);
         return;
       }
@@ -88,8 +88,13 @@ class SpinLock final : public SimObject {
   }
   void release() {
     sim_.yield_point();
-    state_.holder = -1;
+    set_holder(-1);
     sim_.record(Op::Unlock, id_, 0);
+  }
+  // Acquirers blocked on this lock become enabled or disabled with each hand-over.
+  void set_holder(int actor) {
+    state_.holder = actor;
+    if (state_.blocked) sim_.lock_changed(index_);
   }
 
   Sim::LockState state_;

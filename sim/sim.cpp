@@ -58,6 +58,7 @@ int Sim::add_task(std::string name, int cpu, std::function<void()> body) {
   if (cpu < 0 || cpu >= cpus()) throw std::invalid_argument("task cpu out of range");
   int id = add_actor(std::move(name), cpu, Ctx::Task, std::move(body), -1);
   cpus_[cpu].tasks.push_back(id);
+  cpus_[cpu].ready.reserve(cpus_[cpu].tasks.size());  // never grows during an execution
   return id;
 }
 
@@ -168,8 +169,12 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
     s.expires = 0;
     if (s.kind == Source::IrqWork) s.cpu = -1;
   }
-  for (auto* l : locks_) l->holder = -1;
+  for (auto* l : locks_) l->holder = -1, l->blocked = 0;
   for (auto* o : objects_) o->reset();
+  for (auto& c : cpus_) c.n_top = c.n_others = c.n_src = 0;
+  total_ = total_src_ = 0;
+  dirty_ = dirty_tasks_ = cpus_.size() == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << cpus_.size()) - 1;
+  next_timer_ = ~std::uint64_t{0};
   steps_ = 0;
   hash_ = kHashSeed;
   preemptions_ = interrupts_ = n_choices_ = 0;
@@ -339,6 +344,7 @@ inline void Sim::dispatch(const Option& o) {
     case Option::StartTask: {
       Cpu& c = cpus_[a.cpu];
       c.current_task = o.actor;
+      touch_tasks(a.cpu);
       if (!a.active) {
         a.active = true;
         int saved = running_;
@@ -352,6 +358,7 @@ inline void Sim::dispatch(const Option& o) {
       Source& s = sources_[a.source];
       Cpu& c = cpus_[s.cpu];
       c.frames[c.depth++] = Frame{o.actor, c.irqs_disabled, c.preempt, c.bh};
+      touch(s.cpu);
       a.cpu = s.cpu;
       a.active = true;
       switch (s.ctx) {
@@ -372,11 +379,116 @@ inline void Sim::dispatch(const Option& o) {
   }
 }
 
-int Sim::choose() {
+void Sim::recount(int ci) {
+  Cpu& c = cpus_[ci];
+  const std::uint32_t before = c.n_top + c.n_others + c.n_src;
+  const std::uint32_t src_before = c.n_src;
+  const int top = c.top();
+  c.n_top = top >= 0 && runnable(top);
+  if (dirty_tasks_ & (std::uint64_t{1} << ci)) {
+    dirty_tasks_ &= ~(std::uint64_t{1} << ci);
+    c.ready.clear();
+    for (int t : c.tasks)
+      if (t != c.current_task && runnable(t)) c.ready.push_back(static_cast<std::uint16_t>(t));
+  }
+  const bool switchable = c.depth == 0 && (c.current_task < 0 || (c.preempt == 0 && !c.irqs_disabled && c.bh == 0));
+  c.n_others = switchable ? static_cast<std::uint16_t>(c.ready.size()) : 0;
+  c.n_src = 0;
+  for (const Source& s : sources_) c.n_src += s.cpu == ci && source_allowed(s);
+  total_ += c.n_top + c.n_others + c.n_src;
+  total_ -= before;
+  total_src_ += c.n_src;
+  total_src_ -= src_before;
+}
+
+void Sim::refresh_timers() {
+  // Some pending timer may have expired: its CPU recounts; the next expiry to watch is recomputed
+  // (re-arming only ever makes next_timer_ early, which costs one extra pass here).
+  std::uint64_t next = ~std::uint64_t{0};
+  for (const Source& s : sources_) {
+    if (s.kind != Source::Timer || !s.pending) continue;
+    if (s.expires <= steps_) touch(s.cpu);
+    else if (s.expires < next) next = s.expires;
+  }
+  next_timer_ = next;
+}
+
+Option Sim::nth_option(std::uint32_t j, int skip_top_of) const {
+  for (int ci = 0; ci < cpus(); ++ci) {
+    const Cpu& c = cpus_[ci];
+    const std::uint32_t top = ci == skip_top_of ? 0u : c.n_top;
+    if (j < top + c.n_others) {
+      if (j < top) return Option{static_cast<std::uint16_t>(c.top()), Option::Switch};
+      return Option{c.ready[j - top], Option::StartTask};
+    }
+    j -= top + c.n_others;
+  }
+  return nth_source(j);
+}
+
+Option Sim::nth_source(std::uint32_t j) const {
+  for (const Source& s : sources_)
+    if (s.cpu >= 0 && source_allowed(s) && j-- == 0) return Option{static_cast<std::uint16_t>(s.actor), Option::Fire};
+  throw std::logic_error("incremental enabled sets: option index past the cached count");
+}
+
+void Sim::check_enabled(const Option& got, std::uint32_t n, std::uint32_t k, bool spinning) const {
   Option opts[kMaxOptions];
+  const std::uint32_t want = enumerate(opts, spinning);
+  if (want != n || opts[k].actor != got.actor || opts[k].kind != got.kind)
+    throw std::logic_error("incremental enabled sets differ from the enumeration at step " + std::to_string(steps_) +
+                           ": " + std::to_string(n) + " options (enumerated " + std::to_string(want) + "), option " +
+                           std::to_string(k) + " is actor " + std::to_string(got.actor) + " kind " + std::to_string(got.kind) +
+                           " (enumerated actor " + std::to_string(opts[k < want ? k : 0].actor) + ")");
+}
+
+int Sim::choose() {
   const bool spinning = yielding_;
   yielding_ = false;
+  refresh();
+  const std::uint32_t n = total_;
+  // Fast paths: a running actor on top of its CPU, that goes on (option 0) or spins (last option).
+  // Everything else (the driver's first choice, after a finish or a block, sources that read the
+  // option list) takes the full enumeration below.
+  if (running_ != kDriver && n >= 1 && (source_->uniform || source_->blind || n == 1)) {
+    const int rc = actors_[running_].cpu;
+    const Cpu& c = cpus_[rc];
+    if (c.n_top && c.top() == running_) {
+      std::uint32_t k = 0;
+      if (n > 1) {
+        k = source_->uniform ? source_->uniform->below(n) : source_->pick(nullptr, n, *this);
+        ++n_choices_;
+        if (recording_) choices_.push_back(k);
+      }
+      Option o;
+      if (!spinning) {
+        if (k == 0) {
+          if (config_.check_enabled_sets) [[unlikely]] check_enabled(Option{static_cast<std::uint16_t>(running_), Option::Continue}, n, k, spinning);
+          return running_;
+        }
+        ++preemptions_;
+        o = nth_option(k - 1, rc);
+      } else {
+        // Spinning: the sources first, the other CPUs' options, the spinner last.
+        o = k < total_src_ ? nth_source(k)
+            : k + 1 < n    ? nth_option(k - total_src_, rc)
+                           : Option{static_cast<std::uint16_t>(running_), Option::Switch};
+      }
+      if (config_.check_enabled_sets) [[unlikely]] check_enabled(o, n, k, spinning);
+      if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
+      dispatch(o);
+      return o.actor;
+    }
+  }
+  return choose_scan(spinning);
+}
+
+int Sim::choose_scan(bool spinning) {
+  Option opts[kMaxOptions];
   std::uint32_t n = enumerate(opts, spinning);
+  if (n != total_)
+    throw std::logic_error("incremental enabled sets: " + std::to_string(total_) + " options cached, " +
+                           std::to_string(n) + " enumerated at step " + std::to_string(steps_));
   if (n == 0) {
     bool all_done = true;
     for (const Actor& a : actors_)
@@ -420,6 +532,7 @@ void Sim::finish_running() {
   Actor& a = actors_[running_];
   record(Op::Finish, kNoObject, 0);
   Cpu& c = cpus_[a.cpu];
+  touch_tasks(a.cpu);
   if (a.ctx == Ctx::Task) {
     if (c.preempt != 0 || c.irqs_disabled || c.bh != 0)
       throw std::logic_error("task '" + a.name + "' finished with irqs off, preemption or bottom halves disabled");

@@ -23,6 +23,17 @@
 // A fired handler is pushed on its CPU and runs to completion before the interrupted context
 // resumes (other CPUs keep interleaving). Switches between fibers are direct (one context switch);
 // option 0 does not switch at all.
+//
+// Enabled sets are incremental (issue 14): each CPU caches how many options it contributes (its
+// top when enabled, its other ready tasks when it may switch, its allowed interrupt sources).
+// Every change of the state they read (irq/preempt/bh transitions, frames pushed and popped, task
+// starts, sleeps and wake-ups, lock hand-overs with blocked acquirers, finishes, irq_work queueing,
+// timer arming and expiry) marks that CPU dirty (`touch`), and the next yield point recounts only
+// dirty CPUs. A step then costs O(1) when it goes on (option 0) and O(CPUs) small adds when it
+// switches (finding the k-th option from the cached counts), instead of listing every option.
+// The option list itself is unchanged: sources that read it (PCT, a later DFS) still get the full
+// canonical list; the uniform source and blind sources (replay, bytes) never build it.
+// Config::check_enabled_sets compares every step with the full enumeration (tests).
 #pragma once
 
 #include <boost/context/fiber.hpp>
@@ -133,6 +144,9 @@ class Sim {
     /// Properties whose violations count (bit = 1 << Property). Others are ignored where reported
     /// (a scenario's check.properties); memory-safety, deadlock and step-bound always count.
     std::uint32_t checked = ~0u;
+    /// Cross-checks the incremental enabled sets against the full enumeration at every step (an
+    /// internal fault, End::Error, on any difference). Slow: for tests.
+    bool check_enabled_sets = false;
   };
 
   explicit Sim(Config config);
@@ -228,7 +242,8 @@ class Sim {
   // ---- for objects ----
   std::uint32_t register_object(SimObject* obj, std::string_view name);
   struct LockState {
-    int holder = -1;  // actor holding it
+    int holder = -1;   // actor holding it
+    int blocked = 0;   // actors blocked on it (engine-owned; a hand-over must then call lock_changed)
   };
   std::uint32_t register_lock(LockState* lock) {
     locks_.push_back(lock);
@@ -236,6 +251,8 @@ class Sim {
   }
   /// Blocks the running actor until the lock is free (not runnable meanwhile).
   void block_on_lock(std::uint32_t lock_index);
+  /// The holder of a lock with blocked acquirers changed: their enabledness changed.
+  void lock_changed(std::uint32_t lock_index);
   int actor_cpu_of_running() const { return actors_[running_].cpu; }
   /// True if `actor` is the running actor or an interrupted context below it on the same CPU.
   bool is_below_on_same_cpu(int actor) const;
@@ -287,6 +304,11 @@ class Sim {
     int preempt = 0;
     int bh = 0;
     int nmi = 0, hardirq = 0, softirq = 0;
+    // Cached option counts (valid when this CPU's bit in dirty_ is clear).
+    std::uint16_t n_top = 0;     // 1 if top() is runnable
+    std::uint16_t n_others = 0;  // other ready tasks, when this CPU may switch tasks
+    std::uint16_t n_src = 0;     // interrupt sources bound here that may fire
+    std::vector<std::uint16_t> ready;  // ready tasks other than current_task, in declaration order
     int top() const { return depth ? frames[depth - 1].actor : current_task; }
   };
   enum class State : std::uint8_t { Running, Finished, Violated, Errored };
@@ -300,6 +322,30 @@ class Sim {
   void finish_running();
   [[gnu::always_inline]] inline std::uint32_t enumerate(Option* out, bool spinning) const;
   bool runnable(int actor) const;
+  /// Marks a CPU's cached option counts stale: its irq/preempt/bh state or frames changed.
+  void touch(int cpu) { dirty_ |= std::uint64_t{1} << cpu; }
+  /// The same, and its ready list too: a task started, finished, slept, woke or (un)blocked.
+  void touch_tasks(int cpu) {
+    dirty_ |= std::uint64_t{1} << cpu;
+    dirty_tasks_ |= std::uint64_t{1} << cpu;
+  }
+  /// Recounts dirty CPUs (and CPUs with a timer that just expired).
+  void refresh() {
+    if (steps_ >= next_timer_) [[unlikely]] refresh_timers();
+    while (dirty_) {
+      const int c = __builtin_ctzll(dirty_);
+      dirty_ &= dirty_ - 1;
+      recount(c);
+    }
+  }
+  void recount(int cpu);
+  void refresh_timers();
+  /// The j-th option of the canonical CPU lists followed by the sources, skipping the top of
+  /// CPU `skip_top_of` (option 0, or the spinner); `from_sources`: index among sources only.
+  Option nth_option(std::uint32_t j, int skip_top_of) const;
+  Option nth_source(std::uint32_t j) const;
+  void check_enabled(const Option& got, std::uint32_t n, std::uint32_t k, bool spinning) const;
+  int choose_scan(bool spinning);
   bool source_allowed(const Source& s) const;
   // Inlined into schedule(): every call frame between a model's access and the fiber switch costs
   // a mispredicted return on the other side of the switch (measured: ~6 ns per frame).
@@ -355,6 +401,12 @@ class Sim {
   std::uint32_t preemptions_ = 0;
   std::uint32_t interrupts_ = 0;
   std::uint32_t n_choices_ = 0;
+  // incremental enabled sets (see the banner)
+  std::uint64_t dirty_ = 0;
+  std::uint64_t dirty_tasks_ = 0;  // CPUs whose ready list is stale too
+  std::uint32_t total_ = 0;      // Σ over CPUs of n_top + n_others + n_src: the option count
+  std::uint32_t total_src_ = 0;  // Σ over CPUs of n_src
+  std::uint64_t next_timer_ = ~std::uint64_t{0};  // no pending timer expires before this step
   bool recording_ = false;
   bool yielding_ = false;
   bool destroying_ = false;
@@ -390,6 +442,9 @@ class ChoiceSource {
   Rng* uniform = nullptr;
   /// Called at the start of each execution, after the workload is reset.
   virtual void begin(const Sim&) {}
+  /// Set by sources whose pick() never reads `options` (replay, bytes): the scheduler then passes
+  /// nullptr instead of building the option list.
+  bool blind = false;
   /// Returns an index in [0, n); n >= 2.
   virtual std::uint32_t pick(const Option* options, std::uint32_t n, const Sim& sim) = 0;
   /// The running actor spins (sim.yield()).

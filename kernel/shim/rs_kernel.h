@@ -451,3 +451,112 @@ unsigned long rs_copy_from_user(void *to, const void __user *from, unsigned long
 int remap_vmalloc_range(struct vm_area_struct *vma, void *addr, unsigned long pgoff);
 
 #endif /* RS_KERNEL_H */
+
+/* ---- BPF maps, helpers and dynptrs (kernel/bpf/ringbuf.c) -----------------------------------
+ * Only for subjects that include <linux/bpf.h>, <linux/filter.h>, <linux/btf.h> or
+ * <linux/btf_ids.h> (their shadows define RS_WANT_BPF): this part needs the real
+ * include/uapi/linux/bpf.h (union bpf_attr, BPF_RB_*, BPF_RINGBUF_*), which only such subjects
+ * list among their real headers. Outside the include guard above, so that it is seen whichever
+ * shadow header comes first. The verifier's names (ARG_*, RET_*, MEM_*, OBJ_RELEASE) are
+ * placeholders: nothing here verifies a program; the values only need to be distinct bits. */
+#if defined(RS_WANT_BPF) && !defined(RS_KERNEL_BPF_H)
+#define RS_KERNEL_BPF_H
+#include <uapi/linux/bpf.h>
+
+#define ENODATA 61
+#define GFP_KERNEL_ACCOUNT (GFP_KERNEL | __GFP_ACCOUNT)
+#define atomic_try_cmpxchg(v, po, n) try_cmpxchg(&(v)->counter, (po), (n))
+#define atomic_set_release(v, i) smp_store_release(&(v)->counter, (i))
+
+struct bpf_map;
+struct bpf_map_ops {
+  int (*map_alloc_check)(union bpf_attr *attr);
+  struct bpf_map *(*map_alloc)(union bpf_attr *attr);
+  void (*map_free)(struct bpf_map *map);
+  bool (*map_meta_equal)(const struct bpf_map *meta0, const struct bpf_map *meta1);
+  int (*map_mmap)(struct bpf_map *map, struct vm_area_struct *vma);
+  __poll_t (*map_poll)(struct bpf_map *map, struct file *filp, struct poll_table_struct *pts);
+  void *(*map_lookup_elem)(struct bpf_map *map, void *key);
+  long (*map_update_elem)(struct bpf_map *map, void *key, void *value, u64 flags);
+  long (*map_delete_elem)(struct bpf_map *map, void *key);
+  int (*map_get_next_key)(struct bpf_map *map, void *key, void *next_key);
+  u64 (*map_mem_usage)(const struct bpf_map *map);
+  int *map_btf_id;
+};
+struct bpf_map {
+  const struct bpf_map_ops *ops;
+  u32 map_type, key_size, value_size, max_entries, map_flags;
+  u64 map_extra;
+  int numa_node;
+};
+static inline int bpf_map_attr_numa_node(const union bpf_attr *attr) {
+  return (attr->map_flags & BPF_F_NUMA_NODE) ? (int)attr->numa_node : NUMA_NO_NODE;
+}
+/* What kernel/bpf/syscall.c's bpf_map_init_from_attr copies (the fields a map type reads). */
+static inline void bpf_map_init_from_attr(struct bpf_map *map, union bpf_attr *attr) {
+  map->map_type = attr->map_type;
+  map->key_size = attr->key_size;
+  map->value_size = attr->value_size;
+  map->max_entries = attr->max_entries;
+  map->map_flags = attr->map_flags;
+  map->map_extra = attr->map_extra;
+  map->numa_node = bpf_map_attr_numa_node(attr);
+}
+/* kernel/bpf/map_in_map.c's compatibility test of two maps (only referenced through the ops). */
+static inline bool bpf_map_meta_equal(const struct bpf_map *a, const struct bpf_map *b) {
+  return a->map_type == b->map_type && a->key_size == b->key_size && a->value_size == b->value_size &&
+         a->map_flags == b->map_flags && a->max_entries == b->max_entries;
+}
+#define BTF_ID_LIST_SINGLE(name, prefix, typename) static int __maybe_unused name[1];
+
+/* Verifier placeholders. */
+enum {
+  ARG_ANYTHING = 1, ARG_CONST_MAP_PTR, ARG_CONST_ALLOC_SIZE_OR_ZERO, ARG_PTR_TO_RINGBUF_MEM, ARG_PTR_TO_MEM,
+  ARG_CONST_SIZE_OR_ZERO, ARG_PTR_TO_DYNPTR, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL,
+  RET_VOID = 1, RET_INTEGER, RET_PTR_TO_RINGBUF_MEM_OR_NULL,
+};
+#define OBJ_RELEASE (1u << 8)
+#define MEM_RDONLY (1u << 9)
+#define MEM_UNINIT (1u << 10)
+#define MEM_WRITE (1u << 11)
+#define DYNPTR_TYPE_RINGBUF (1u << 12)
+struct bpf_func_proto {
+  u64 (*func)(u64 r1, u64 r2, u64 r3, u64 r4, u64 r5);
+  u32 ret_type, arg1_type, arg2_type, arg3_type, arg4_type, arg5_type;
+};
+typedef u64 (*bpf_callback_t)(u64, u64, u64, u64, u64);
+#define BPF_MAX_USER_RINGBUF_SAMPLES (128 * 1024)
+
+/* A helper as the kernel's BPF_CALL_n makes it: `u64 name(u64 r1, ..., u64 r5)` converting its
+ * registers to the declared argument types and calling the body, written as ____name. */
+#define RS_BPF_HELPER(name, params, args)                              \
+  static __always_inline u64 ____##name params;                        \
+  u64 name(u64 r1, u64 r2, u64 r3, u64 r4, u64 r5);                    \
+  u64 name(u64 r1, u64 r2, u64 r3, u64 r4, u64 r5) {                   \
+    (void)r1; (void)r2; (void)r3; (void)r4; (void)r5;                  \
+    return ____##name args;                                            \
+  }                                                                    \
+  static __always_inline u64 ____##name params
+#define RS_BPF_ARG(t, r) ((t)(uintptr_t)(r))
+#define BPF_CALL_1(name, t1, a1) RS_BPF_HELPER(name, (t1 a1), (RS_BPF_ARG(t1, r1)))
+#define BPF_CALL_2(name, t1, a1, t2, a2) RS_BPF_HELPER(name, (t1 a1, t2 a2), (RS_BPF_ARG(t1, r1), RS_BPF_ARG(t2, r2)))
+#define BPF_CALL_3(name, t1, a1, t2, a2, t3, a3) \
+  RS_BPF_HELPER(name, (t1 a1, t2 a2, t3 a3), (RS_BPF_ARG(t1, r1), RS_BPF_ARG(t2, r2), RS_BPF_ARG(t3, r3)))
+#define BPF_CALL_4(name, t1, a1, t2, a2, t3, a3, t4, a4)                                                  \
+  RS_BPF_HELPER(name, (t1 a1, t2 a2, t3 a3, t4 a4),                                                       \
+                (RS_BPF_ARG(t1, r1), RS_BPF_ARG(t2, r2), RS_BPF_ARG(t3, r3), RS_BPF_ARG(t4, r4)))
+
+/* Dynptrs as kernel/bpf/helpers.c implements them (our text): size holds the type in bits 24-30
+ * and the read-only flag in bit 31. */
+enum bpf_dynptr_type { BPF_DYNPTR_TYPE_INVALID, BPF_DYNPTR_TYPE_LOCAL, BPF_DYNPTR_TYPE_RINGBUF };
+struct bpf_dynptr_kern { void *data; u32 size; u32 offset; } __aligned(8);
+#define DYNPTR_MAX_SIZE ((1UL << 24) - 1)
+#define DYNPTR_TYPE_SHIFT 28
+static inline int bpf_dynptr_check_size(u32 size) { return size > DYNPTR_MAX_SIZE ? -E2BIG : 0; }
+static inline void bpf_dynptr_init(struct bpf_dynptr_kern *ptr, void *data, enum bpf_dynptr_type type, u32 offset, u32 size) {
+  ptr->data = data;
+  ptr->offset = offset;
+  ptr->size = size | ((u32)type << DYNPTR_TYPE_SHIFT);
+}
+static inline void bpf_dynptr_set_null(struct bpf_dynptr_kern *ptr) { memset(ptr, 0, sizeof(*ptr)); }
+#endif /* RS_WANT_BPF */

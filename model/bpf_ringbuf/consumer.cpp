@@ -15,7 +15,7 @@ RingBuffer::RingBuffer(sim::Sim& sim, const std::string& name, Config config)
   if (c_.int_bits < 4 || c_.int_bits > 32) throw std::invalid_argument("RingBuffer: int_bits must be in [4, 32]");
 }
 
-int RingBuffer::add(Ring& ring, SampleFn cb) {
+int RingBuffer::add(RingApi& ring, SampleFn cb) {
   rings_.push_back(Entry{&ring, std::move(cb)});
   ring.add_watcher([this] { wake(); });
   return 0;
@@ -33,7 +33,7 @@ I64 RingBuffer::wrap_int(I64 v) const {
 I64 RingBuffer::process_ring(int idx, U64 n) {
   const bool old = c_.int_overflow;
   Entry& e = rings_[static_cast<std::size_t>(idx)];
-  Ring& r = *e.ring;
+  RingApi& r = *e.ring;
   I64 cnt = 0;
   U64 cons = r.load_consumer_pos(Mo::Acquire);
   bool got_new_data;

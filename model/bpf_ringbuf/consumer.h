@@ -39,7 +39,26 @@
 
 namespace model::bpf_ringbuf {
 
-class RingBuffer {
+/// What a libbpf `struct ring_buffer` offers the workloads and the exec mode, whichever source
+/// implements it: this model (`RingBuffer`) or libbpf's own tools/lib/bpf/ringbuf.c in the kernel
+/// subject (kernel_ringbuf.h). Each call's contract is the libbpf function it is named after.
+class ConsumerApi {
+ public:
+  virtual ~ConsumerApi() = default;
+  virtual int consume() = 0;
+  virtual int consume_n(std::uint64_t n) = 0;
+  virtual int ring_consume_n(int idx, std::uint64_t n) = 0;
+  virtual int poll(int timeout_ms) = 0;
+  /// The harness's signal to a consumer blocked in poll (a step): it returns -EINTR.
+  virtual void interrupt() = 0;
+  /// Ghost: the consumer is asleep in epoll_wait (cleared by the waker, not by the sleeper).
+  virtual bool asleep() const = 0;
+  virtual void reset_ghost() = 0;
+  /// INT_MAX of the consumer's C int (the model's may be narrower, see Config::int_bits).
+  virtual std::int64_t int_max() const = 0;
+};
+
+class RingBuffer final : public ConsumerApi {
  public:
   struct Config {
     bool int_overflow = false;  // libbpf before 2a30f9440640
@@ -49,7 +68,7 @@ class RingBuffer {
   /// double mapping, `len` the header's len (no flag bits); `pos` (ghost: libbpf does not pass it)
   /// is the record's logical position. Returns the callback's int.
   using SampleFn =
-      std::function<int(int ring, Ring& r, std::uint64_t pos, std::uint64_t sample_off, std::uint32_t len)>;
+      std::function<int(int ring, RingApi& r, std::uint64_t pos, std::uint64_t sample_off, std::uint32_t len)>;
 
   /// ring_buffer__new without its first ring: the epoll instance. Build time only.
   RingBuffer(sim::Sim& sim, const std::string& name, Config config);
@@ -57,40 +76,38 @@ class RingBuffer {
   RingBuffer& operator=(const RingBuffer&) = delete;
 
   /// ring_buffer__add: registers the ring (epoll data = its index) and its callback. Build time.
-  int add(Ring& ring, SampleFn cb);
+  int add(RingApi& ring, SampleFn cb);
   int ring_count() const { return static_cast<int>(rings_.size()); }
-  Ring& ring(int idx) { return *rings_[static_cast<std::size_t>(idx)].ring; }
+  RingApi& ring(int idx) { return *rings_[static_cast<std::size_t>(idx)].ring; }
 
   /// ringbuf_process_ring(r, n) (see the banner); the old variant ignores n.
   std::int64_t process_ring(int idx, std::uint64_t n);
   /// ring_buffer__consume: every ring in add order with n = INT_MAX; negative → returned at once;
   /// the sum is capped at INT_MAX (the old variant: an int sum, wrapping).
-  int consume();
+  int consume() override;
   /// ring_buffer__consume_n: rings in order, n shrinking by what each delivered, stop at n == 0;
   /// capped at INT_MAX.
-  int consume_n(std::uint64_t n);
+  int consume_n(std::uint64_t n) override;
   /// ring__consume_n / ring__consume of one ring: capped at INT_MAX.
-  int ring_consume_n(int idx, std::uint64_t n);
+  int ring_consume_n(int idx, std::uint64_t n) override;
   /// ring_buffer__poll(timeout_ms): epoll_wait (0: never blocks; otherwise blocks while no ring is
   /// ready, -EINTR if interrupted), then process_ring(INT_MAX) on each ready ring; a negative
   /// result is returned at once; the sum is capped at INT_MAX (old variant: wraps).
-  int poll(int timeout_ms);
+  int poll(int timeout_ms) override;
 
-  /// The harness's signal to a consumer blocked in poll (a step): it returns -EINTR.
-  void interrupt();
-  /// Ghost: the consumer is asleep in epoll_wait (cleared by the waker, not by the sleeper).
-  bool asleep() const { return asleep_; }
+  void interrupt() override;
+  bool asleep() const override { return asleep_; }
   /// Per-execution reset of the ghost state.
-  void reset_ghost() { asleep_ = false; }
+  void reset_ghost() override { asleep_ = false; }
 
-  std::int64_t int_max() const { return (std::int64_t{1} << (c_.int_bits - 1)) - 1; }
+  std::int64_t int_max() const override { return (std::int64_t{1} << (c_.int_bits - 1)) - 1; }
   /// Two's-complement wrap of v into an int of int_bits bits.
   std::int64_t wrap_int(std::int64_t v) const;
   const Config& config() const { return c_; }
 
  private:
   struct Entry {
-    Ring* ring;
+    RingApi* ring;
     SampleFn cb;
   };
   std::vector<int> epoll_ready();

@@ -81,10 +81,10 @@ Op parse_op(const json& j, std::size_t i, int rings, I64& records, const std::st
   }
 }
 
-json state_json(std::vector<std::unique_ptr<Ring>>& rings) {
+json state_json(std::vector<std::unique_ptr<RingApi>>& rings) {
   json a = json::array();
   for (auto& r : rings) {
-    Ring::State s = r->state();
+    RingApi::State s = r->state();
     bool exact = false;
     json hs = json::array();
     for (auto& h : r->chain(s.consumer_pos, &exact, 64))
@@ -105,20 +105,31 @@ std::vector<std::uint8_t> payload(U64 id, U64 len) {
 
 class ExecWorkload final : public sim::Workload {
  public:
-  ExecWorkload(const Params& p, const NamedVariant& v, int n_rings, unsigned int_bits, std::function<void(ExecWorkload&)> body)
-      : p_(p), v_(v), n_rings_(n_rings), int_bits_(int_bits), body_(std::move(body)) {}
+  ExecWorkload(const Params& p, const NamedVariant& v, int n_rings, unsigned int_bits, const KernelSource* kernel,
+               std::function<void(ExecWorkload&)> body)
+      : p_(p), v_(v), n_rings_(n_rings), int_bits_(int_bits), kernel_(kernel), body_(std::move(body)) {}
   void build(sim::Sim& s) override {
-    for (int r = 0; r < n_rings_; ++r) rings.push_back(std::make_unique<Ring>(s, p_, v_.kernel, "rb" + std::to_string(r)));
-    rb.emplace(s, "ring_buffer", RingBuffer::Config{v_.libbpf_int_overflow, int_bits_});
-    for (auto& r : rings)
-      rb->add(*r, [this](int ri, Ring& ring, U64 pos, U64 off, std::uint32_t len) { return callback(ri, ring, pos, off, len); });
+    RingBuffer::SampleFn cb = [this](int ri, RingApi& ring, U64 pos, U64 off, std::uint32_t len) {
+      return callback(ri, ring, pos, off, len);
+    };
+    if (kernel_) {  // libbpf's own consumer over the kernel's maps (kernel_ringbuf.h)
+      KernelMaps maps = make_kernel_rings(s, p_, n_rings_, *kernel_, cb);
+      if (maps.error) throw std::logic_error("BPF_MAP_CREATE failed after the probe accepted it: " + std::to_string(maps.error));
+      rings = std::move(maps.rings);
+      rb = std::move(maps.consumer);
+    } else {
+      for (int r = 0; r < n_rings_; ++r) rings.push_back(std::make_unique<Ring>(s, p_, v_.kernel, "rb" + std::to_string(r)));
+      auto model_rb = std::make_unique<RingBuffer>(s, "ring_buffer", RingBuffer::Config{v_.libbpf_int_overflow, int_bits_});
+      for (auto& r : rings) model_rb->add(*r, cb);
+      rb = std::move(model_rb);
+    }
     s.add_task("exec", 0, [this] { body_(*this); });
   }
   void reset(sim::Sim&) override {
     for (auto& r : rings) r->reset_ghost();
     rb->reset_ghost();
   }
-  int callback(int ri, Ring& ring, U64 pos, U64 off, std::uint32_t len) {
+  int callback(int ri, RingApi& ring, U64 pos, U64 off, std::uint32_t len) {
     std::vector<std::uint8_t> bytes(len);
     std::vector<U64> tags(len);
     ring.read_mapped(off, len, bytes.data(), tags.data());
@@ -127,8 +138,8 @@ class ExecWorkload final : public sim::Workload {
     return calls == fail_at ? static_cast<int>(fail_ret) : 0;
   }
 
-  std::vector<std::unique_ptr<Ring>> rings;
-  std::optional<RingBuffer> rb;
+  std::vector<std::unique_ptr<RingApi>> rings;
+  std::unique_ptr<ConsumerApi> rb;
   json delivered;
   I64 calls = 0, fail_at = 0, fail_ret = -1;
 
@@ -137,15 +148,16 @@ class ExecWorkload final : public sim::Workload {
   NamedVariant v_;
   int n_rings_;
   unsigned int_bits_;
+  const KernelSource* kernel_;
   std::function<void(ExecWorkload&)> body_;
 };
 
 json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& recs, U64& next_id) {
-  Ring& ring = *w.rings[static_cast<std::size_t>(op.ring)];
+  RingApi& ring = *w.rings[static_cast<std::size_t>(op.ring)];
   const std::string& n = op.name;
   auto rec_json = [&](const Record& r, I64 index) {
     json j{{"rec", index}, {"ok", r.ok}};
-    if (r.ok) j.update(json{{"pos", r.pos}, {"len", r.len}, {"pg_off", Ring::pg_off_of(r.hdr_off)}});
+    if (r.ok) j.update(json{{"pos", r.pos}, {"len", r.len}, {"pg_off", ring.record_pg_off(r)}});
     else j["fail"] = fail_name(r.fail);
     return j;
   };
@@ -182,7 +194,7 @@ json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& 
   }
   if (n == "submit" || n == "discard" || n == "submit_dynptr" || n == "discard_dynptr") {
     auto& [r, ri] = recs[static_cast<std::size_t>(op.rec)];
-    Ring& owner = *w.rings[static_cast<std::size_t>(ri)];  // the ring that reserved it
+    RingApi& owner = *w.rings[static_cast<std::size_t>(ri)];  // the ring that reserved it
     if (n == "submit_dynptr") owner.submit_dynptr(r, static_cast<U64>(op.flags));
     else if (n == "discard_dynptr") owner.discard_dynptr(r, static_cast<U64>(op.flags));
     else if (!r.ok) return json{{"error", "NULL record: the verifier would reject this program"}};
@@ -208,9 +220,14 @@ json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& 
 
 }  // namespace
 
-json ringbuf_exec(const json& input, const std::string& file) { return exec_document(input, file, ringbuf_exec_stream); }
+json ringbuf_exec(const json& input, const std::string& file, const KernelSource* kernel) {
+  return exec_document(input, file, [kernel](const json& top, OpSource& ops, const std::string& f, ExecOutput& out) {
+    ringbuf_exec_stream(top, ops, f, out, kernel);
+  });
+}
 
-void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output) {
+void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output,
+                         const KernelSource* kernel) {
   if (!input.is_object()) fail(file, "(top level)", std::string("must be an object, not ") + json_type_name(input));
   for (auto it = input.begin(); it != input.end(); ++it)
     if (it.key() != "params" && it.key() != "ops") fail(file, it.key(), "unknown field");
@@ -243,10 +260,17 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
   }
   json params{{"max_entries", p.max_entries}, {"key_size", p.key_size}, {"value_size", p.value_size},
               {"map_flags", p.map_flags},     {"rings", rings},       {"variant", variant}, {"int_bits", int_bits}};
-  json out{{"model", "bpf_ringbuf"}, {"params", params}};
+  json out{{"model", "bpf_ringbuf"}, {"source", kernel ? "kernel" : "model"}, {"params", params}};
   std::string why;
   StepList steps(output);
-  if (int err = Ring::validate(p, nv.kernel, &why)) {
+  long err = 0;
+  if (kernel) {
+    err = kernel_map_create(p, *kernel);
+    if (err) why = "ringbuf_map_alloc returned " + std::to_string(err);
+  } else {
+    err = Ring::validate(p, nv.kernel, &why);
+  }
+  if (err) {
     out["create"] = json{{"ret", err}, {"error", why}};
     steps.begin(out);
     steps.end(out);
@@ -259,7 +283,7 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
   cfg.step_bound = 100'000'000;
   cfg.stack_size = 256 * 1024;
   sim::Sim s(cfg);
-  ExecWorkload w(p, nv, rings, int_bits, [&](ExecWorkload& ew) {
+  ExecWorkload w(p, nv, rings, int_bits, kernel, [&](ExecWorkload& ew) {
     try {
       std::vector<std::pair<Record, int>> recs;
       U64 next_id = 1;

@@ -19,7 +19,7 @@
 // 0, 1, ... in op order, whether or not they succeed; "fill" (default true) writes the message's
 // payload into the sample right after the reserve. Consumer ops take an optional
 // "callback": {"fail_at": K, "ret": R}: the K-th callback of that op (1-based) returns R.
-// Output: {"model": "bpf_ringbuf", "params": {...}, "create": {"ret": 0 | -errno, "error": ...},
+// Output: {"model": "bpf_ringbuf", "source": "model" | "kernel", "params": {...}, "create": {"ret": 0 | -errno, "error": ...},
 // "steps": [{"op", "return", "state"}], "violation" (if the model reported one)}, where state =
 // {"rings": [{"consumer_pos", "producer_pos", "pending_pos", "overwrite_pos", "avail_data",
 // "wakeups_queued", "chain_exact", "headers": [{"pos", "len", "busy", "discard", "pg_off"}]}]}
@@ -38,11 +38,17 @@
 
 #include <string>
 
+#include "model/bpf_ringbuf/kernel_ringbuf.h"
+
 namespace model::bpf_ringbuf {
 
 /// Runs the operations; returns the steps as described above. Throws scenario::ScenarioError.
-nlohmann::json ringbuf_exec(const nlohmann::json& input, const std::string& file);
+/// With `kernel`, the same ops run on kernel/bpf/ringbuf.c and libbpf's tools/lib/bpf/ringbuf.c
+/// themselves (kernel_ringbuf.h): the map is
+/// created by its ringbuf_map_alloc ("create" carries that errno; "variant" does not apply).
+nlohmann::json ringbuf_exec(const nlohmann::json& input, const std::string& file, const KernelSource* kernel = nullptr);
 /// The same, streamed (model/exec_support.h): `input` with an empty "ops", the ops one by one.
-void ringbuf_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out);
+void ringbuf_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out,
+                         const KernelSource* kernel = nullptr);
 
 }  // namespace model::bpf_ringbuf

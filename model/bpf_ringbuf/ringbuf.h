@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "model/bpf_ringbuf/ring_api.h"
 #include "sim/buffer.h"
 #include "sim/lock.h"
 #include "sim/shared.h"
@@ -49,9 +50,6 @@
 namespace model::bpf_ringbuf {
 
 inline constexpr int kEPERM = 1, kEAGAIN = 11, kENOMEM = 12, kEINVAL = 22, kE2BIG = 7, kEINTR = 4;
-inline constexpr std::uint32_t kBusyBit = 1u << 31;     // BPF_RINGBUF_BUSY_BIT
-inline constexpr std::uint32_t kDiscardBit = 1u << 30;  // BPF_RINGBUF_DISCARD_BIT
-inline constexpr std::uint32_t kHdrSz = 8;              // BPF_RINGBUF_HDR_SZ
 inline constexpr std::uint64_t kMaxRecordSz = 0xffffffffu / 4;  // RINGBUF_MAX_RECORD_SZ
 inline constexpr std::uint64_t kPageSize = 4096;
 inline constexpr std::uint64_t kPgOff = 1;  // RINGBUF_PGOFF: the private page before consumer_pos
@@ -92,19 +90,8 @@ struct Params {
   std::uint64_t map_flags = 0;
 };
 
-/// A reservation: what bpf_ringbuf_reserve returned (NULL when !ok), with ghost details.
-struct Record {
-  bool ok = false;
-  enum class Fail : std::uint8_t { None, Flags, TooBig, Lock, NoSpace } fail = Fail::None;
-  std::uint64_t pos = 0;         // logical position of the header (producer_pos before the reserve)
-  std::uint64_t hdr_off = 0;     // pos & mask: the header's offset in the first mapping
-  std::uint32_t size = 0;        // the sample size asked for
-  std::uint32_t len = 0;         // the footprint: round_up(size + 8, 8)
-  std::uint64_t sample_off() const { return hdr_off + kHdrSz; }  // offset in the double mapping
-};
-const char* fail_name(Record::Fail f);
 
-class Ring {
+class Ring final : public RingApi {
  public:
   /// ringbuf_map_alloc's checks: 0 or a negative errno with a one-line reason.
   /// -EINVAL: a map flag outside {BPF_F_NUMA_NODE, BPF_F_RB_OVERWRITE (overwrite era only)};
@@ -122,84 +109,64 @@ class Ring {
   // ---- BPF program side (any context, any CPU) ----
   /// bpf_ringbuf_reserve(map, size, flags): flags != 0 → NULL without touching the ring; else
   /// __bpf_ringbuf_reserve.
-  Record reserve(std::uint64_t size, std::uint64_t flags = 0);
+  Record reserve(std::uint64_t size, std::uint64_t flags = 0) override;
   /// __bpf_ringbuf_reserve (see the banner). The in_lock hook runs right after the lock is taken.
   Record __bpf_ringbuf_reserve(std::uint64_t size);
   /// The program's stores into its sample: `len` bytes at sample offset `at` (through the double
   /// mapping; past 2 * size is a memory-safety report). Ghost tag `tag`, byte indices from `at`.
-  bool write_sample(const Record& r, std::uint64_t at, const std::uint8_t* src, std::uint64_t len, std::uint64_t tag);
+  bool write_sample(const Record& r, std::uint64_t at, const std::uint8_t* src, std::uint64_t len, std::uint64_t tag) override;
   /// bpf_ringbuf_submit / bpf_ringbuf_discard (bpf_ringbuf_commit). Flags other than the two
   /// wakeup bits are ignored, as the kernel does.
-  void submit(const Record& r, std::uint64_t flags) { commit(r, flags, false); }
-  void discard(const Record& r, std::uint64_t flags) { commit(r, flags, true); }
-  void commit(const Record& r, std::uint64_t flags, bool discard);
+  void commit(const Record& r, std::uint64_t flags, bool discard) override;
   /// bpf_ringbuf_output: flags outside {NO_WAKEUP, FORCE_WAKEUP} → -EINVAL; reserve fails →
   /// -EAGAIN; else copy + submit(flags) → 0. `out` receives the record.
-  int output(const std::uint8_t* data, std::uint64_t size, std::uint64_t flags, std::uint64_t tag, Record* out = nullptr);
+  int output(const std::uint8_t* data, std::uint64_t size, std::uint64_t flags, std::uint64_t tag, Record* out = nullptr) override;
   /// bpf_ringbuf_query: AVAIL_DATA (prod - cons; overwrite mode: prod - max(cons, over)),
   /// RING_SIZE, CONS_POS, PROD_POS, OVERWRITE_POS (overwrite era); anything else → 0.
-  std::uint64_t query(std::uint64_t flag);
+  std::uint64_t query(std::uint64_t flag) override;
   /// bpf_ringbuf_reserve_dynptr: flags != 0 → -EINVAL; size > DYNPTR_MAX_SIZE → -E2BIG; reserve
   /// fails → -EINVAL; the dynptr (`out`) is null on every failure.
-  int reserve_dynptr(std::uint64_t size, std::uint64_t flags, Record* out);
+  int reserve_dynptr(std::uint64_t size, std::uint64_t flags, Record* out) override;
   /// bpf_ringbuf_submit_dynptr / _discard_dynptr: a null dynptr is a no-op; afterwards it is null.
-  void submit_dynptr(Record& d, std::uint64_t flags);
-  void discard_dynptr(Record& d, std::uint64_t flags);
-
-  /// A tracing program attached inside the locked section of __bpf_ringbuf_reserve (syzbot's
-  /// re-entry). Called on the reserving context right after the lock is taken.
-  std::function<void()> in_lock_hook;
-  /// Ghost observers (no steps): a reservation succeeded (called under the lock, right after the
-  /// release of producer_pos, so calls come in reservation order), and a record's header was
-  /// exchanged by commit (called at the xchg itself).
-  std::function<void(const Record&)> on_reserved;
-  std::function<void(const Record&, bool discard)> on_committed;
+  void submit_dynptr(Record& d, std::uint64_t flags) override;
+  void discard_dynptr(Record& d, std::uint64_t flags) override;
 
   // ---- user-space side (the mmap) ----
-  std::uint64_t load_consumer_pos(sim::Mo mo = sim::Mo::Acquire) { return consumer_pos_.load(mo); }
-  std::uint64_t load_producer_pos(sim::Mo mo = sim::Mo::Acquire) { return producer_pos_.load(mo); }
+  std::uint64_t load_consumer_pos(sim::Mo mo = sim::Mo::Acquire) override { return consumer_pos_.load(mo); }
+  std::uint64_t load_producer_pos(sim::Mo mo = sim::Mo::Acquire) override { return producer_pos_.load(mo); }
   /// User space stores consumer_pos (libbpf's smp_store_release, or any value a liar writes).
-  void store_consumer_pos(std::uint64_t v, sim::Mo mo = sim::Mo::Release) { consumer_pos_.store(v, mo); }
+  void store_consumer_pos(std::uint64_t v, sim::Mo mo = sim::Mo::Release) override { consumer_pos_.store(v, mo); }
   /// smp_load_acquire of the u32 len at logical position `pos` (offset pos & mask).
-  std::uint32_t load_hdr_len(std::uint64_t pos, sim::Mo mo = sim::Mo::Acquire);
+  std::uint32_t load_hdr_len(std::uint64_t pos, sim::Mo mo = sim::Mo::Acquire) override;
   /// Reads `len` bytes at offset `off` of the double mapping (user space's read-only view).
-  bool read_mapped(std::uint64_t off, std::uint64_t len, std::uint8_t* out, std::uint64_t* tags);
+  bool read_mapped(std::uint64_t off, std::uint64_t len, std::uint8_t* out, std::uint64_t* tags) override;
   /// ringbuf_map_poll_kern's readiness: EPOLLIN|EPOLLRDNORM (0x41) iff avail_data != 0, else 0.
-  int map_poll();
+  int map_poll() override;
 
   // ---- wakeups ----
   /// ep_poll_callback registration: `wake` is called (from the irq_work) after the wait queue.
-  void add_watcher(std::function<void()> wake) { watchers_.push_back(std::move(wake)); }
+  void add_watcher(std::function<void()> wake) override { watchers_.push_back(std::move(wake)); }
   /// Ghost: irq_work queued and not yet finished (for the lost-wakeup judgement).
-  bool wakeup_pending() const { return work_queued_ != work_done_; }
-  std::uint64_t wakeups_queued() const { return work_queued_; }
+  bool wakeup_pending() const override { return work_queued_ != work_done_; }
+  std::uint64_t wakeups_queued() const override { return work_queued_; }
 
   // ---- observable state (ghost: no steps) ----
-  struct Header {
-    std::uint64_t pos = 0;
-    std::uint32_t len = 0, pg_off = 0;
-    bool busy() const { return len & kBusyBit; }
-    bool discarded() const { return len & kDiscardBit; }
-  };
-  struct State {
-    std::uint64_t consumer_pos = 0, producer_pos = 0, pending_pos = 0, overwrite_pos = 0;
-    std::uint64_t avail_data = 0;
-  };
-  State state() const;
+  State state() const override;
   /// The header chain from `from` to producer_pos (stops after `limit` headers or on a footprint
   /// of 0). `exact` receives whether the chain lands exactly on producer_pos.
-  std::vector<Header> chain(std::uint64_t from, bool* exact = nullptr, std::size_t limit = 4096) const;
-  Header header_at(std::uint64_t pos) const;
-  std::uint64_t size() const { return mask_ + 1; }
-  std::uint64_t mask() const { return mask_; }
-  bool overwrite_mode() const { return overwrite_; }
+  std::vector<Header> chain(std::uint64_t from, bool* exact = nullptr, std::size_t limit = 4096) const override;
+  Header header_at(std::uint64_t pos) const override;
+  std::uint32_t record_pg_off(const Record& r) const override { return pg_off_of(r.hdr_off); }
+  std::uint64_t size() const override { return mask_ + 1; }
+  std::uint64_t mask() const override { return mask_; }
+  bool overwrite_mode() const override { return overwrite_; }
   const Variant& variant() const { return v_; }
   const sim::ByteBuffer& data() const { return data_; }
   /// pg_off as bpf_ringbuf_rec_pg_off computes it for a header at data offset `hdr_off`.
   static std::uint32_t pg_off_of(std::uint64_t hdr_off) {
     return static_cast<std::uint32_t>(kMetaPages + (hdr_off >> 12));
   }
-  const std::string& name() const { return name_; }
+  const std::string& name() const override { return name_; }
 
  private:
   bool lock_irqsave(unsigned long& flags);
@@ -226,7 +193,7 @@ class Ring {
 
  public:
   /// Per-execution reset of the ghost counters (the engine resets the shared objects).
-  void reset_ghost() { work_queued_ = work_done_ = 0; }
+  void reset_ghost() override { work_queued_ = work_done_ = 0; }
 };
 
 }  // namespace model::bpf_ringbuf

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "model/bpf_ringbuf/config.h"
+#include "model/bpf_ringbuf/kernel_ringbuf.h"
 #include "model/registry.h"
 #include "properties/ledger.h"
 #include "sim/rng.h"
@@ -28,14 +29,23 @@ bool overlaps_mod(U64 a, U64 la, U64 b, U64 lb, U64 size) {
 
 class RingbufWorkload final : public sim::Workload {
  public:
-  explicit RingbufWorkload(Config c) : c_(std::move(c)) {}
+  explicit RingbufWorkload(Config c, std::optional<KernelSource> kernel = std::nullopt)
+      : c_(std::move(c)), kernel_(std::move(kernel)) {}
 
   void build(sim::Sim& s) override {
     sim_ = &s;
     s.set_cpus(c_.cpus);
+    RingBuffer::SampleFn cb = [this](int ri, RingApi& ring, U64 pos, U64 off, U32 len) { return sample_cb(ri, ring, pos, off, len); };
+    if (kernel_) {  // kernel/bpf/ringbuf.c and libbpf's tools/lib/bpf/ringbuf.c themselves (kernel_ringbuf.h)
+      KernelMaps maps = make_kernel_rings(s, c_.params, c_.rings, *kernel_, c_.consumers.empty() ? RingBuffer::SampleFn{} : cb);
+      if (maps.error) throw std::invalid_argument("BPF_MAP_CREATE failed in the kernel's ringbuf_map_alloc: " + std::to_string(maps.error));
+      rings_ = std::move(maps.rings);
+      rb_ = std::move(maps.consumer);
+    } else {
+      for (int r = 0; r < c_.rings; ++r) rings_.push_back(std::make_unique<Ring>(s, c_.params, c_.variant, "rb" + std::to_string(r)));
+    }
     for (int r = 0; r < c_.rings; ++r) {
-      rings_.push_back(std::make_unique<Ring>(s, c_.params, c_.variant, "rb" + std::to_string(r)));
-      Ring& ring = *rings_.back();
+      RingApi& ring = *rings_[static_cast<std::size_t>(r)];
       ring.in_lock_hook = [this] { run_in_lock_program(); };
       ring.on_reserved = [this, r](const Record& rec) { reserved(r, rec); };
       ring.on_committed = [this, r](const Record& rec, bool discard) { committed(r, rec, discard); };
@@ -43,12 +53,10 @@ class RingbufWorkload final : public sim::Workload {
     ledger_.emplace(s);
     stopped_.emplace(s, "tool.stopped", 0);
     left_.emplace(s, "harness.activations_left", 0);
-    if (!c_.consumers.empty()) {
-      rb_.emplace(s, "ring_buffer", c_.libbpf);
-      for (int r = 0; r < c_.rings; ++r)
-        rb_->add(*rings_[static_cast<std::size_t>(r)], [this](int ri, Ring& ring, U64 pos, U64 off, U32 len) {
-          return sample_cb(ri, ring, pos, off, len);
-        });
+    if (!c_.consumers.empty() && !kernel_) {
+      auto model_rb = std::make_unique<RingBuffer>(s, "ring_buffer", c_.libbpf);
+      for (int r = 0; r < c_.rings; ++r) model_rb->add(*rings_[static_cast<std::size_t>(r)], cb);
+      rb_ = std::move(model_rb);
     }
     U32 max_len = 1;
     for (auto& p : c_.producers) max_len = std::max(max_len, p.messages.max);
@@ -85,13 +93,13 @@ class RingbufWorkload final : public sim::Workload {
 
   void check_final(sim::Sim& s) override {
     for (int r = 0; r < c_.rings; ++r) {
-      Ring& ring = *rings_[static_cast<std::size_t>(r)];
+      RingApi& ring = *rings_[static_cast<std::size_t>(r)];
       for (auto& [pos, e] : resv_[static_cast<std::size_t>(r)])
         if (e.busy)
           return s.report(Property::Counters, "ring " + std::to_string(r) + ": the record at position " + std::to_string(pos) +
                                                   " was reserved but never committed", {e.id});
       if (!c_.users.empty() || ring.overwrite_mode()) continue;  // a liar or overwrite mode: no chain to expect
-      Ring::State st = ring.state();
+      RingApi::State st = ring.state();
       if (st.producer_pos - st.consumer_pos > ring.mask())
         return s.report(Property::Counters, "ring " + std::to_string(r) + ": producer_pos - consumer_pos = " +
                                                 std::to_string(st.producer_pos - st.consumer_pos) + " exceeds the mask");
@@ -122,7 +130,7 @@ class RingbufWorkload final : public sim::Workload {
 
   void produce(std::size_t i) {
     const Producer& p = c_.producers[i];
-    Ring& ring = *rings_[static_cast<std::size_t>(p.ring)];
+    RingApi& ring = *rings_[static_cast<std::size_t>(p.ring)];
     const int cpu = sim_->smp_processor_id();
     const U32 base = fired_[i]++ * p.messages.count;
     std::vector<std::pair<Record, U64>> held;
@@ -157,7 +165,7 @@ class RingbufWorkload final : public sim::Workload {
     if (!p.in_lock && left_->fetch_sub(1) == 1) stop();
   }
 
-  void commit(const Producer& p, Ring& ring, Record& rec, U32 k) {
+  void commit(const Producer& p, RingApi& ring, Record& rec, U32 k) {
     const bool discard = p.commit == Producer::Commit::Discard || (p.commit == Producer::Commit::Mixed && k % 2 == 1);
     if (p.api == Producer::Api::ReserveDynptr) {
       if (discard) ring.discard_dynptr(rec, p.flags);
@@ -182,7 +190,7 @@ class RingbufWorkload final : public sim::Workload {
   }
 
   void reserved(int r, const Record& rec) {
-    Ring& ring = *rings_[static_cast<std::size_t>(r)];
+    RingApi& ring = *rings_[static_cast<std::size_t>(r)];
     const auto& ids = id_stack_[static_cast<std::size_t>(sim_->current_actor())];
     const U64 id = ids.empty() ? 0 : ids.back();
     const U64 size = ring.size();
@@ -225,7 +233,7 @@ class RingbufWorkload final : public sim::Workload {
 
   void user_write(std::size_t u) {
     const UserWrite& w = c_.users[u];
-    Ring& ring = *rings_[static_cast<std::size_t>(w.ring)];
+    RingApi& ring = *rings_[static_cast<std::size_t>(w.ring)];
     const U64 v = w.relative ? ring.load_consumer_pos(Mo::Relaxed) + w.value : w.value;
     ring.store_consumer_pos(v, Mo::Release);
   }
@@ -234,7 +242,7 @@ class RingbufWorkload final : public sim::Workload {
 
   bool committed_pending() const {
     for (auto& r : rings_) {
-      Ring::State st = r->state();
+      RingApi::State st = r->state();
       if (st.consumer_pos < st.producer_pos && !r->header_at(st.consumer_pos).busy()) return true;
     }
     return false;
@@ -255,7 +263,7 @@ class RingbufWorkload final : public sim::Workload {
     if (rb_) rb_->interrupt();
   }
 
-  int sample_cb(int r, Ring& ring, U64 pos, U64 off, U32 len) {
+  int sample_cb(int r, RingApi& ring, U64 pos, U64 off, U32 len) {
     if (len & (kBusyBit | kDiscardBit)) {
       sim_->report(Property::NoCorruption, "the callback got the record at position " + std::to_string(pos) +
                                                " with its header's flag bits still set (len " + std::to_string(len) + ")");
@@ -331,9 +339,10 @@ class RingbufWorkload final : public sim::Workload {
   }
 
   Config c_;
+  std::optional<KernelSource> kernel_;
   sim::Sim* sim_ = nullptr;
-  std::vector<std::unique_ptr<Ring>> rings_;
-  std::optional<RingBuffer> rb_;
+  std::vector<std::unique_ptr<RingApi>> rings_;
+  std::unique_ptr<ConsumerApi> rb_;
   std::optional<properties::Ledger> ledger_;
   std::optional<sim::Shared<int>> stopped_;
   std::optional<sim::Shared<std::int64_t>> left_;
@@ -368,7 +377,16 @@ void register_model(std::vector<ModelInfo>& out) {
         Config c = parse(spec, variant, root);
         return [c] { return std::make_unique<RingbufWorkload>(c); };
       },
-      nullptr});
+      [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root,
+         const SourceOptions& source) -> sim::WorkloadFactory {
+        // The tree decides, not the variant (kernel_ringbuf.h): the knobs are the model's.
+        Config c = parse(spec, variant, root);
+        KernelSource k{source.tree, source.marked_only};
+        kernel::build_subject(ringbuf_subject(), source.tree);  // build errors surface at load (exit 2)
+        if (const long err = kernel_map_create(c.params, k))
+          root.fail(root.pos(), "[params]: the kernel's ringbuf_map_alloc refuses this map (" + std::to_string(err) + ")");
+        return [c, k] { return std::make_unique<RingbufWorkload>(c, k); };
+      }});
 }
 
 }  // namespace model::bpf_ringbuf

@@ -57,6 +57,7 @@ struct KernelChannel::Api {
         file_poll(s.function<unsigned (*)(void*, int)>("rs_relay_file_poll")),
         file_pos(s.function<long long (*)(const void*)>("rs_relay_file_pos")),
         read_wait(s.function<void* (*)(void*, int)>("rs_relay_read_wait")),
+        consumed_addr(s.function<std::size_t* (*)(void*, int)>("rs_relay_consumed_addr")),
         state(s.function<void (*)(void*, int, RsRelayState*)>("rs_relay_state")) {}
   void* (*open)(const RsRelayParams*);
   void (*write)(void*, const void*, std::size_t);
@@ -74,6 +75,7 @@ struct KernelChannel::Api {
   unsigned (*file_poll)(void*, int);
   long long (*file_pos)(const void*);
   void* (*read_wait)(void*, int);
+  std::size_t* (*consumed_addr)(void*, int);
   void (*state)(void*, int, RsRelayState*);
 };
 
@@ -88,6 +90,9 @@ struct KernelChannel::Buffer {
   // lock, and nothing steps between the copy and the end of read) and the mmap consumer's copy.
   std::uint8_t* read_buf = nullptr;
   std::uint8_t* mmap_buf = nullptr;
+  // Sequences relay_file_read_avail's overwrite catch-up jumped over during the read in progress
+  // (readers of one buffer serialise on its inode lock).
+  std::vector<std::uint64_t> skipped;
 };
 
 KernelChannel::KernelChannel(sim::Sim& sim, const Params& p, const KernelSource& source) : sim_(sim), p_(p) {
@@ -127,6 +132,15 @@ KernelChannel::KernelChannel(sim::Sim& sim, const Params& p, const KernelSource&
         if (!f) throw std::logic_error("relay: opening the buffer's file failed");
       }
       B.read_wait = api_->read_wait(client_, b);
+      // The catch-up is the kernel's own store `buf->subbufs_consumed = consumed` in
+      // relay_file_read_avail (inlined into relay_file_read at -O2, so the debug info may name
+      // either): every sequence it jumps over is a sub-buffer the reader lost. A reader's own
+      // consumption is relay_file_read_consume -> relay_subbufs_consumed; relay_reset goes back.
+      rt_->watch(api_->consumed_addr(client_, b), [this, b](std::uint64_t from, std::uint64_t to, const std::string& fn) {
+        if ((fn != "relay_file_read_avail" && fn != "relay_file_read") || to <= from || to - from > p_.n_subbufs * 4096)
+          return;
+        for (std::uint64_t s = from; s < to; ++s) bufs_[static_cast<std::size_t>(b)].skipped.push_back(s);
+      });
     }
     for (int i = 0; i < p_.cpus * kContextLevels; ++i)
       scratch_.push_back(static_cast<std::uint8_t*>(rt_->alloc_user(p_.subbuf_size + 1)));
@@ -239,15 +253,13 @@ void KernelChannel::relay_file_read(int buffer, ReaderFile& file, std::uint64_t 
   out.data.clear();
   out.tags.clear();
   out.skipped_subbuf_seqs.clear();
-  {  // The overwrite catch-up relay_file_read_avail is about to apply (ghost, kernel_channel.h).
-    const BufState st = state(buffer);
-    if (st.offset <= p_.subbuf_size && st.subbufs_produced - st.subbufs_consumed >= p_.n_subbufs)
-      for (std::uint64_t s = st.subbufs_consumed; s < st.subbufs_produced - p_.n_subbufs + 1; ++s)
-        out.skipped_subbuf_seqs.push_back(s);
-  }
+  Buffer& B = bufs_[static_cast<std::size_t>(buffer)];
+  B.skipped.clear();
   void* f = file_for(buffer, &file);
-  std::uint8_t* ubuf = bufs_[static_cast<std::size_t>(buffer)].read_buf;
+  std::uint8_t* ubuf = B.read_buf;
   const long n = api_->file_read(f, reinterpret_cast<char*>(ubuf), std::min(count, user_buf_len_));
+  rt_->settle();
+  out.skipped_subbuf_seqs.swap(B.skipped);
   if (n > 0) {
     out.bytes = static_cast<std::uint64_t>(n);
     out.data.assign(ubuf, ubuf + n);

@@ -18,8 +18,9 @@
 // Differences from the model that are the tree's, not the adapter's: Debian's 6.12 relay.c predates
 // relay_stats (no full_count/big_count: a full buffer drops silently unless the client counts, and
 // chan->last_toobig records the last too-big length), so `Params::stats` is always false here.
-// Ghost approximation: the overwrite catch-up in relay_file_read_avail is seen from the buffer's
-// state when read() starts (`skipped_subbuf_seqs`), not at the instant the kernel applies it.
+// The overwrite catch-up in relay_file_read_avail (`skipped_subbuf_seqs`) is seen at the kernel's
+// own store to subbufs_consumed in that function (kernel::Runtime::watch), so the ledger learns
+// exactly which sub-buffers the reader jumped over.
 #pragma once
 
 #include <memory>

@@ -150,3 +150,4 @@ RS_EXPORT void rs_relay_state(struct rs_relay *c, int cpu, struct rs_relay_state
 }
 
 RS_EXPORT long long rs_relay_file_pos(const struct file *f) { return f->f_pos; }
+RS_EXPORT size_t *rs_relay_consumed_addr(struct rs_relay *c, int cpu) { return &rs_relay_buf(c, cpu)->subbufs_consumed; }

@@ -30,7 +30,10 @@ const Model kModels[] = {{"relay", [](const json& j, const std::string& f) { ret
                           [](const json& j, model::OpSource& o, const std::string& f, model::ExecOutput& out) {
                             model::relay::relay_exec_stream(j, o, f, out);
                           }},
-                         {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_exec, model::bpf_ringbuf::ringbuf_exec_stream},
+                         {"bpf_ringbuf", [](const json& j, const std::string& f) { return model::bpf_ringbuf::ringbuf_exec(j, f); },
+                          [](const json& j, model::OpSource& o, const std::string& f, model::ExecOutput& out) {
+                            model::bpf_ringbuf::ringbuf_exec_stream(j, o, f, out);
+                          }},
                          {"bpf_relay_map", model::bpf_relay_map::relay_map_exec, model::bpf_relay_map::relay_map_exec_stream},
                          {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec, model::ftrace_rb::ftrace_rb_exec_stream}};
 

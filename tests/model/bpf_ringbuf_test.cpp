@@ -36,7 +36,7 @@ struct Harness final : sim::Workload {
     for (int i = 0; i < n_rings; ++i) rings.push_back(std::make_unique<Ring>(s, params, variant, "rb" + std::to_string(i)));
     rb.emplace(s, "ring_buffer", libbpf);
     for (auto& r : rings)
-      rb->add(*r, [this](int, Ring&, U64 pos, U64, std::uint32_t) {
+      rb->add(*r, [this](int, RingApi&, U64 pos, U64, std::uint32_t) {
         delivered.push_back(pos);
         return ++calls == fail_at ? fail_ret : 0;
       });

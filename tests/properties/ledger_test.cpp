@@ -103,3 +103,69 @@ TEST(Ledger, LandingOnALiveMessageIsCorruptionUnlessOverwriteCountsTheLoss) {
   EXPECT_EQ(check(overlap(true, false)), Property::NoSilentLoss);
   EXPECT_EQ(check(overlap(true, true)), std::nullopt);
 }
+
+// The interval sets find exactly the live messages a scan by id finds (issue 14): random
+// acceptances, deliveries and losses, compared with a brute-force scan of messages() before each
+// acceptance. Overwrite mode: the overwritten set; no-overwrite mode: the reported pair.
+TEST(Ledger, IntervalSetsAgreeWithAScanOfEveryMessage) {
+  for (bool overwrite : {true, false}) {
+    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+      SCOPED_TRACE(testing::Message() << "seed " << seed << (overwrite ? " overwrite" : " no-overwrite"));
+      std::vector<std::uint64_t> expect_pair;
+      int mismatches = 0, overlaps = 0;
+      testing_support::LambdaWorkload w;
+      std::optional<Ledger> ledger;
+      w.on_build = [&](sim::Sim& s) {
+        ledger.emplace(s);
+        s.add_task("t", 0, [&] {
+          Ledger& l = *ledger;
+          sim::Rng rng(seed);
+          for (int step = 0; step < 300; ++step) {
+            const auto& ms = l.messages();
+            const std::uint32_t op = rng.below(10);
+            if (op < 5 || ms.empty()) {
+              const std::uint64_t id = l.attempt(static_cast<int>(ms.size()), 0, rng.below(25));  // own writer: no order check
+              const int buffer = static_cast<int>(rng.below(2));
+              const std::uint64_t offset = rng.below(128);
+              std::vector<std::uint64_t> hit;
+              for (std::uint64_t o = 1; o < id; ++o) {
+                const auto& m = ms[o - 1];
+                if (m.state == Ledger::Message::State::Accepted && m.buffer == buffer && !m.delivered && !m.lost &&
+                    !m.overwritten && m.offset < offset + ms[id - 1].len && offset < m.offset + m.len)
+                  hit.push_back(o);
+              }
+              overlaps += !hit.empty();
+              if (!overwrite && !hit.empty()) expect_pair = {hit.front(), id};
+              l.accepted(id, buffer, offset, offset / 32, overwrite);
+              for (std::uint64_t o : hit) mismatches += !ms[o - 1].overwritten;
+            } else if (op < 8) {
+              const std::uint64_t id = 1 + rng.below(static_cast<std::uint32_t>(ms.size()));
+              const auto& m = ms[id - 1];
+              if (m.state == Ledger::Message::State::Accepted && !m.delivered) give(l, 0, id, 0, m.len);
+            } else if (op < 9) {
+              l.lost(1 + rng.below(static_cast<std::uint32_t>(ms.size())));
+            } else {
+              l.lost_unit(static_cast<int>(rng.below(2)), rng.below(4));
+            }
+          }
+        });
+      };
+      w.on_reset = [&](sim::Sim&) { ledger->reset(1); };
+      sim::Sim s({});
+      s.load(w);
+      sim::ReplaySource zeros({}, false);
+      auto r = s.run(zeros);
+      EXPECT_EQ(mismatches, 0);
+      if (overwrite) {
+        EXPECT_FALSE(r.violation) << r.violation->message;
+      } else if (!expect_pair.empty()) {
+        ASSERT_TRUE(r.violation);
+        EXPECT_EQ(r.violation->property, Property::NoCorruption);
+        EXPECT_EQ(r.violation->messages, expect_pair) << r.violation->message;
+      }
+      if (overwrite && seed == 1) {
+        EXPECT_GT(overlaps, 10);
+      }
+    }
+  }
+}
