@@ -134,12 +134,9 @@ int cmd_check_patch(const CheckPatchOptions& o) {
       } catch (const reports::IoError& e) {
         write_error = e;
       }
-      std::string flags;
-      for (const auto& pt : o.patches) flags += " --patch " + pt;
-      if (!o.tree.empty()) flags += " --kernel-tree " + o.tree;
       std::cout << "    execution " << exec << ": "
                 << (rr.violation ? reports::describe_violation(*s, *rr.violation) : std::string("(no violation on rerun)"))
-                << "\n    replay: relaysim replay " << out << " --source kernel" << flags << "\n";
+                << "\n    replay: relaysim replay " << out << "   (the schedule records the tree and patches)\n";
     }
   }
   if (added) std::cout << "check-patch: the patches ADD a violation\n";

@@ -60,6 +60,7 @@ struct SourceFlags {
     app->add_option("--points", points, "all | marked: with marked, plain accesses of kernel code are not steps")
         ->check(CLI::IsMember({"all", "marked"}));
   }
+  bool given() const { return !source.empty() || !tree.empty() || !patches.empty() || points != "all"; }
   model::SourceOptions options() const {
     model::SourceOptions o;
     o.source = source;
@@ -404,8 +405,8 @@ int cmd_run(const std::string& path, const std::string& variant, const std::stri
 // fixed code?"): where that variant offers fewer options, option 0. Exit 0 if it ends with no
 // violation there, 1 if it violates.
 int replay_on_variant(const reports::Schedule& sch, const std::string& file, const std::string& path,
-                      const std::string& variant, bool quiet) {
-  Loaded l = load(path, variant);
+                      const std::string& variant, bool quiet, const model::SourceOptions& source) {
+  Loaded l = load(path, variant, source);
   std::unique_ptr<sim::Workload> w;
   auto s = make_sim(l, w);
   sim::ReplaySource src(sch.choices, false);
@@ -421,8 +422,10 @@ int cmd_replay(const std::string& file, const std::string& scenario_override, co
                const SourceFlags& source) {
   reports::Schedule sch = read_schedule(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
-  if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet);
-  Loaded l = load(path, sch.variant, source.options());
+  // The source the schedule records, unless the command names one (--source, --kernel-tree, --patch).
+  const model::SourceOptions so = source.given() ? source.options() : source_of(sch);
+  if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet, so);
+  Loaded l = load(path, sch.variant, so);
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
   std::unique_ptr<sim::Workload> w;
@@ -455,7 +458,7 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
   if (!sch.property) throw UsageError(file + ": the schedule records no violation; nothing to shrink");
   auto property = sim::property_from_name(*sch.property);
   if (!property) throw UsageError(file + ": field \"violation.property\" = \"" + *sch.property + "\" is not a property");
-  Loaded l = load(sch.scenario, sch.variant);
+  Loaded l = load(sch.scenario, sch.variant, source_of(sch));
   std::unique_ptr<sim::Workload> w;
   auto s = make_sim(l, w);
   sim::ShrinkResult r = sim::shrink(*s, sch.choices, *property, max_runs);

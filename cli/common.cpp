@@ -29,6 +29,7 @@ Loaded load(const std::string& path, const std::string& variant, const model::So
   Loaded l;
   l.spec = scenario::load_string(read_input_file(path, kMaxInputBytes, "scenario file"), path);
   l.prepared = model::prepare(l.spec, variant, source);
+  l.source = source;
   l.config = model::engine_config(l.spec);
   return l;
 }
@@ -62,6 +63,13 @@ reports::Schedule make_schedule(const Loaded& l, const std::string& path, const 
   sch.scenario_name = l.spec.name;
   sch.model = l.spec.model;
   sch.variant = l.prepared.variant;
+  if (l.prepared.source == "kernel") {
+    reports::KernelSourceRecord k;
+    if (!l.source.tree.tree.empty()) k.tree = std::filesystem::absolute(l.source.tree.tree).string();
+    for (const auto& p : l.source.tree.patches) k.patches.push_back(std::filesystem::absolute(p).string());
+    k.marked_only = l.source.marked_only;
+    sch.kernel = k;
+  }
   sch.strategy = strategy;
   sch.seed = seed;
   sch.execution = execution;
@@ -74,6 +82,16 @@ reports::Schedule make_schedule(const Loaded& l, const std::string& path, const 
     sch.violation_message = r.violation->message;
   }
   return sch;
+}
+
+model::SourceOptions source_of(const reports::Schedule& sch) {
+  model::SourceOptions o;
+  if (!sch.kernel) return o;  // the scenario's own source (a schedule of a model run)
+  o.source = "kernel";
+  o.tree.tree = sch.kernel->tree;
+  o.tree.patches = sch.kernel->patches;
+  o.marked_only = sch.kernel->marked_only;
+  return o;
 }
 
 std::string violation_stem(const std::string& scenario, const Loaded& l, sim::Property p) {

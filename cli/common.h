@@ -27,7 +27,10 @@ struct Loaded {
   scenario::Spec spec;
   model::Prepared prepared;
   sim::Sim::Config config;
+  model::SourceOptions source;  // as asked for (prepared.source says what ran)
 };
+/// The source options a schedule records (its `kernel` field), for replay and shrink without flags.
+model::SourceOptions source_of(const reports::Schedule& sch);
 /// Loads a scenario file and prepares its model (variant "" = the scenario's own) from the source
 /// `source` names (default: the scenario's `source`, else the model).
 Loaded load(const std::string& path, const std::string& variant, const model::SourceOptions& source = {});

@@ -25,6 +25,8 @@ nlohmann::json schedule_to_json(const Schedule& s, const sim::Sim* sim) {
   j["scenario_name"] = s.scenario_name;
   j["model"] = s.model;
   j["variant"] = s.variant;
+  if (s.kernel)
+    j["kernel"] = {{"tree", s.kernel->tree}, {"patches", s.kernel->patches}, {"points", s.kernel->marked_only ? "marked" : "all"}};
   j["strategy"] = s.strategy;
   j["seed"] = std::to_string(s.seed);  // 64-bit values as strings
   j["execution"] = s.execution;
@@ -115,8 +117,9 @@ std::uint64_t parse_u64(const std::string& s, const char* key, const std::string
 }  // namespace
 
 const std::vector<std::string>& schedule_fields() {
-  static const std::vector<std::string> f = {"format", "version", "scenario", "scenario_name", "model", "variant", "strategy",
-                                             "seed", "execution", "pct_depth", "choices", "trace_hash", "violation", "steps"};
+  static const std::vector<std::string> f = {"format", "version", "scenario", "scenario_name", "model", "variant", "kernel",
+                                             "strategy", "seed", "execution", "pct_depth", "choices", "trace_hash", "violation",
+                                             "steps"};
   return f;
 }
 
@@ -151,6 +154,24 @@ Schedule schedule_from_json(const nlohmann::json& j, const std::string& file) {
   if (const auto* v = find(j, "scenario_name")) s.scenario_name = string_at(*v, "scenario_name", file);
   s.model = string_at(j["model"], "model", file);
   s.variant = string_at(j["variant"], "variant", file);
+  if (const auto* k = find(j, "kernel")) {
+    if (!k->is_object()) bad(file, "kernel", std::string("must be an object, not ") + type_of(*k));
+    for (auto it = k->begin(); it != k->end(); ++it)
+      if (it.key() != "tree" && it.key() != "patches" && it.key() != "points") bad(file, "kernel." + it.key(), "is not a field");
+    KernelSourceRecord rec;
+    if (const auto* t = find(*k, "tree")) rec.tree = string_at(*t, "kernel.tree", file);
+    if (const auto* ps = find(*k, "patches")) {
+      if (!ps->is_array()) bad(file, "kernel.patches", std::string("must be an array, not ") + type_of(*ps));
+      for (std::size_t i = 0; i < ps->size(); ++i)
+        rec.patches.push_back(string_at((*ps)[i], "kernel.patches[" + std::to_string(i) + "]", file));
+    }
+    if (const auto* pt = find(*k, "points")) {
+      const std::string v = string_at(*pt, "kernel.points", file);
+      if (v != "all" && v != "marked") bad(file, "kernel.points", "= \"" + v + "\" is not all or marked");
+      rec.marked_only = v == "marked";
+    }
+    s.kernel = rec;
+  }
   s.strategy = string_at(j["strategy"], "strategy", file);
   const auto& strategies = schedule_strategies();
   if (std::find(strategies.begin(), strategies.end(), s.strategy) == strategies.end())

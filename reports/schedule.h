@@ -31,10 +31,20 @@ class ScheduleError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// How a kernel-source run was built (absent: the model ran). Paths are absolute; an empty tree is
+/// Debian's linux-source-6.12 (kernel/build.h).
+struct KernelSourceRecord {
+  std::string tree;
+  std::vector<std::string> patches;
+  bool marked_only = false;  // --points marked
+  bool operator==(const KernelSourceRecord&) const = default;
+};
+
 struct Schedule {
   std::string scenario;       // path of the scenario file, as given to the command
   std::string scenario_name;  // its `name`
   std::string model, variant;
+  std::optional<KernelSourceRecord> kernel;  // the run used the kernel's own source
   std::string strategy;       // how the choices were found: random, pct, shrink
   std::uint64_t seed = 0;
   std::uint64_t execution = 0;

@@ -222,6 +222,7 @@ TEST_F(RelayKernelBadInput, AMissingClang) {
 // ---- check-patch and diff across sources, with the demonstration patch of our own ---------------
 
 #include "cli/check_patch.h"
+#include "cli/commands.h"
 #include "reports/schedule.h"
 #include "sim/choice.h"
 
@@ -305,6 +306,34 @@ TEST_F(RelayKernelPatch, CheckPatchSeesTheReadSwitchRaceFixed) {
   cfg.jobs = 2;
   sim::ExploreResult r = sim::explore(l.prepared.factory, l.config, cfg);
   EXPECT_FALSE(r.first) << r.first->violation.message;
+}
+
+// A kernel-source schedule records its tree and patches: replay and shrink need no flags.
+TEST_F(RelayKernelPatch, SchedulesRecordTheKernelSourceSoReplayNeedsNoFlags) {
+  const std::string patch = demo_patch(dir);
+  const std::string out = (dir / "out").string();
+  auto run = [](std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    testing::internal::CaptureStdout();
+    int rc = cli::main(static_cast<int>(argv.size()), argv.data());
+    std::string text = testing::internal::GetCapturedStdout();
+    return std::make_pair(rc, text);
+  };
+  const std::string scenario = (dir / "scenarios/relay_write_hardirq_safe.toml").string();
+  auto [rc, text] = run({"relaysim", "explore", scenario, "--patch", patch, "-n", "2000", "--quiet", "--out", out});
+  EXPECT_EQ(rc, 1) << text;  // the scenario expects a pass; the patch breaks it
+  const std::string sch = out + "/relay_write_hardirq_safe-mainline-kernel-no-corruption/schedule.json";
+  ASSERT_TRUE(fs::exists(sch)) << text;
+  reports::Schedule s = reports::read_schedule_file(sch);
+  ASSERT_TRUE(s.kernel);
+  EXPECT_EQ(s.kernel->patches, std::vector<std::string>{fs::absolute(patch).string()});
+  auto [rrc, rtext] = run({"relaysim", "replay", "--quiet", sch});
+  EXPECT_EQ(rrc, 0) << rtext;
+  EXPECT_NE(rtext.find("matches the schedule"), std::string::npos) << rtext;
+  // The same choices on the model are another execution: the recorded hash does not fit it.
+  auto [mrc, mtext] = run({"relaysim", "replay", "--quiet", sch, "--source", "model"});
+  EXPECT_EQ(mrc, 2) << mtext;
 }
 
 TEST_F(RelayKernelPatch, CheckPatchOnAFileNoDesignCompilesChangesNothing) {
