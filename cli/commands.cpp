@@ -21,6 +21,8 @@
 #include "model/relay/exec.h"
 #include "model/relay/kernel_channel.h"
 #include <fstream>
+#include "reports/culprit.h"
+#include "reports/html.h"
 #include "reports/schedule.h"
 #include "reports/text_trace.h"
 #include "scenarios/spec.h"
@@ -63,6 +65,7 @@ struct ExploreOpts {
   double seconds = 0;
   unsigned jobs = 1, pct_depth = 0;
   bool keep_going = false, json = false, quiet = false;
+  std::string perfetto, html;
 };
 
 int cmd_explore(const ExploreOpts& o) {
@@ -95,7 +98,7 @@ int cmd_explore(const ExploreOpts& o) {
   if (r.first) found = r.first->violation;
   const bool ok = as_expected(l.spec, found);
 
-  std::string schedule_path, trace_path, violation_text;
+  std::string schedule_path, trace_path, violation_text, html_path, culprit;
   std::uint64_t trace_hash = 0;
   if (r.first) {
     // Re-run the violating execution with recording on: its choices, trace and hash.
@@ -114,6 +117,10 @@ int cmd_explore(const ExploreOpts& o) {
     trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
     reports::write_file_atomic(schedule_path, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
     reports::write_file_atomic(trace_path, reports::render_text_trace(*s, rr));
+    html_path = o.html.empty() ? (std::filesystem::path(o.out) / (stem + ".html")).string() : o.html;
+    reports::write_reports(*s, rr, o.perfetto, html_path, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
+    if (rr.violation)
+      if (auto c = reports::find_culprit(*s, *rr.violation)) culprit = c->summary;
   }
 
   if (o.json) {
@@ -168,7 +175,9 @@ int cmd_explore(const ExploreOpts& o) {
   }
   if (r.first) {
     out << "  execution " << r.first->execution << ": " << violation_text << "\n";
+    if (!culprit.empty()) out << "  accesses:  " << culprit << "\n";
     out << "  trace:     " << trace_path << "\n";
+    out << "  report:    " << html_path << "\n";
     out << "  replay:    relaysim replay " << schedule_path << "\n";
   } else {
     out << "  no violation\n";
@@ -180,7 +189,8 @@ int cmd_explore(const ExploreOpts& o) {
 // ---- run ---------------------------------------------------------------------------------------
 
 int cmd_run(const std::string& path, const std::string& variant, const std::string& strategy_name,
-            const std::string& seed_text, std::uint64_t execution, unsigned depth, const SourceFlags& source) {
+            const std::string& seed_text, std::uint64_t execution, unsigned depth, const SourceFlags& source,
+            const std::string& perfetto, const std::string& html) {
   Loaded l = load(path, variant, source.options());
   auto strategy = sim::strategy_from_name(strategy_name.empty() ? l.spec.strategy : strategy_name);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
@@ -190,6 +200,7 @@ int cmd_run(const std::string& path, const std::string& variant, const std::stri
   sim::ExecResult r = sim::rerun(*s, *strategy, seed, execution, depth ? depth : l.spec.pct_depth);
   rethrow_if_error(r);
   std::cout << reports::render_text_trace(*s, r);
+  reports::write_reports(*s, r, perfetto, html, {path + " (" + l.prepared.variant + ")", ""});
   return as_expected(l.spec, r.violation) ? kExitOk : kExitFailed;
 }
 
@@ -213,7 +224,7 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
 }
 
 int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet,
-               const SourceFlags& source) {
+               const SourceFlags& source, const std::string& perfetto, const std::string& html) {
   reports::Schedule sch = reports::read_schedule_file(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet);
@@ -227,6 +238,7 @@ int cmd_replay(const std::string& file, const std::string& scenario_override, co
   rethrow_if_error(r);
   if (src.divergence()) throw UsageError(file + ": the schedule does not fit " + path + ": " + *src.divergence());
   if (!quiet) std::cout << reports::render_text_trace(*s, r);
+  reports::write_reports(*s, r, perfetto, html, {path + " (" + sch.variant + ")", "relaysim replay " + file});
   bool hash_ok = r.trace_hash == sch.trace_hash;
   std::optional<std::string> got;
   if (r.violation) got = std::string(sim::property_name(r.violation->property));
@@ -367,6 +379,8 @@ int main(int argc, char** argv) {
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
   explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
   eo.source.add_to(explore);
+  explore->add_option("--perfetto", eo.perfetto, "write the violating execution as Perfetto / Chrome trace JSON");
+  explore->add_option("--html", eo.html, "write its one-file HTML report here (default: beside the schedule)");
 
   std::string run_path, run_variant, run_strategy, run_seed = "1";
   std::uint64_t run_execution = 0;
@@ -380,6 +394,9 @@ int main(int argc, char** argv) {
   run->add_option("--pct-depth", run_depth, "PCT depth");
   SourceFlags run_source;
   run_source.add_to(run);
+  std::string run_perfetto, run_html;
+  run->add_option("--perfetto", run_perfetto, "write the execution as Perfetto / Chrome trace JSON");
+  run->add_option("--html", run_html, "write a one-file HTML report of the execution");
 
   std::string replay_file, replay_scenario, replay_variant;
   bool replay_quiet = false;
@@ -390,6 +407,9 @@ int main(int argc, char** argv) {
   replay->add_flag("--quiet,-q", replay_quiet, "print only the verdict line");
   SourceFlags replay_source;
   replay_source.add_to(replay);
+  std::string replay_perfetto, replay_html;
+  replay->add_option("--perfetto", replay_perfetto, "write the replayed execution as Perfetto / Chrome trace JSON");
+  replay->add_option("--html", replay_html, "write a one-file HTML report of the replayed execution");
 
   std::string shrink_file, shrink_out;
   std::uint64_t shrink_runs = 20000;
@@ -453,8 +473,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (*explore) return cmd_explore(eo);
-    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source);
-    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source);
+    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source, run_perfetto, run_html);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source, replay_perfetto, replay_html);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
     if (*exec) return cmd_exec(exec_model, exec_file, exec_source);
