@@ -190,7 +190,7 @@ int cmd_explore(const ExploreOpts& o) {
 
 int cmd_run(const std::string& path, const std::string& variant, const std::string& strategy_name,
             const std::string& seed_text, std::uint64_t execution, unsigned depth, const SourceFlags& source,
-            const std::string& perfetto, const std::string& html) {
+            const std::string& perfetto, const std::string& html, const std::string& save_schedule) {
   Loaded l = load(path, variant, source.options());
   auto strategy = sim::strategy_from_name(strategy_name.empty() ? l.spec.strategy : strategy_name);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
@@ -200,7 +200,10 @@ int cmd_run(const std::string& path, const std::string& variant, const std::stri
   sim::ExecResult r = sim::rerun(*s, *strategy, seed, execution, depth ? depth : l.spec.pct_depth);
   rethrow_if_error(r);
   std::cout << reports::render_text_trace(*s, r);
-  reports::write_reports(*s, r, perfetto, html, {path + " (" + l.prepared.variant + ")", ""});
+  reports::write_reports(*s, r, perfetto, html, {path + " (" + l.prepared.variant + ")", save_schedule.empty() ? "" : "relaysim replay " + save_schedule});
+  if (!save_schedule.empty())
+    reports::write_file_atomic(save_schedule, reports::schedule_to_json(make_schedule(l, path, std::string(sim::strategy_name(*strategy)), seed, execution,
+                                                                                      depth ? depth : l.spec.pct_depth, *s, r), s.get()).dump(1) + "\n");
   return as_expected(l.spec, r.violation) ? kExitOk : kExitFailed;
 }
 
@@ -363,6 +366,7 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
 int main(int argc, char** argv) {
   CLI::App app{"relaysim — a deterministic simulator and model checker for kernel-to-user buffers"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("relaysim ") + RELAYSIM_VERSION);
 
   ExploreOpts eo;
   auto* explore = app.add_subcommand("explore", "run many executions of a scenario under a strategy and a budget");
@@ -394,7 +398,8 @@ int main(int argc, char** argv) {
   run->add_option("--pct-depth", run_depth, "PCT depth");
   SourceFlags run_source;
   run_source.add_to(run);
-  std::string run_perfetto, run_html;
+  std::string run_perfetto, run_html, run_save;
+  run->add_option("--save-schedule", run_save, "write the execution's replayable schedule (JSON) here");
   run->add_option("--perfetto", run_perfetto, "write the execution as Perfetto / Chrome trace JSON");
   run->add_option("--html", run_html, "write a one-file HTML report of the execution");
 
@@ -466,6 +471,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion&) {
+    std::cout << "relaysim " << RELAYSIM_VERSION << "\n";
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
     std::string m = e.what();
     std::cerr << "relaysim: " << m << " (see relaysim --help)\n";
@@ -473,7 +481,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*explore) return cmd_explore(eo);
-    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source, run_perfetto, run_html);
+    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source, run_perfetto, run_html, run_save);
     if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source, replay_perfetto, replay_html);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);

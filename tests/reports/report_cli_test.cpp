@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "tests/reports/report_checks.h"
@@ -68,6 +69,34 @@ TEST(ReportCli, ExplicitHtmlPathWins) {
                (d / "mine.html").string()), 0);
   EXPECT_TRUE(fs::exists(d / "mine.html"));
   EXPECT_FALSE(fs::exists(d / "relay_write_hardirq-mainline-no-corruption.html"));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ReportCli, RunSavesAReplayableSchedule) {
+  fs::path d = fs::temp_directory_path() / "relaysim-report-cli-save";
+  fs::remove_all(d);
+  fs::create_directories(d);
+  std::string text;
+  // A violating execution (exit 0: the scenario expects it) and a PCT one: both replay with no flags.
+  ASSERT_EQ(sh("run scenarios/relay/relay_write_hardirq.toml --execution 1 --save-schedule " + (d / "a.json").string(), &text), 0);
+  ASSERT_EQ(sh("replay -q " + (d / "a.json").string(), &text), 0) << text;
+  EXPECT_NE(text.find("violation no-corruption as recorded"), std::string::npos) << text;
+  ASSERT_EQ(sh("run scenarios/relay/quickstart.toml --strategy pct --seed 5 --execution 3 --save-schedule " + (d / "b.json").string(), &text), 0) << text;
+  auto j = nlohmann::json::parse(slurp((d / "b.json").string()));
+  EXPECT_EQ(j["strategy"], "pct");
+  EXPECT_EQ(j["seed"], "5");
+  EXPECT_EQ(j["execution"], 3);
+  ASSERT_EQ(sh("replay -q " + (d / "b.json").string(), &text), 0) << text;
+  EXPECT_NE(text.find("matches the schedule"), std::string::npos) << text;
+}
+
+TEST(ReportCli, Version) {
+  std::string text;
+  ASSERT_EQ(sh("--version", &text), 0) << text;
+  EXPECT_TRUE(std::regex_match(text, std::regex("relaysim [0-9]+\\.[0-9]+\\.[0-9]+\n"))) << text;
 }
 
 }  // namespace
