@@ -5,13 +5,11 @@
 #include <sstream>
 
 #include "reports/text_trace.h"
+#include "sim/buffer.h"
 
 namespace reports {
 
 namespace {
-
-std::uint64_t copy_tag(const sim::TraceEvent& e) { return e.extra >> 24; }
-std::uint64_t copy_len(const sim::TraceEvent& e) { return e.extra & 0xffffff; }
 
 Access access_of(const sim::Sim& sim, std::size_t i, const char* role) {
   const sim::TraceEvent& e = sim.trace()[i];
@@ -21,7 +19,7 @@ Access access_of(const sim::Sim& sim, std::size_t i, const char* role) {
   a.actor = static_cast<int>(e.actor);
   a.cpu = e.cpu;
   a.ctx = e.ctx;
-  a.message = copy_tag(e);
+  a.message = as_copy(sim, e) ? as_copy(sim, e)->tag : 0;
   a.role = role;
   a.text = describe_event(sim, e);
   return a;
@@ -34,6 +32,17 @@ std::string who(const sim::Sim& sim, const Access& a) {
 }
 
 }  // namespace
+
+std::optional<Copy> as_copy(const sim::Sim& sim, const sim::TraceEvent& e) {
+  if ((e.op != sim::Op::CopyIn && e.op != sim::Op::CopyOut) || e.object == sim::kNoObject) return std::nullopt;
+  if (!dynamic_cast<const sim::ByteBuffer*>(sim.object(e.object))) return std::nullopt;
+  Copy c;
+  c.in = e.op == sim::Op::CopyIn;
+  c.at = e.value;
+  c.len = c.in ? (e.extra & 0xffffff) : e.extra;
+  c.tag = c.in ? e.extra >> 24 : 0;
+  return c;
+}
 
 std::optional<Culprit> find_culprit(const sim::Sim& sim, const sim::Violation& v) {
   if (v.messages.empty()) return std::nullopt;
@@ -51,10 +60,11 @@ std::optional<Culprit> find_culprit(const sim::Sim& sim, const sim::Violation& v
     std::optional<std::pair<std::size_t, std::size_t>> found;  // (damage, overwritten)
     for (std::size_t i = 0; i < t.size(); ++i) {
       const auto& e = t[i];
-      if (e.op != sim::Op::CopyIn || e.object == sim::kNoObject) continue;
+      const auto copy = as_copy(sim, e);
+      if (!copy || !copy->in) continue;
       if (bytes.size() <= e.object) bytes.resize(e.object + 1);
       auto& b = bytes[e.object];
-      const std::uint64_t at = e.value, n = copy_len(e), m = copy_tag(e);
+      const std::uint64_t at = copy->at, n = copy->len, m = copy->tag;
       if (b.size() < at + n) b.resize(at + n);
       for (std::uint64_t k = at; k < at + n; ++k) {
         if (m && named(m) && b[k].message && b[k].message != m && named(b[k].message)) found = {i, b[k].event};
@@ -75,7 +85,7 @@ std::optional<Culprit> find_culprit(const sim::Sim& sim, const sim::Violation& v
   for (std::uint64_t m : v.messages) {
     std::optional<std::size_t> last;
     for (std::size_t i = 0; i < t.size(); ++i)
-      if (t[i].op == sim::Op::CopyIn && copy_tag(t[i]) == m) last = i;
+      if (auto copy = as_copy(sim, t[i]); copy && copy->in && copy->tag == m) last = i;
     if (!last) continue;
     Access a = access_of(sim, *last, "write");
     summary += (summary.empty() ? "" : "; ") + std::string("message ") + std::to_string(m) + " written by " + who(sim, a);

@@ -18,6 +18,15 @@
 
 namespace reports {
 
+/// A copy into or out of a sim::ByteBuffer, decoded from its trace event (the kernel-source
+/// mode's memory records copies with its own encoding and no ghost tags: not a Copy).
+struct Copy {
+  bool in = false;
+  std::uint64_t at = 0, len = 0;
+  std::uint64_t tag = 0;  // CopyIn: the ledger id written (0: untagged, e.g. a memset)
+};
+std::optional<Copy> as_copy(const sim::Sim& sim, const sim::TraceEvent& e);
+
 struct Access {
   std::size_t event = 0;  // index in sim.trace()
   std::uint64_t step = 0;

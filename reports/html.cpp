@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "reports/culprit.h"
 #include "reports/perfetto.h"
 #include "reports/text_trace.h"
@@ -165,11 +167,11 @@ std::string render_html(const sim::Sim& sim, const sim::ExecResult& r, const Htm
     events.push_back({{"step", e.step}, {"cpu", e.cpu}, {"ctx", sim::ctx_name(e.ctx)},
                       {"actor", e.cpu < 0 ? std::string("<driver>") : sim.actor_name(static_cast<int>(e.actor))},
                       {"text", describe_event(sim, e)}});
-    if ((e.op == sim::Op::CopyIn || e.op == sim::Op::CopyOut) && e.object != sim::kNoObject) {
-      const bool in = e.op == sim::Op::CopyIn;
-      const std::uint64_t len = in ? (e.extra & 0xffffff) : e.extra;
+    if (const auto copy = as_copy(sim, e)) {
+      const bool in = copy->in;
+      const std::uint64_t len = copy->len;
       const std::string& name = sim.object_name(e.object);
-      copies.push_back({{"i", i}, {"obj", name}, {"at", e.value}, {"len", len}, {"tag", in ? e.extra >> 24 : 0}, {"in", in}});
+      copies.push_back({{"i", i}, {"obj", name}, {"at", e.value}, {"len", len}, {"tag", copy->tag}, {"in", in}});
       sizes[name] = std::max(sizes[name], e.value + len);
     }
     if ((e.op == sim::Op::Store || e.op == sim::Op::Xchg || e.op == sim::Op::CasOk || e.op == sim::Op::FetchAdd) &&

@@ -108,9 +108,9 @@ json perfetto_trace(const sim::Sim& sim, const sim::ExecResult& r, const std::st
                             {"event", describe_event(sim, e)}}}});
 
     // ---- message bytes: flows and fill ----
-    if ((e.op == sim::Op::CopyIn || e.op == sim::Op::CopyOut) && e.object != sim::kNoObject) {
-      const bool in = e.op == sim::Op::CopyIn;
-      const std::uint64_t len = in ? (e.extra & 0xffffff) : e.extra, tag = in ? e.extra >> 24 : 0;
+    if (const auto copy = as_copy(sim, e)) {
+      const bool in = copy->in;
+      const std::uint64_t len = copy->len, tag = copy->tag;
       auto& b = bytes[e.object];
       if (b.size() < e.value + len) b.resize(e.value + len);
       std::uint64_t& f = fill[e.object];
