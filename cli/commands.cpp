@@ -117,7 +117,7 @@ int cmd_explore(const ExploreOpts& o) {
     trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
     reports::write_file_atomic(schedule_path, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
     reports::write_file_atomic(trace_path, reports::render_text_trace(*s, rr));
-    html_path = o.html.empty() ? (std::filesystem::path(o.out) / (stem + ".html")).string() : o.html;
+    html_path = o.html.empty() ? reports::default_html_path(*s, schedule_path) : o.html;
     reports::write_reports(*s, rr, o.perfetto, html_path, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
     if (rr.violation)
       if (auto c = reports::find_culprit(*s, *rr.violation)) culprit = c->summary;
@@ -177,7 +177,7 @@ int cmd_explore(const ExploreOpts& o) {
     out << "  execution " << r.first->execution << ": " << violation_text << "\n";
     if (!culprit.empty()) out << "  accesses:  " << culprit << "\n";
     out << "  trace:     " << trace_path << "\n";
-    out << "  report:    " << html_path << "\n";
+    out << "  report:    " << (html_path.empty() ? std::string("(too many events for a default page; pass --html FILE)") : html_path) << "\n";
     out << "  replay:    relaysim replay " << schedule_path << "\n";
   } else {
     out << "  no violation\n";

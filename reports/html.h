@@ -29,6 +29,12 @@ std::string escape_script_json(const std::string& json_text);
 
 namespace reports {
 
+/// Where `explore` writes the report of a violation by default: beside the schedule
+/// (NAME.schedule.json -> NAME.html); empty when the execution has more than kHtmlDefaultEvents
+/// events (a step-bound run: the page would be hundreds of MB; --html writes it anyway).
+inline constexpr std::size_t kHtmlDefaultEvents = 200'000;
+std::string default_html_path(const sim::Sim& sim, const std::string& schedule_path);
+
 /// Writes the Perfetto trace and the HTML page of the execution `sim` last recorded, each only
 /// when its path is non-empty (the command's --perfetto and --html).
 void write_reports(const sim::Sim& sim, const sim::ExecResult& r, const std::string& perfetto_path,

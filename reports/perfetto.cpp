@@ -24,7 +24,21 @@ struct Frame {
   sim::Ctx ctx;
   std::int64_t begin;  // ns
   std::uint64_t step;
+  // The function slice open in this frame: consecutive operations in one kernel function.
+  std::string fn = {};
+  std::int64_t fn_begin = 0, fn_end = 0;
 };
+
+// The kernel function an event's text names ("...  relay_switch_subbuf() kernel/relay.c:612",
+// as the kernel-source mode describes its steps); empty when it names none.
+std::string function_of(const std::string& text) {
+  const auto p = text.rfind("  ");
+  if (p == std::string::npos) return {};
+  const std::string rest = text.substr(p + 2);
+  const auto q = rest.find("()");
+  if (q == std::string::npos || q == 0 || rest.substr(0, q).find(' ') != std::string::npos) return {};
+  return rest.substr(0, q);
+}
 
 bool is_position(const std::string& name) {
   for (const char* w : {"offset", "pos", "head", "tail", "produced", "consumed"})
@@ -52,9 +66,16 @@ json perfetto_trace(const sim::Sim& sim, const sim::ExecResult& r, const std::st
 
   // ---- context slices: the per-CPU context stacks replayed from lifecycle events ----
   std::vector<std::vector<Frame>> stacks(static_cast<std::size_t>(sim.cpus()));
+  auto close_fn = [&](int cpu, Frame& f) {
+    if (f.fn.empty()) return;
+    ev.push_back({{"ph", "X"}, {"cat", "function"}, {"name", f.fn}, {"pid", kPid}, {"tid", cpu}, {"ts", us(f.fn_begin)},
+                  {"dur", us(f.fn_end - f.fn_begin)}, {"args", {{"actor", sim.actor_name(f.actor)}, {"ctx", sim::ctx_name(f.ctx)}}}});
+    f.fn.clear();
+  };
   auto close = [&](int cpu, std::int64_t end) {
     Frame f = stacks[cpu].back();
     stacks[cpu].pop_back();
+    close_fn(cpu, f);
     ev.push_back({{"ph", "X"}, {"cat", "context"}, {"name", sim.actor_name(f.actor) + " (" + std::string(sim::ctx_name(f.ctx)) + ")"},
                   {"pid", kPid}, {"tid", cpu}, {"ts", us(f.begin)}, {"dur", us(end - f.begin)},
                   {"args", {{"actor", sim.actor_name(f.actor)}, {"ctx", sim::ctx_name(f.ctx)}, {"cpu", cpu}, {"from_step", f.step}}}});
@@ -101,11 +122,22 @@ json perfetto_trace(const sim::Sim& sim, const sim::ExecResult& r, const std::st
       close(cpu, at + kUnit);
       continue;
     }
+    const std::string text = describe_event(sim, e);
+    {
+      Frame& f = st.back();
+      const std::string fn = function_of(text);
+      if (fn != f.fn) {
+        close_fn(cpu, f);
+        f.fn = fn;
+        f.fn_begin = at;
+      }
+      f.fn_end = at + kUnit;
+    }
     op_event[i] = ev.size();
     ev.push_back({{"ph", "X"}, {"cat", "op"}, {"name", op_slice_name(sim, e)}, {"pid", kPid}, {"tid", cpu}, {"ts", us(at)},
                   {"dur", us(kUnit)},
                   {"args", {{"step", e.step}, {"actor", sim.actor_name(actor)}, {"ctx", sim::ctx_name(e.ctx)}, {"cpu", cpu},
-                            {"event", describe_event(sim, e)}}}});
+                            {"event", text}}}});
 
     // ---- message bytes: flows and fill ----
     if (const auto copy = as_copy(sim, e)) {
@@ -180,7 +212,10 @@ json perfetto_trace(const sim::Sim& sim, const sim::ExecResult& r, const std::st
 
   // Metadata first, then by time, enclosing slices before the slices they contain.
   // Equal spans (a one-event context and its operation): the outer kind first.
-  auto rank = [](const json& e) { return e.contains("cat") ? (e["cat"] == "context" ? 0 : e["cat"] == "op" ? 1 : 2) : 3; };
+  auto rank = [](const json& e) {
+    if (!e.contains("cat")) return 4;
+    return e["cat"] == "context" ? 0 : e["cat"] == "function" ? 1 : e["cat"] == "op" ? 2 : 3;
+  };
   std::stable_sort(ev.begin(), ev.end(), [&](const json& a, const json& b) {
     const bool ma = a["ph"] == "M", mb = b["ph"] == "M";
     if (ma != mb) return ma;

@@ -8,6 +8,9 @@
 //     event that switched it in) to its finish (or the switch away); an interrupt handler from its
 //     "fires" event to its finish, inside the slice it interrupted. They nest strictly:
 //     task → softirq → hardirq → NMI, as the CPU's context stack does.
+//   - Function slices (cat "function"), between a context and its operations: consecutive
+//     operations of one context in one kernel function, where the event text names it (the
+//     kernel-source mode's steps); an interrupt taken inside the function nests inside it.
 //   - Operation slices (cat "op"): one per access, inside its context slice, named by the
 //     operation and object ("store buf0->offset", "copy_in buf0.start"), args with the full text.
 //   - Flows (bind_id, flow_out / flow_in on "X" events, cat "flow"): from the last copy that wrote

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "reports/culprit.h"
 #include "reports/html.h"
 #include "reports/perfetto.h"
@@ -40,6 +42,11 @@ TEST(ReportsKernel, RelayHardirqFromTheKernelsSource) {
       named = true;
   }
   EXPECT_TRUE(named) << "operation slices carry the kernel function of each step";
+  std::set<std::string> functions;
+  for (const auto& e : t["traceEvents"])
+    if (e["ph"] == "X" && e["cat"] == "function") functions.insert(e["name"].get<std::string>());
+  EXPECT_TRUE(functions.count("rs___relay_write")) << "function slices from the kernel's own steps";
+  EXPECT_TRUE(functions.count("relay_file_read"));
   std::string html = reports::render_html(*s, r, {"kernel", ""});
   EXPECT_NE(html.find("\"buffers\":[]"), std::string::npos);
 }

@@ -107,4 +107,10 @@ TEST(Html, NoViolationSaysSo) {
   EXPECT_EQ(html.find("id=\"culprit\""), std::string::npos);
 }
 
+TEST(Html, DefaultPathIsBesideTheSchedule) {
+  auto r = reports_test::record("scenarios/relay/relay_write_hardirq.toml", 1, 1);
+  EXPECT_EQ(reports::default_html_path(*r->sim, "out/a-b.schedule.json"), "out/a-b.html");
+  EXPECT_EQ(reports::default_html_path(*r->sim, "x.json"), "x.json.html");
+}
+
 }  // namespace

@@ -59,7 +59,10 @@ inline std::vector<std::string> check_trace(const nlohmann::json& trace) {
       double da = a->at("dur").get<double>(), db = b->at("dur").get<double>();
       if (da != db) return da > db;
       // Equal spans: a context contains its operation, an operation its flow end.
-      auto rank = [](const nlohmann::json* e) { return e->at("cat") == "context" ? 0 : e->at("cat") == "op" ? 1 : 2; };
+      auto rank = [](const nlohmann::json* e) {
+        const auto& c = e->at("cat");
+        return c == "context" ? 0 : c == "function" ? 1 : c == "op" ? 2 : 3;
+      };
       return rank(a) < rank(b);
     });
     std::vector<const nlohmann::json*> open;
@@ -88,6 +91,9 @@ inline std::vector<std::string> check_trace(const nlohmann::json& trace) {
         else if (ctx->at("args").at("ctx") != e->at("args").at("ctx") || ctx->at("args").at("actor") != e->at("args").at("actor"))
           problems.push_back(what + ": in " + ctx->at("name").get<std::string>() + " but recorded in " +
                              e->at("args").at("actor").get<std::string>() + " (" + e->at("args").at("ctx").get<std::string>() + ")");
+      } else if (cat == "function") {
+        if (!ctx || ctx->at("args").at("actor") != e->at("args").at("actor"))
+          problems.push_back(what + ": a function slice outside its own context");
       } else if (cat == "flow") {
         if (open.empty() || open.back()->at("cat") != "op") problems.push_back(what + ": a flow end outside an operation");
       }
