@@ -148,7 +148,9 @@ int cmd_explore(const ExploreOpts& o) {
                         {"step", r.first->violation.step},
                         {"message", r.first->violation.message},
                         {"trace_hash", reports::hex64(trace_hash)},
-                        {"schedule", schedule_path}};
+                        {"schedule", schedule_path},
+                        {"report", html_path},
+                        {"accesses", culprit}};
     }
     if (o.keep_going) {
       nlohmann::json per;

@@ -100,3 +100,17 @@ TEST(ReportCli, Version) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ReportCli, ExploreJsonNamesTheReportAndTheAccesses) {
+  fs::path d = fs::temp_directory_path() / "relaysim-report-cli-json";
+  fs::remove_all(d);
+  std::string text;
+  ASSERT_EQ(sh("explore scenarios/relay/relay_write_hardirq.toml --json --out " + d.string(), &text), 0) << text;
+  auto j = nlohmann::json::parse(text);
+  EXPECT_TRUE(fs::exists(j["violation"]["report"].get<std::string>()));
+  EXPECT_NE(j["violation"]["accesses"].get<std::string>().find("at step 17 over live message 2"), std::string::npos);
+}
+
+}  // namespace
