@@ -2,6 +2,7 @@
 #include "reports/culprit.h"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "reports/text_trace.h"
@@ -48,35 +49,83 @@ std::optional<Culprit> find_culprit(const sim::Sim& sim, const sim::Violation& v
   if (v.messages.empty()) return std::nullopt;
   const auto& t = sim.trace();
   auto named = [&](std::uint64_t m) { return std::find(v.messages.begin(), v.messages.end(), m) != v.messages.end(); };
-  Culprit c;
-  if (v.property == sim::Property::NoCorruption) {
-    // Replays the copies per byte: the latest write of a named message over bytes that another
-    // named message held (and that no copy had cleared since) is the damage.
-    struct Owner {
-      std::uint64_t message = 0;
-      std::size_t event = 0;
-    };
-    std::vector<std::vector<Owner>> bytes;  // per object
-    std::optional<std::pair<std::size_t, std::size_t>> found;  // (damage, overwritten)
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      const auto& e = t[i];
-      const auto copy = as_copy(sim, e);
-      if (!copy || !copy->in) continue;
-      if (bytes.size() <= e.object) bytes.resize(e.object + 1);
-      auto& b = bytes[e.object];
-      const std::uint64_t at = copy->at, n = copy->len, m = copy->tag;
-      if (b.size() < at + n) b.resize(at + n);
-      for (std::uint64_t k = at; k < at + n; ++k) {
-        if (m && named(m) && b[k].message && b[k].message != m && named(b[k].message)) found = {i, b[k].event};
-        b[k] = {m, i};
+
+  // Replays the copies per byte: who holds each byte, whether it was read since, and for each
+  // named message the first copy over its unread bytes and the copies that read it.
+  struct Byte {
+    std::uint64_t message = 0;
+    std::size_t writer = 0;
+    bool read = false;
+    std::size_t reader = 0;  // the first copy that read it
+  };
+  struct Overwrite {
+    std::size_t by, writer;  // the overwriting copy; the copy that wrote the overwritten bytes
+    std::uint64_t message;   // the overwritten one
+  };
+  std::vector<std::vector<Byte>> bytes;  // per object
+  std::vector<Overwrite> overwrites;     // in trace order, the first per (overwritten, overwriter)
+  // Per named message, the first copy that read bytes of it a second time, and the first reader.
+  std::map<std::uint64_t, std::pair<std::size_t, std::size_t>> reread;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const auto copy = as_copy(sim, t[i]);
+    if (!copy) continue;
+    const std::uint32_t obj = t[i].object;
+    if (bytes.size() <= obj) bytes.resize(obj + 1);
+    auto& b = bytes[obj];
+    if (b.size() < copy->at + copy->len) b.resize(copy->at + copy->len);
+    for (std::uint64_t k = copy->at; k < copy->at + copy->len; ++k) {
+      Byte& by = b[k];
+      if (copy->in) {
+        if (by.message && by.message != copy->tag && !by.read && named(by.message) &&
+            std::none_of(overwrites.begin(), overwrites.end(), [&](const Overwrite& o) {
+              return o.message == by.message && as_copy(sim, t[o.by])->tag == copy->tag;
+            }))
+          overwrites.push_back({i, by.writer, by.message});
+        by = {copy->tag, i, false, 0};
+      } else if (by.message) {
+        if (by.read && named(by.message) && !reread.count(by.message)) reread[by.message] = {i, by.reader};
+        if (!by.read) by.reader = i;
+        by.read = true;
       }
     }
-    if (found) {
-      Access damage = access_of(sim, found->first, "damage");
-      Access other = access_of(sim, found->second, "overwritten");
-      c.summary = "message " + std::to_string(damage.message) + " written by " + who(sim, damage) +
-                  " over live message " + std::to_string(other.message) + " written by " + who(sim, other);
-      c.accesses = {damage, other};
+  }
+
+  Culprit c;
+  auto overwrite_culprit = [&](const Overwrite& o) {
+    Access damage = access_of(sim, o.by, "damage");
+    Access other = access_of(sim, o.writer, "overwritten");
+    other.message = o.message;
+    if (damage.message)
+      c.summary = "message " + std::to_string(damage.message) + " written by " + who(sim, damage) + " over live message " +
+                  std::to_string(o.message) + " written by " + who(sim, other);
+    else
+      c.summary = "live message " + std::to_string(o.message) + " written by " + who(sim, other) + " cleared by " +
+                  who(sim, damage) + " before it was read";
+    c.accesses = {damage, other};
+  };
+  if (v.property == sim::Property::NoCorruption) {
+    // The first copy of a named message over the unread bytes of another named one.
+    for (const Overwrite& o : overwrites)
+      if (const std::uint64_t m = as_copy(sim, t[o.by])->tag; m && named(m)) {
+        overwrite_culprit(o);
+        return c;
+      }
+  }
+  if (v.property == sim::Property::NoDuplication) {
+    for (std::uint64_t m : v.messages)
+      if (auto it = reread.find(m); it != reread.end()) {
+        Access again = access_of(sim, it->second.first, "damage");
+        Access first = access_of(sim, it->second.second, "read");
+        again.message = first.message = m;
+        c.summary = "message " + std::to_string(m) + " read by " + who(sim, first) + " and again by " + who(sim, again);
+        c.accesses = {again, first};
+        return c;
+      }
+  }
+  if (v.property == sim::Property::NoSilentLoss) {
+    // A named message whose bytes another copy overwrote before anyone read them.
+    for (const Overwrite& o : overwrites) {
+      overwrite_culprit(o);
       return c;
     }
   }

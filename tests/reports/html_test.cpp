@@ -50,6 +50,34 @@ TEST(Culprit, RelayHardirqNamesTheDamagingCopyAndTheOverwrittenOne) {
   EXPECT_EQ(r->sim->trace()[c->accesses[0].event].op, sim::Op::CopyIn);
 }
 
+TEST(Culprit, DuplicationNamesBothReads) {
+  auto r = reports_test::record("scenarios/relay/read_races_switch.toml", 1, 58);
+  ASSERT_TRUE(r->result.violation);
+  ASSERT_EQ(r->result.violation->property, sim::Property::NoDuplication);
+  auto c = reports::find_culprit(*r->sim, *r->result.violation);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->summary, "message 5 read by reader0-read-buf0 (task, CPU 1) at step 123 and again by reader0-read-buf0 (task, CPU 1) at step 181");
+  EXPECT_EQ(r->sim->trace()[c->accesses[0].event].op, sim::Op::CopyOut);
+}
+
+TEST(Culprit, WordCopiesOfOneReadAreNotADuplicate) {
+  // Word granularity: one read() is many copies; the second read is the one that re-reads bytes.
+  auto r = reports_test::record("scenarios/relay/overwrite_read_word.toml", 1, 14);
+  ASSERT_TRUE(r->result.violation);
+  auto c = reports::find_culprit(*r->sim, *r->result.violation);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->summary, "message 11 read by reader0-read-buf0 (task, CPU 1) at step 330 and again by reader0-read-buf0 (task, CPU 1) at step 400");
+}
+
+TEST(Culprit, SilentLossNamesTheOverwrite) {
+  auto r = reports_test::record("scenarios/ftrace_rb/candidate_swap_vs_commit.toml", 1, 72);
+  ASSERT_TRUE(r->result.violation);
+  ASSERT_EQ(r->result.violation->property, sim::Property::NoSilentLoss);
+  auto c = reports::find_culprit(*r->sim, *r->result.violation);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->summary, "message 12 written by task-writer0 (task, CPU 0) at step 762 over live message 3 written by nmi-writer3 (nmi, CPU 0) at step 28");
+}
+
 TEST(Culprit, NoneWithoutMessages) {
   auto r = reports_test::record("scenarios/relay/relay_write_hardirq.toml", 1, 1);
   sim::Violation v;
