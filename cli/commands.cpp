@@ -27,6 +27,7 @@
 #include "reports/text_trace.h"
 #include "scenarios/spec.h"
 #include "sim/choice.h"
+#include "sim/dfs.h"
 #include "sim/explorer.h"
 #include "sim/shrink.h"
 
@@ -66,13 +67,179 @@ struct ExploreOpts {
   unsigned jobs = 1, pct_depth = 0;
   bool keep_going = false, json = false, quiet = false;
   std::string perfetto, html;
+  std::optional<std::uint32_t> preemption_bound, interrupt_bound, depth_bound;
+  bool no_reduction = false;
+  std::string reduction;
 };
+
+// ---- explore --strategy dfs ---------------------------------------------------------------------
+
+std::string bounds_text(const sim::DfsConfig& c, const std::optional<std::uint32_t>& pb) {
+  std::string t;
+  auto add = [&](const std::string& s) { t += (t.empty() ? "" : ", ") + s; };
+  if (pb) add("preemptions <= " + std::to_string(*pb));
+  if (c.interrupt_bound) add("interrupt firings <= " + std::to_string(*c.interrupt_bound));
+  if (c.depth_bound) add("choice depth <= " + std::to_string(*c.depth_bound));
+  return t.empty() ? "no bound" : t;
+}
+
+std::string coverage_line(const sim::DfsConfig& c, const sim::DfsResult& r) {
+  const sim::DfsCoverage& v = r.last();
+  std::ostringstream o;
+  if (v.complete) {
+    o << "complete: every schedule within the bounds (" << bounds_text(c, v.preemption_bound) << ") explored: " << v.executions
+      << " executions, " << v.classes << " equivalence classes, " << v.distinct_end_states << " distinct end states";
+  } else {
+    char frac[32];
+    std::snprintf(frac, sizeof frac, "%.3g", v.fraction);
+    o << "incomplete: " << v.executions << " executions at " << bounds_text(c, v.preemption_bound)
+      << ", explored fraction ~" << frac << " (Knuth estimate), deepest preemption bound fully covered: "
+      << (r.deepest_bound_covered ? std::to_string(*r.deepest_bound_covered) : std::string("none"));
+  }
+  return o.str();
+}
+
+int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
+  sim::DfsConfig cfg;
+  cfg.preemption_bound = o.preemption_bound;
+  cfg.interrupt_bound = o.interrupt_bound;
+  cfg.depth_bound = o.depth_bound;
+  if (!o.reduction.empty() && o.reduction != "sleep" && o.reduction != "dpor" && o.reduction != "none")
+    throw UsageError("--reduction must be sleep, dpor or none, not '" + o.reduction + "'");
+  cfg.reduction = !o.no_reduction && o.reduction != "none";
+  cfg.dpor = o.reduction == "dpor";
+  cfg.executions = o.executions ? o.executions : (o.seconds > 0 ? 0 : 1'000'000);
+  cfg.seconds = o.seconds;
+  cfg.jobs = o.jobs ? o.jobs : 1;
+  cfg.keep_going = o.keep_going;
+  const bool tty = isatty(STDERR_FILENO) && !o.quiet && !o.json;
+  if (tty)
+    cfg.progress = [](std::uint64_t n, std::uint64_t v, double secs) {
+      std::fprintf(stderr, "\r  %llu executions  %s exec/s  %llu violating   ", static_cast<unsigned long long>(n),
+                   human(secs > 0 ? n / secs : 0).c_str(), static_cast<unsigned long long>(v));
+      std::fflush(stderr);
+    };
+  sim::DfsResult r = sim::explore_dfs(l.prepared.factory, l.config, cfg);
+  if (tty) std::fprintf(stderr, "\r%70s\r", "");
+  if (r.error) throw std::runtime_error("dfs: internal fault in model code: " + *r.error);
+  std::optional<sim::Violation> found;
+  if (r.first) found = r.first->violation;
+  const bool ok = as_expected(l.spec, found);
+
+  std::string schedule_path, trace_path, violation_text;
+  std::uint64_t trace_hash = 0;
+  if (r.first) {
+    std::unique_ptr<sim::Workload> w;
+    auto s = make_sim(l, w);
+    sim::ReplaySource src(r.first->choices, true);
+    sim::ExecResult rr = s->run(src, sim::RunOptions{true});
+    rethrow_if_error(rr);
+    trace_hash = rr.trace_hash;
+    if (rr.violation) violation_text = reports::describe_violation(*s, *rr.violation);
+    auto sch = make_schedule(l, o.scenario, "dfs", 0, r.first->execution, 0, *s, rr);
+    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant +
+                       (l.prepared.source == "kernel" ? "-kernel" : "") + "-" +
+                       std::string(sim::property_name(r.first->violation.property));
+    schedule_path = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
+    trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
+    reports::write_file_atomic(schedule_path, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
+    reports::write_file_atomic(trace_path, reports::render_text_trace(*s, rr));
+  }
+  const sim::DfsCoverage& last = r.last();
+  auto opt_json = [](const std::optional<std::uint32_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  if (o.json) {
+    nlohmann::json j;
+    j["scenario"] = o.scenario;
+    j["model"] = l.spec.model;
+    j["variant"] = l.prepared.variant;
+    j["source"] = l.prepared.source;
+    j["strategy"] = "dfs";
+    j["jobs"] = cfg.jobs;
+    j["reduction"] = r.reduction ? (cfg.dpor ? "dpor" : "sleep-sets") : "none";
+    j["preemption_bound"] = opt_json(cfg.preemption_bound);
+    j["interrupt_bound"] = opt_json(cfg.interrupt_bound);
+    j["depth_bound"] = opt_json(cfg.depth_bound);
+    j["executions"] = r.total_executions;
+    j["seconds"] = r.seconds;
+    j["executions_per_second"] = r.seconds > 0 ? r.total_executions / r.seconds : 0;
+    j["distinct_end_states"] = last.distinct_end_states;
+    nlohmann::json iters = nlohmann::json::array();
+    for (const auto& it : r.iterations)
+      iters.push_back({{"preemption_bound", opt_json(it.preemption_bound)},
+                       {"complete", it.complete},
+                       {"executions", it.executions},
+                       {"classes", it.classes},
+                       {"distinct_end_states", it.distinct_end_states},
+                       {"sleep_blocked", it.sleep_blocked},
+                       {"bounded_out", it.bounded_out},
+                       {"steps", it.steps},
+                       {"fraction", it.fraction},
+                       {"work_items", it.work_items},
+                       {"seconds", it.seconds}});
+    j["coverage"] = {{"complete", last.complete},
+                     {"executions", last.executions},
+                     {"classes", last.classes},
+                     {"distinct_end_states", last.distinct_end_states},
+                     {"fraction", last.fraction},
+                     {"deepest_bound_covered", opt_json(r.deepest_bound_covered)},
+                     {"line", coverage_line(cfg, r)},
+                     {"iterations", iters}};
+    j["expect"] = expectation(l.spec);
+    j["as_expected"] = ok;
+    if (r.first) {
+      j["violation"] = {{"property", sim::property_name(r.first->violation.property)},
+                        {"execution", r.first->execution},
+                        {"preemption_bound", opt_json(r.first->preemption_bound)},
+                        {"step", r.first->violation.step},
+                        {"message", r.first->violation.message},
+                        {"trace_hash", reports::hex64(trace_hash)},
+                        {"schedule", schedule_path}};
+    }
+    nlohmann::json per = nlohmann::json::object();
+    for (std::size_t p = 0; p < r.violations.size(); ++p)
+      if (r.violations[p]) per[std::string(sim::kPropertyNames[p])] = r.violations[p];
+    j["violating_executions_by_property"] = per;
+    std::cout << j.dump() << "\n";
+    return ok ? kExitOk : kExitFailed;
+  }
+  std::ostream& out = std::cout;
+  out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
+      << (l.prepared.source == "kernel" ? ", source kernel" : "") << ", strategy dfs (" << bounds_text(cfg, cfg.preemption_bound) << "), reduction "
+      << (r.reduction ? (cfg.dpor ? "source-DPOR + sleep sets (experimental)" : "sleep sets") : "none") << ", jobs "
+      << (r.reduction && cfg.dpor ? 1u : cfg.jobs) << "\n";
+  if (r.iterations.size() > 1)
+    for (const auto& it : r.iterations)
+      out << "  bound " << (it.preemption_bound ? std::to_string(*it.preemption_bound) : std::string("-")) << ": "
+          << (it.complete ? "complete" : "incomplete") << ", " << it.executions << " executions, " << it.classes
+          << " classes, " << it.distinct_end_states << " end states, " << it.seconds << " s\n";
+  out << "  " << coverage_line(cfg, r) << "\n";
+  out << "  executions " << r.total_executions << " in all, " << r.seconds << " s";
+  if (last.sleep_blocked) out << ", sleep-set blocked " << last.sleep_blocked;
+  if (last.bounded_out) out << ", cut by the bounds " << last.bounded_out;
+  out << "\n";
+  for (std::size_t p = 0; p < r.violations.size(); ++p)
+    if (r.violations[p]) out << "  " << sim::kPropertyNames[p] << ": violated in " << r.violations[p] << " executions\n";
+  if (r.first) {
+    if (r.first->preemption_bound)
+      out << "  smallest preemption bound with a violation: " << *r.first->preemption_bound << "\n";
+    out << "  execution " << r.first->execution << ": " << violation_text << "\n";
+    out << "  trace:     " << trace_path << "\n";
+    out << "  replay:    relaysim replay " << schedule_path << "\n";
+  } else {
+    out << "  no violation\n";
+  }
+  out << "  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
+  return ok ? kExitOk : kExitFailed;
+}
 
 int cmd_explore(const ExploreOpts& o) {
   Loaded l = load(o.scenario, o.variant, o.source.options());
+  if (o.strategy == "dfs") return cmd_explore_dfs(o, l);
+  if (o.preemption_bound || o.interrupt_bound || o.depth_bound || o.no_reduction || !o.reduction.empty())
+    throw UsageError("--preemption-bound, --interrupt-bound, --depth-bound and --reduction need --strategy dfs");
   sim::ExploreConfig cfg;
   auto strategy = sim::strategy_from_name(o.strategy.empty() ? l.spec.strategy : o.strategy);
-  if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
+  if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random, pct or dfs");
   cfg.strategy = *strategy;
   cfg.seed = parse_seed(o.seed);
   cfg.seconds = o.seconds;
@@ -374,7 +541,15 @@ int main(int argc, char** argv) {
   auto* explore = app.add_subcommand("explore", "run many executions of a scenario under a strategy and a budget");
   explore->add_option("scenario", eo.scenario, "scenario file (TOML)")->required();
   explore->add_option("--variant", eo.variant, "override the scenario's variant");
-  explore->add_option("--strategy", eo.strategy, "random | pct (default: the scenario's, else random)");
+  explore->add_option("--strategy", eo.strategy, "random | pct | dfs (default: the scenario's, else random)");
+  explore->add_option("--preemption-bound", eo.preemption_bound,
+                      "dfs: at most K preemptions; bounds 0..K are searched in turn (default: none)");
+  explore->add_option("--interrupt-bound", eo.interrupt_bound, "dfs: at most M interrupt firings taken at a choice (default: none)");
+  explore->add_option("--depth-bound", eo.depth_bound, "dfs: only the first D choice points branch (default: none)");
+  explore->add_option("--reduction", eo.reduction,
+                      "dfs without bounds: sleep (sleep sets, default) | dpor (source-DPOR, experimental: not yet sound "
+                      "with interrupts; one thread) | none");
+  explore->add_flag("--no-reduction", eo.no_reduction, "dfs: the same as --reduction none");
   explore->add_option("--seed", eo.seed, "master seed (default 1)");
   auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget");
   explore->add_option("--time", eo.seconds, "time budget in seconds")->excludes(ex_n);

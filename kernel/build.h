@@ -51,6 +51,13 @@ struct TreeOptions {
   bool operator==(const TreeOptions&) const = default;
 };
 
+/// What a design's adapter needs to run from the kernel: the tree with its patches, and whether
+/// only marked accesses (READ_ONCE/WRITE_ONCE, atomics) are scheduling points (--points marked).
+struct Source {
+  TreeOptions tree;
+  bool marked_only = false;
+};
+
 /// Builds (or finds in the cache) the subject; returns the path of its shared object.
 std::string build_subject(const SubjectSpec& spec, const TreeOptions& tree);
 

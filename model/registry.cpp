@@ -94,6 +94,7 @@ sim::Sim::Config engine_config(const scenario::Spec& spec) {
   c.granularity = spec.granularity == "byte"   ? sim::Granularity::Byte
                   : spec.granularity == "word" ? sim::Granularity::Word
                                                : sim::Granularity::Message;
+  c.spin_wait = spec.spin_wait;
   return c;
 }
 

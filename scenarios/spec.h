@@ -178,6 +178,9 @@ struct Spec {
   std::uint64_t executions = 10'000;
   std::string strategy = "random";
   unsigned pct_depth = 3;
+  /// The engine's spin rule (sim/sim.h, Config::spin_wait): a pure spin iteration waits for a
+  /// write to what it read. Changes schedules, so it is part of what a schedule replays against.
+  bool spin_wait = false;
 };
 
 /// Parses a scenario file (TOML). Throws ScenarioError with file:line:column.

@@ -86,6 +86,7 @@ void Sim::local_bh_enable() {
 bool Sim::irq_work_queue(int work) {
   Source& s = sources_.at(static_cast<std::size_t>(work));
   if (s.kind != Source::IrqWork) throw std::logic_error("irq_work_queue on a source that is not irq_work");
+  if (observer_) observer_->on_access(running_, Op::Fire, static_cast<std::uint32_t>(work));
   if (s.pending) return false;
   s.pending = true;
   if (!actors_[s.actor].active) s.cpu = smp_processor_id();
@@ -96,6 +97,7 @@ bool Sim::irq_work_queue(int work) {
 void Sim::mod_timer(int timer, std::uint64_t delay) {
   Source& s = sources_.at(static_cast<std::size_t>(timer));
   if (s.kind != Source::Timer) throw std::logic_error("mod_timer on a source that is not a timer");
+  if (observer_) observer_->on_access(running_, Op::Fire, static_cast<std::uint32_t>(timer));
   s.pending = true;
   s.expires = steps_ + delay;
   touch(s.cpu);
@@ -139,10 +141,12 @@ void Sim::prepare_wait(std::uint32_t queue) {
   Actor& a = actors_[running_];
   a.sleeping_on = static_cast<int>(queue);
   a.woken = false;
+  if (observer_) observer_->on_access(running_, Op::Wait, queue);
 }
 
 void Sim::finish_wait() {
   Actor& a = actors_[running_];
+  if (observer_ && a.sleeping_on >= 0) observer_->on_access(running_, Op::Wait, static_cast<std::uint32_t>(a.sleeping_on));
   a.sleeping_on = -1;
   a.woken = false;
 }

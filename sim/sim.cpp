@@ -155,6 +155,9 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
       make_fiber(i);
     }
     a.done = a.active = a.asleep = a.woken = false;
+    a.spin_pure = true;
+    a.spin_blocked = false;
+    a.spin_n = 0;
     a.blocked_on = a.sleeping_on = -1;
   }
   for (auto& c : cpus_) {
@@ -182,6 +185,7 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   violation_.reset();
   error_ = nullptr;
   recording_ = options.record;
+  spin_watchers_.assign(objects_.size(), 0);
   yielding_ = false;
   trace_.clear();
   choices_.clear();
@@ -194,8 +198,10 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   schedule();  // from the driver: returns when the execution has ended
 
   running_ = kDriver;
+  const bool all_finished = state_ == State::Finished;
   if (state_ == State::Finished) workload_->check_final(*this);
   ExecResult r;
+  r.all_finished = all_finished;
   r.steps = steps_;
   r.trace_hash = splitmix64_mix(hash_);
   r.preemptions = preemptions_;
@@ -254,14 +260,61 @@ void Sim::step_bound_exceeded() {
 
 void Sim::yield() {
   yielding_ = true;  // a spin-wait: the spinner is the last option, not option 0 (see enumerate)
+  if (config_.spin_wait && running_ != kDriver) {
+    Actor& a = actors_[running_];
+    if (a.spin_pure && a.spin_n > 0) {  // a pure iteration: wait for a write to what it read
+      a.spin_blocked = true;
+      for (int i = 0; i < a.spin_n; ++i) ++spin_watchers_[a.spin_reads[i]];
+      touch_tasks(a.cpu);
+    }
+  }
   yield_point();
   record(Op::Yield, kNoObject, 0);
+  if (config_.spin_wait && running_ != kDriver) {  // a new iteration starts
+    actors_[running_].spin_pure = true;
+    actors_[running_].spin_n = 0;
+  }
   if (source_) source_->on_yield(running_);
+}
+
+void Sim::spin_unblock(int actor) {
+  Actor& a = actors_[actor];
+  a.spin_blocked = false;
+  for (int i = 0; i < a.spin_n; ++i) --spin_watchers_[a.spin_reads[i]];
+  touch_tasks(a.cpu);
+}
+
+void Sim::spin_track(Op op, std::uint32_t object) {
+  if (running_ == kDriver) return;
+  Actor& me = actors_[running_];
+  switch (op) {
+    case Op::Load: case Op::CasFail: case Op::TryLockFail: case Op::CopyOut:
+      if (object == kNoObject || !me.spin_pure) return;
+      for (int i = 0; i < me.spin_n; ++i)
+        if (me.spin_reads[i] == object) return;
+      if (me.spin_n == kSpinReads) me.spin_pure = false;  // too much read to wait on: never blocks
+      else me.spin_reads[me.spin_n++] = object;
+      return;
+    case Op::Store: case Op::Xchg: case Op::CasOk: case Op::FetchAdd: case Op::FetchOr: case Op::FetchAnd:
+    case Op::Lock: case Op::Unlock: case Op::CopyIn: case Op::Wake:
+      me.spin_pure = false;
+      if (object != kNoObject && spin_watchers_[object])
+        for (int a = 0; a < actor_count(); ++a)
+          if (actors_[a].spin_blocked)
+            for (int i = 0; i < actors_[a].spin_n; ++i)
+              if (actors_[a].spin_reads[i] == object) {
+                spin_unblock(a);
+                break;
+              }
+      return;
+    default:
+      return;
+  }
 }
 
 bool Sim::runnable(int a) const {
   const Actor& x = actors_[a];
-  if (x.asleep) return false;
+  if (x.asleep || x.spin_blocked) return false;
   if (x.blocked_on >= 0 && locks_[x.blocked_on]->holder >= 0) return false;
   return !x.done;
 }
@@ -343,8 +396,8 @@ inline void Sim::dispatch(const Option& o) {
       break;
     case Option::StartTask: {
       Cpu& c = cpus_[a.cpu];
+      start_task_counts(a.cpu, o.actor);
       c.current_task = o.actor;
-      touch_tasks(a.cpu);
       if (!a.active) {
         a.active = true;
         int saved = running_;
@@ -377,6 +430,30 @@ inline void Sim::dispatch(const Option& o) {
       break;
     }
   }
+}
+
+void Sim::start_task_counts(int ci, int task) {
+  Cpu& c = cpus_[ci];
+  if ((dirty_ | dirty_tasks_) & (std::uint64_t{1} << ci)) {
+    touch_tasks(ci);
+    return;
+  }
+  // StartTask is offered only on a CPU that may switch (depth 0, preemption, irqs, bh on), and it
+  // changes none of that nor any source: the ready list trades `task` for the preempted one.
+  const int prev = c.current_task;
+  auto it = std::find(c.ready.begin(), c.ready.end(), static_cast<std::uint16_t>(task));
+  if (it == c.ready.end()) {  // not from the counts (a source that built its own list): recount
+    touch_tasks(ci);
+    return;
+  }
+  c.ready.erase(it);
+  if (prev >= 0 && runnable(prev))
+    c.ready.insert(std::upper_bound(c.ready.begin(), c.ready.end(), static_cast<std::uint16_t>(prev)),
+                   static_cast<std::uint16_t>(prev));
+  total_ -= c.n_top + c.n_others;
+  c.n_top = 1;
+  c.n_others = static_cast<std::uint16_t>(c.ready.size());
+  total_ += c.n_top + c.n_others;
 }
 
 void Sim::recount(int ci) {
@@ -447,13 +524,18 @@ int Sim::choose() {
   yielding_ = false;
   refresh();
   const std::uint32_t n = total_;
-  // Fast paths: a running actor on top of its CPU, that goes on (option 0) or spins (last option).
-  // Everything else (the driver's first choice, after a finish or a block, sources that read the
-  // option list) takes the full enumeration below.
-  if (running_ != kDriver && n >= 1 && (source_->uniform || source_->blind || n == 1)) {
-    const int rc = actors_[running_].cpu;
-    const Cpu& c = cpus_[rc];
-    if (c.n_top && c.top() == running_) {
+  // Fast paths, from the cached counts (the option list is never built):
+  //   option 0 = the top of the running actor's CPU, when enabled (the running actor, or after a
+  //     finish the context below it), then every CPU's options without it, then the sources;
+  //   no option 0 (the driver's first choice, the running actor blocked or asleep): every CPU's
+  //     options, then the sources;
+  //   a spinner on top of its CPU: the sources, every CPU's options without it, the spinner.
+  // Sources that read the option list (PCT, a later DFS) take the full enumeration below.
+  if (n >= 1 && (source_->uniform || source_->blind || n == 1)) {
+    const int rc = running_ == kDriver ? -1 : actors_[running_].cpu;
+    const bool top_here = rc >= 0 && cpus_[rc].n_top;
+    const int top = top_here ? cpus_[rc].top() : -1;
+    if (!spinning || !top_here || top == running_) {
       std::uint32_t k = 0;
       if (n > 1) {
         k = source_->uniform ? source_->uniform->below(n) : source_->pick(nullptr, n, *this);
@@ -461,22 +543,25 @@ int Sim::choose() {
         if (recording_) choices_.push_back(k);
       }
       Option o;
-      if (!spinning) {
+      if (!top_here) {
+        o = nth_option(k, -1);
+      } else if (!spinning) {
         if (k == 0) {
-          if (config_.check_enabled_sets) [[unlikely]] check_enabled(Option{static_cast<std::uint16_t>(running_), Option::Continue}, n, k, spinning);
-          return running_;
+          if (config_.check_enabled_sets) [[unlikely]] check_enabled(Option{static_cast<std::uint16_t>(top), Option::Continue}, n, k, spinning);
+          if (observer_) [[unlikely]] observer_->on_step(top);
+          return top;  // Continue: nothing to dispatch
         }
         ++preemptions_;
         o = nth_option(k - 1, rc);
       } else {
-        // Spinning: the sources first, the other CPUs' options, the spinner last.
         o = k < total_src_ ? nth_source(k)
             : k + 1 < n    ? nth_option(k - total_src_, rc)
                            : Option{static_cast<std::uint16_t>(running_), Option::Switch};
       }
       if (config_.check_enabled_sets) [[unlikely]] check_enabled(o, n, k, spinning);
+      if (observer_) [[unlikely]] observer_->on_step(o.actor);
       if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
-      dispatch(o);
+      dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
       return o.actor;
     }
   }
@@ -507,7 +592,7 @@ int Sim::choose_scan(bool spinning) {
       const Actor& a = actors_[i];
       if (a.done || !a.active) continue;
       if (!who.empty()) who += ", ";
-      who += a.name + (a.blocked_on >= 0 ? " (spinning on a lock)" : a.asleep ? " (asleep)" : "");
+      who += a.name + (a.blocked_on >= 0 ? " (spinning on a lock)" : a.asleep ? " (asleep)" : a.spin_blocked ? " (spin-waiting on what it read)" : "");
     }
     v.message = "no actor can run: " + (who.empty() ? std::string("pending work cannot fire") : who);
     violation_ = std::move(v);
@@ -522,6 +607,7 @@ int Sim::choose_scan(bool spinning) {
     if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
   }
   const Option& o = opts[k];
+  if (observer_) [[unlikely]] observer_->on_step(o.actor);
   if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
   dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
   return o.actor;
@@ -532,13 +618,23 @@ void Sim::finish_running() {
   Actor& a = actors_[running_];
   record(Op::Finish, kNoObject, 0);
   Cpu& c = cpus_[a.cpu];
-  touch_tasks(a.cpu);
   if (a.ctx == Ctx::Task) {
     if (c.preempt != 0 || c.irqs_disabled || c.bh != 0)
       throw std::logic_error("task '" + a.name + "' finished with irqs off, preemption or bottom halves disabled");
     a.done = true;
     c.current_task = -1;
+    // Incremental when the counts are fresh: the finished task was current (not in the ready
+    // list); the CPU (depth 0, irqs and preemption on) may now start any ready task.
+    if (!((dirty_ | dirty_tasks_) & (std::uint64_t{1} << a.cpu))) {
+      total_ -= c.n_top + c.n_others;
+      c.n_top = 0;
+      c.n_others = static_cast<std::uint16_t>(c.ready.size());
+      total_ += c.n_others;
+    } else {
+      touch_tasks(a.cpu);
+    }
   } else {
+    touch_tasks(a.cpu);
     Frame f = c.frames[--c.depth];
     if (f.actor != running_)
       throw std::logic_error("interrupt frames unbalanced: finishing " + a.name + " but top is " + actors_[f.actor].name + " depth " + std::to_string(c.depth));

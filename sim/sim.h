@@ -20,6 +20,15 @@
 //   3. an actor spinning in yield() (a spin-wait) comes last instead of first, and the interrupt
 //      sources come before the CPUs, so that the all-zero schedule lets the others make progress
 //      rather than spinning to the step bound.
+//   The spin rule, optionally (Config::spin_wait, off by default: schedules and hashes are those
+//   above): an actor that calls yield() after an iteration that only read shared state (no store,
+//   RMW, lock, copy-in or wake since its previous yield; at most kSpinReads objects read) is not
+//   enabled again until another actor writes one of the objects it read (a recorded write: a
+//   ghost poke does not count). Re-running it earlier would read the same values and spin again,
+//   so this prunes only no-op iterations (Relacy's and loom's spin-loop handling); it is a
+//   function of the execution so far, so replay, shrinking and a systematic search stay exact.
+//   It changes schedules (fewer steps) and turns "spins until the step bound with nobody left to
+//   change its condition" into the workload's stuck property (deadlock by default).
 // A fired handler is pushed on its CPU and runs to completion before the interrupted context
 // resumes (other CPUs keep interleaving). Switches between fibers are direct (one context switch);
 // option 0 does not switch at all.
@@ -109,6 +118,7 @@ struct ExecResult {
   std::uint32_t preemptions = 0;  // choices that did not take a present option 0
   std::uint32_t interrupts = 0;   // handlers fired (interrupts, irq_work, timers)
   std::uint32_t choices = 0;      // yield points with more than one option
+  bool all_finished = false;      // every actor ran to its end (the end-of-execution checks ran)
 };
 
 /// Anything a Sim resets before each execution (shared words, buffers, locks, wait queues).
@@ -130,6 +140,18 @@ class SimObject {
   std::uint32_t id_;
 };
 
+/// Sees every step and every access as it happens: the per-step access record that the DFS
+/// explorer's partial-order reduction reads (sim/access.h). A step begins when the scheduler hands
+/// the CPU to an actor (on_step, before that actor's start/fire record) and ends at the next one.
+/// `object` is a registered object id, or kNoObject; Op::Fire with a source index marks a touch of
+/// an interrupt source (irq_work_queue, mod_timer). Null by default: the cost is one branch.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  virtual void on_step(int actor) = 0;
+  virtual void on_access(int actor, Op op, std::uint32_t object) = 0;
+};
+
 /// Per-execution knobs.
 struct RunOptions {
   bool record = false;  // keep the full trace and the choice list
@@ -147,6 +169,8 @@ class Sim {
     /// Cross-checks the incremental enabled sets against the full enumeration at every step (an
     /// internal fault, End::Error, on any difference). Slow: for tests.
     bool check_enabled_sets = false;
+    /// The spin rule (banner): a pure spin iteration blocks until something it read is written.
+    bool spin_wait = false;
   };
 
   explicit Sim(Config config);
@@ -194,7 +218,19 @@ class Sim {
                               (std::uint64_t(mo) << 32) | object) ^
                                  (value * 0x9e3779b97f4a7c15ULL) ^ (extra * 0xc2b2ae3d27d4eb4fULL));
     if (recording_) push_event(op, object, value, extra, mo);
+    if (config_.spin_wait) [[unlikely]] spin_track(op, object);
+    if (observer_) [[unlikely]] observer_->on_access(running_, op, object);
   }
+  /// The step observer (nullptr: none). Set between executions only.
+  void set_observer(StepObserver* o) { observer_ = o; }
+  /// The interrupt source an actor serves (-1 for tasks), and whether any source is a timer.
+  int actor_source(int actor) const { return actors_[actor].source; }
+  bool has_timers() const {
+    for (const Source& s : sources_)
+      if (s.kind == Source::Timer) return true;
+    return false;
+  }
+  int source_count() const { return static_cast<int>(sources_.size()); }
   /// An explicit yield (a spin-wait hint: PCT lowers the actor's priority).
   void yield();
   /// Reports a violation. From an actor, it ends the execution (never returns to the actor);
@@ -233,6 +269,7 @@ class Sim {
   Ctx actor_ctx(int actor) const { return actors_[actor].ctx; }
   int actor_count() const { return static_cast<int>(actors_.size()); }
   const std::string& object_name(std::uint32_t id) const { return object_names_[id]; }
+  std::uint32_t object_count() const { return static_cast<std::uint32_t>(object_names_.size()); }
   const SimObject* object(std::uint32_t id) const { return id < objects_.size() ? objects_[id] : nullptr; }
   /// A note id for Op::Note events (interned, stable within one Sim).
   std::uint32_t note_id(std::string_view text);
@@ -279,7 +316,13 @@ class Sim {
     int sleeping_on = -1;  // wait queue id, while asleep or preparing to
     bool asleep = false;
     bool woken = false;
+    // the spin rule (Config::spin_wait): what this actor read since its previous yield
+    bool spin_pure = true;      // no write since the previous yield
+    bool spin_blocked = false;  // waiting for a write to one of spin_reads
+    std::uint8_t spin_n = 0;
+    std::uint32_t spin_reads[8];
   };
+  static constexpr int kSpinReads = 8;
   struct Source {
     enum Kind : std::uint8_t { Interrupt, IrqWork, Timer } kind;
     int actor;
@@ -339,6 +382,7 @@ class Sim {
     }
   }
   void recount(int cpu);
+  void start_task_counts(int cpu, int task);
   void refresh_timers();
   /// The j-th option of the canonical CPU lists followed by the sources, skipping the top of
   /// CPU `skip_top_of` (option 0, or the spinner); `from_sources`: index among sources only.
@@ -376,6 +420,8 @@ class Sim {
   void end_execution(State s);
   void push_event(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra, Mo mo);
   void check_task_context(const char* what) const;
+  void spin_track(Op op, std::uint32_t object);
+  void spin_unblock(int actor);
   Cpu& running_cpu() { return cpus_[actors_[running_].cpu]; }
   const Cpu& running_cpu() const { return cpus_[actors_[running_].cpu]; }
 
@@ -392,6 +438,7 @@ class Sim {
 
   // per execution
   ChoiceSource* source_ = nullptr;
+  StepObserver* observer_ = nullptr;
   boost::context::fiber driver_;
   int running_ = kDriver;
   int switching_from_ = kDriver;
@@ -407,6 +454,7 @@ class Sim {
   std::uint32_t total_ = 0;      // Σ over CPUs of n_top + n_others + n_src: the option count
   std::uint32_t total_src_ = 0;  // Σ over CPUs of n_src
   std::uint64_t next_timer_ = ~std::uint64_t{0};  // no pending timer expires before this step
+  std::vector<std::uint16_t> spin_watchers_;  // per object: spin-blocked actors that read it
   bool recording_ = false;
   bool yielding_ = false;
   bool destroying_ = false;

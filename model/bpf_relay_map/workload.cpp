@@ -99,6 +99,7 @@ class RelayMapWorkload final : public sim::Workload {
     for (auto& p : c_.programs) activations += p.fires;
     producers_left_->poke(static_cast<std::int64_t>(activations));
     for (auto& f : files_) f = relay::Channel::ReaderFile{};
+    results_.resize(c_.readers.size());  // kept across executions: reads reuse their storage
     fired_.assign(c_.programs.size(), 0);
     drained_.assign(c_.readers.size(), 0);
     update_ret_.assign(static_cast<std::size_t>(std::max(0, c_.setup.updaters)), 1);
@@ -194,7 +195,8 @@ class RelayMapWorkload final : public sim::Workload {
 
   bool read_pass(std::size_t i) {
     const Reader& rd = c_.readers[i];
-    relay::Channel::ReadResult r = map_->channel().relay_file_read(rd.buffer, files_[i], rd.count);
+    relay::Channel::ReadResult& r = results_[i];
+    map_->channel().relay_file_read(rd.buffer, files_[i], rd.count, r);
     for (U64 seq : r.skipped_subbuf_seqs) ledger_->lost_unit(rd.buffer, seq);
     if (!r.bytes) return false;
     wait_accounted(r.tags);
@@ -267,6 +269,7 @@ class RelayMapWorkload final : public sim::Workload {
   std::vector<std::unique_ptr<sim::Shared<int>>> prog_active_;
   std::vector<std::vector<std::uint8_t>> scratch_;
   std::vector<relay::Channel::ReaderFile> files_;
+  std::vector<relay::Channel::ReadResult> results_;  // per reader
   std::vector<std::uint32_t> fired_;
   std::vector<int> drained_;
   std::vector<long> update_ret_;

@@ -94,16 +94,17 @@ int RingBuffer::ring_consume_n(int idx, U64 n) {
   return static_cast<int>(res > int_max() ? int_max() : res);
 }
 
-std::vector<int> RingBuffer::epoll_ready() {
-  std::vector<int> ready;
+std::uint64_t RingBuffer::epoll_ready() {
+  if (ring_count() > 64) throw std::logic_error("epoll_ready: more than 64 rings");
+  std::uint64_t ready = 0;
   for (int i = 0; i < ring_count(); ++i)
-    if (rings_[static_cast<std::size_t>(i)].ring->map_poll()) ready.push_back(i);
+    if (rings_[static_cast<std::size_t>(i)].ring->map_poll()) ready |= std::uint64_t{1} << i;
   return ready;
 }
 
 int RingBuffer::poll(int timeout_ms) {
-  std::vector<int> ready = epoll_ready();
-  if (ready.empty() && timeout_ms != 0) {
+  std::uint64_t ready = epoll_ready();
+  if (!ready && timeout_ms != 0) {
     // ep_poll: sleep until a ring's wakeup (ep_poll_callback) or a signal; readiness is re-checked
     // after every wakeup (the wait queue's prepare/test/sleep makes a wakeup in between count).
     for (;;) {
@@ -113,7 +114,7 @@ int RingBuffer::poll(int timeout_ms) {
         return -kEINTR;
       }
       ready = epoll_ready();
-      if (!ready.empty()) break;
+      if (ready) break;
       asleep_ = true;
       sim_.sleep_running(wq_.id());
       asleep_ = false;
@@ -121,7 +122,8 @@ int RingBuffer::poll(int timeout_ms) {
     sim_.finish_wait();
   }
   I64 res = 0;
-  for (int i : ready) {
+  for (; ready; ready &= ready - 1) {
+    const int i = __builtin_ctzll(ready);
     const I64 err = process_ring(i, static_cast<U64>(int_max()));
     if (err < 0) return static_cast<int>(err);
     res = c_.int_overflow ? wrap_int(res + err) : res + err;

@@ -110,7 +110,8 @@ class RingBuffer final : public ConsumerApi {
     RingApi* ring;
     SampleFn cb;
   };
-  std::vector<int> epoll_ready();
+  /// The ready rings as a bit set (bit i: ring i; at most 64 rings): no allocation per poll.
+  std::uint64_t epoll_ready();
   void wake();  // ep_poll_callback, from a ring's irq_work
 
   sim::Sim& sim_;

@@ -305,18 +305,6 @@ class KernelRing final : public RingApi {
     s.avail_data = s.producer_pos - s.consumer_pos;
     return s;
   }
-  std::vector<Header> chain(U64 from, bool* exact, std::size_t limit) const override {
-    std::vector<Header> out;
-    const U64 prod = *v_.producer_pos;
-    U64 p = from;
-    while (p < prod && out.size() < limit) {
-      Header h = header_at(p);
-      out.push_back(h);
-      p += footprint(h.len);
-    }
-    if (exact) *exact = p == prod;
-    return out;
-  }
   Header header_at(U64 pos) const override { return Header{pos, hdr_u32(pos & mask_), hdr_u32((pos & mask_) + 4)}; }
   U32 record_pg_off(const Record& r) const override { return hdr_u32(r.hdr_off + 4); }
   U64 size() const override { return size_; }

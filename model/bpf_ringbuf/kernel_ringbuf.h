@@ -52,10 +52,7 @@
 
 namespace model::bpf_ringbuf {
 
-struct KernelSource {
-  kernel::TreeOptions tree;
-  bool marked_only = false;
-};
+using KernelSource = kernel::Source;  // tree, patches, scheduling points (kernel/build.h)
 
 /// What the ring buffer's subject compiles (kernel/build.h).
 kernel::SubjectSpec ringbuf_subject();

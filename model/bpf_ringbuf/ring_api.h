@@ -104,7 +104,8 @@ class RingApi {
   virtual State state() const = 0;
   /// The header chain from `from` to producer_pos (stops after `limit` headers or on a footprint
   /// of 0). `exact` receives whether the chain lands exactly on producer_pos.
-  virtual std::vector<Header> chain(std::uint64_t from, bool* exact = nullptr, std::size_t limit = 4096) const = 0;
+  /// Written once for both sources, over state() and header_at() (ringbuf.cpp).
+  std::vector<Header> chain(std::uint64_t from, bool* exact = nullptr, std::size_t limit = 4096) const;
   virtual Header header_at(std::uint64_t pos) const = 0;
   /// The pg_off the header of a live reservation holds (bpf_ringbuf_rec_pg_off).
   virtual std::uint32_t record_pg_off(const Record& r) const = 0;

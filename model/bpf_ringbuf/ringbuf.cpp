@@ -370,9 +370,9 @@ Ring::State Ring::state() const {
   return s;
 }
 
-std::vector<Ring::Header> Ring::chain(U64 from, bool* exact, std::size_t limit) const {
+std::vector<RingApi::Header> RingApi::chain(U64 from, bool* exact, std::size_t limit) const {
   std::vector<Header> out;
-  const U64 prod = producer_pos_.peek();
+  const U64 prod = state().producer_pos;
   U64 p = from;
   while (p < prod && out.size() < limit) {
     Header h = header_at(p);

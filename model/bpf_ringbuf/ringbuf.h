@@ -154,7 +154,6 @@ class Ring final : public RingApi {
   State state() const override;
   /// The header chain from `from` to producer_pos (stops after `limit` headers or on a footprint
   /// of 0). `exact` receives whether the chain lands exactly on producer_pos.
-  std::vector<Header> chain(std::uint64_t from, bool* exact = nullptr, std::size_t limit = 4096) const override;
   Header header_at(std::uint64_t pos) const override;
   std::uint32_t record_pg_off(const Record& r) const override { return pg_off_of(r.hdr_off); }
   std::uint64_t size() const override { return mask_ + 1; }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 
 #include "model/bpf_ringbuf/config.h"
@@ -83,8 +84,12 @@ class RingbufWorkload final : public sim::Workload {
     for (auto& p : c_.producers)
       if (!p.in_lock) activations += p.ctx == sim::Ctx::Task ? 1 : p.fires;
     left_->poke(activations);
-    resv_.assign(static_cast<std::size_t>(c_.rings), {});
-    id_stack_.assign(static_cast<std::size_t>(s.actor_count()), {});
+    // Cleared in place (nodes back to the pool, vectors keep their capacity): no allocation per
+    // execution once warm.
+    while (resv_.size() < static_cast<std::size_t>(c_.rings)) resv_.emplace_back(&resv_pool_);
+    for (auto& m : resv_) m.clear();
+    id_stack_.resize(static_cast<std::size_t>(s.actor_count()));
+    for (auto& ids : id_stack_) ids.clear();
     fired_.assign(c_.producers.size(), 0);
     in_nested_ = false;
     callbacks_ = call_ok_ = 0;
@@ -349,7 +354,8 @@ class RingbufWorkload final : public sim::Workload {
   std::vector<std::vector<std::uint8_t>> scratch_;
   std::vector<int> producer_of_actor_;
   // ghost, per execution
-  std::vector<std::map<U64, Resv>> resv_;      // per ring, by position: reservation order
+  std::pmr::unsynchronized_pool_resource resv_pool_;
+  std::vector<std::pmr::map<U64, Resv>> resv_;  // per ring, by position: reservation order
   std::vector<std::vector<U64>> id_stack_;     // per actor: the message being reserved
   std::vector<U32> fired_;
   bool in_nested_ = false;

@@ -126,8 +126,14 @@ void CpuBuffer::take_event(int page, U64 off, U32 body, ReadEvent& ev) {
 // ring_buffer_consume: peek (rb_buffer_peek) and advance under reader_lock. lost_events rides on
 // the first data event after a swap and is cleared by any consumed record (padding too).
 std::optional<ReadEvent> CpuBuffer::consume() {
+  ReadEvent ev;
+  if (!consume(ev)) return std::nullopt;
+  return ev;
+}
+
+bool CpuBuffer::consume(ReadEvent& ev) {
   const unsigned long flags = reader_lock_.lock_irqsave();
-  std::optional<ReadEvent> out;
+  bool out = false;
   for (;;) {
     const int reader = get_reader_page();
     if (reader < 0) break;
@@ -139,12 +145,11 @@ std::optional<ReadEvent> CpuBuffer::consume() {
       advance_reader();
       continue;
     }
-    ReadEvent ev;
     take_event(reader, off, body, ev);
     ev.lost = lost_events_;
     lost_events_ = 0;
     advance_reader();
-    out = std::move(ev);
+    out = true;
     break;
   }
   reader_lock_.unlock_irqrestore(flags);

@@ -131,6 +131,8 @@ class CpuBuffer {
   // ---- consuming readers (reader_lock, irqsave) ----
   /// ring_buffer_consume: the next data event or nullopt when empty.
   std::optional<ReadEvent> consume();
+  /// The same into `out` (its storage reused: no allocation once warm); false if nothing to read.
+  bool consume(ReadEvent& out);
   /// ring_buffer_read_page (copy path, full = 0): every event left on the reader page, and the
   /// missed count the page would carry (-1: RB_MISSED_EVENTS without a stored count). ret -1: none.
   struct PageRead {

@@ -58,6 +58,7 @@ class FtraceWorkload final : public sim::Workload {
     left_->poke(activations);
     g_.assign(bufs_.size(), {});
     rs_.assign(c_.readers.size(), {});
+    events_.resize(c_.readers.size());  // kept across executions: consume() reuses their storage
     seq_.assign(1, 0);
     reserve_seq_ = 0;
     fired_.assign(c_.writers.size(), 0);
@@ -201,10 +202,10 @@ class FtraceWorkload final : public sim::Workload {
     CpuBuffer& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
     switch (rd.kind) {
       case Reader::Kind::Consume: {
-        auto ev = buf.consume();
-        if (!ev) return false;
-        if (ev->lost) told_lost(r, buf, ev->lost);
-        deliver(r, *ev);
+        ReadEvent& ev = events_[r];
+        if (!buf.consume(ev)) return false;
+        if (ev.lost) told_lost(r, buf, ev.lost);
+        deliver(r, ev);
         return true;
       }
       case Reader::Kind::ReadPage: {
@@ -324,6 +325,7 @@ class FtraceWorkload final : public sim::Workload {
   std::vector<std::vector<std::uint8_t>> scratch_;
   // ghost, per execution
   std::vector<Ghost> g_;
+  std::vector<ReadEvent> events_;  // per reader: the consumed event's storage
   std::vector<RState> rs_;
   std::vector<U64> seq_;
   U64 reserve_seq_ = 0;

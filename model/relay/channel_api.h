@@ -108,6 +108,9 @@ class ChannelApi {
     bool finalized = false;
   };
   virtual BufState state(int buffer) const = 0;
+  /// state(b) of every buffer, into storage the channel keeps: no allocation once warm (the
+  /// end-of-execution checks). Valid until the next call.
+  virtual const std::vector<BufState>& snapshot_all() const = 0;
   virtual std::uint64_t last_toobig() const = 0;
   virtual std::uint64_t dropped() const = 0;
   /// The ghost tags of the buffer's whole memory (n_subbufs * subbuf_size bytes).

@@ -33,8 +33,9 @@ std::vector<ReaderSpec> parse_readers(scenario::TableReader& root, const std::st
 
 bool check_channel_invariants(sim::Sim& sim, const ChannelApi& channel, bool overwrite) {
   const std::uint64_t n = channel.params().n_subbufs, S = channel.params().subbuf_size;
+  const std::vector<ChannelApi::BufState>& states = channel.snapshot_all();
   for (int b = 0; b < channel.buffers(); ++b) {
-    ChannelApi::BufState st = channel.state(b);
+    const ChannelApi::BufState& st = states[static_cast<std::size_t>(b)];
     auto bad = [&](const std::string& what) {
       sim.report(sim::Property::Counters, "buffer " + std::to_string(b) + ": " + what);
       return false;
@@ -52,8 +53,7 @@ bool check_channel_invariants(sim::Sim& sim, const ChannelApi& channel, bool ove
 
 bool check_recorded_padding(sim::Sim& sim, const ChannelApi& channel, const properties::Ledger& ledger) {
   const std::uint64_t n = channel.params().n_subbufs, S = channel.params().subbuf_size;
-  std::vector<ChannelApi::BufState> states;  // one snapshot per buffer, not per message
-  for (int b = 0; b < channel.buffers(); ++b) states.push_back(channel.state(b));
+  const std::vector<ChannelApi::BufState>& states = channel.snapshot_all();  // one per buffer, not per message
   for (std::uint64_t id = 1; id <= ledger.messages().size(); ++id) {
     const auto& m = ledger.messages()[id - 1];
     if (m.state != properties::Ledger::Message::State::Accepted || m.overwritten) continue;

@@ -335,6 +335,12 @@ ChannelApi::BufState KernelChannel::state(int buffer) const {
   return s;
 }
 
+const std::vector<ChannelApi::BufState>& KernelChannel::snapshot_all() const {
+  snapshot_.resize(static_cast<std::size_t>(buffers()));
+  for (int b = 0; b < buffers(); ++b) snapshot_[static_cast<std::size_t>(b)] = state(b);
+  return snapshot_;
+}
+
 std::uint64_t KernelChannel::last_toobig() const {
   kernel::Runtime::Ghost g(*rt_);
   RsRelayState st{};

@@ -33,11 +33,7 @@
 
 namespace model::relay {
 
-/// The kernel source a relay run uses (tree, patches, scheduling points).
-struct KernelSource {
-  kernel::TreeOptions tree;
-  bool marked_only = false;
-};
+using KernelSource = kernel::Source;  // tree, patches, scheduling points (kernel/build.h)
 
 /// What relay's subject compiles (kernel/build.h).
 kernel::SubjectSpec relay_subject();
@@ -68,6 +64,7 @@ class KernelChannel final : public ChannelApi {
   using ChannelApi::mmap_read_subbuf;
   void mmap_read_subbuf(int buffer, std::uint64_t seq, ReadResult& out, std::uint64_t* header_padding = nullptr) override;
   BufState state(int buffer) const override;
+  const std::vector<BufState>& snapshot_all() const override;
   std::uint64_t last_toobig() const override;
   std::uint64_t dropped() const override;
   void buffer_tags(int buffer, std::vector<std::uint64_t>& out) const override;
@@ -93,7 +90,8 @@ class KernelChannel final : public ChannelApi {
   void* client_ = nullptr;
   std::vector<Buffer> bufs_;
   std::vector<std::uint8_t*> scratch_;  // per CPU and context level: the writer's payload
-  std::uint64_t user_buf_len_ = 0;  // each user buffer's size: the whole channel buffer
+  std::uint64_t user_buf_len_ = 0;
+  mutable std::vector<BufState> snapshot_;  // each user buffer's size: the whole channel buffer
 };
 
 }  // namespace model::relay

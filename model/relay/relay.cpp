@@ -504,8 +504,20 @@ void Channel::mmap_read_subbuf(int buffer, U64 seq, ReadResult& out, U64* header
 // ---- ghost state ----
 
 Channel::BufState Channel::state(int buffer) const {
-  const Buf& b = buf(buffer);
   BufState s;
+  state(buffer, s);
+  return s;
+}
+
+const std::vector<Channel::BufState>& Channel::snapshot_all() const {
+  snapshots_.resize(static_cast<std::size_t>(buffers()));
+  for (int b = 0; b < buffers(); ++b) state(b, snapshots_[static_cast<std::size_t>(b)]);
+  return snapshots_;
+}
+
+void Channel::state(int buffer, BufState& s) const {
+  const Buf& b = buf(buffer);
+  s.padding.clear();
   s.subbufs_produced = b.subbufs_produced.peek();
   s.subbufs_consumed = b.subbufs_consumed.peek();
   s.bytes_consumed = b.bytes_consumed.peek();
@@ -518,7 +530,6 @@ Channel::BufState Channel::state(int buffer) const {
   s.dropped = dropped_->peek();
   for (auto& pad : b.padding) s.padding.push_back(pad.peek());
   s.finalized = b.finalized.peek();
-  return s;
 }
 
 std::uint64_t Channel::last_toobig() const { return last_toobig_->peek(); }

@@ -152,6 +152,8 @@ class Channel final : public ChannelApi {
 
   // ---- observable state (ghost: no steps) ----
   BufState state(int buffer) const override;
+  void state(int buffer, BufState& out) const;  // reuses out's storage
+  const std::vector<BufState>& snapshot_all() const override;
   /// chan->last_toobig (older kernels, stats = false): the length of the last too-big message;
   /// never reset (not even by relay_reset). Always 0 when stats = true.
   std::uint64_t last_toobig() const override;
@@ -202,6 +204,7 @@ class Channel final : public ChannelApi {
   std::optional<sim::Shared<std::uint64_t>> last_toobig_;
   std::optional<sim::Shared<std::uint64_t>> dropped_;
   std::uint32_t note_mb_ = 0;
+  mutable std::vector<BufState> snapshots_;  // snapshot_all()'s storage (ghost scratch)
 };
 
 }  // namespace model::relay

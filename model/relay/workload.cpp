@@ -208,8 +208,9 @@ class RelayWorkload final : public sim::Workload {
   void check_counters(sim::Sim& s) {
     if (!check_channel_invariants(s, *channel_, c_.overwrite)) return;
     std::uint64_t full_count = 0, big_count = 0, full_drops = 0;
+    const std::vector<Channel::BufState>& states = channel_->snapshot_all();
     for (int b = 0; b < channel_->buffers(); ++b) {
-      Channel::BufState st = channel_->state(b);
+      const Channel::BufState& st = states[static_cast<std::size_t>(b)];
       full_count += st.full_count;
       big_count += st.big_count;
       full_drops += full_drops_[static_cast<std::size_t>(b)];

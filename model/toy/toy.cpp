@@ -213,6 +213,7 @@ void register_models(std::vector<ModelInfo>& out) {
         return [kind, iterations, fires] { return std::make_unique<IrqCounterWorkload>(kind, iterations, fires); };
       },
       nullptr});
+  register_classic_models(out);
 }
 
 }  // namespace model::toy

@@ -20,4 +20,6 @@ struct ModelInfo;
 
 namespace model::toy {
 void register_models(std::vector<ModelInfo>& out);
+/// readers(N), lastzero(N), indexer(N): the classic DPOR benchmarks (classic.cpp).
+void register_classic_models(std::vector<ModelInfo>& out);
 }

@@ -42,13 +42,27 @@ int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), 
 
 TEST(Cli, BadInputIsOneLineAndStatus2) {
   for (const char* args : {"explore", "explore scenarios/toy/irq_counter.toml --bogus", "explore /nope.toml",
-                           "explore scenarios/toy/irq_counter.toml --strategy dfs", "list nothing",
+                           "explore scenarios/toy/irq_counter.toml --strategy bfs", "explore scenarios/toy/irq_counter.toml --preemption-bound 1", "list nothing",
                            "explore scenarios/toy/irq_counter.toml --variant nope", "replay /nope.json",
                            "explore scenarios/toy/irq_counter.toml --seed -5"}) {
     Out o = sh(args);
     EXPECT_EQ(o.status, 2) << args << ": " << o.text;
     EXPECT_EQ(lines(o.text), 1) << args << ": " << o.text;
   }
+}
+
+TEST(Cli, DfsPrintsCompleteCoverageAndTheBug) {
+  std::string out = tmpdir("dfs");
+  Out e = sh("explore scenarios/toy/irq_counter.toml --strategy dfs --preemption-bound 2 --out " + out);
+  ASSERT_EQ(e.status, 0) << e.text;
+  EXPECT_NE(e.text.find("complete: every schedule within the bounds (preemptions <= 0) explored: "), std::string::npos) << e.text;
+  EXPECT_NE(e.text.find("equivalence classes"), std::string::npos) << e.text;
+  EXPECT_NE(e.text.find("smallest preemption bound with a violation: 0"), std::string::npos) << e.text;
+  Out r = sh("replay --quiet " + out + "/irq_counter-racy-assertion.schedule.json");
+  EXPECT_EQ(r.status, 0) << r.text;
+  Out b = sh("explore scenarios/toy/mpsc_ring.toml --strategy dfs --preemption-bound 2 --executions 100 --json --out " + out);
+  EXPECT_NE(b.text.find("\"complete\":false"), std::string::npos) << b.text;
+  EXPECT_NE(b.text.find("incomplete: "), std::string::npos) << b.text;
 }
 
 TEST(Cli, ExploreFindsReplaysAndShrinks) {

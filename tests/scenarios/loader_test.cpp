@@ -34,7 +34,7 @@ TEST(Loader, AcceptsAGoodScenario) { EXPECT_EQ(error_of(kGood), ""); }
 
 TEST(Loader, ErrorsNameFileLineColumnAndField) {
   EXPECT_EQ(error_of("name = \"x\"\nmodel = \"nope\"\n"),
-            "s.toml:2:9: model = \"nope\" is not a known model (relay, bpf_ringbuf, bpf_relay_map, ftrace_rb, toy_counter, mpsc_ring, irq_counter)");
+            "s.toml:2:9: model = \"nope\" is not a known model (relay, bpf_ringbuf, bpf_relay_map, ftrace_rb, toy_counter, mpsc_ring, irq_counter, readers, lastzero, indexer)");
   EXPECT_EQ(error_of("name = \"x\"\nmodel = \"irq_counter\"\nvariant = \"fast\"\n").substr(0, 11), "s.toml:3:11");
   EXPECT_NE(error_of("name = \"x\"\nmodel = \"irq_counter\"\nvariant = \"fast\"\n").find("racy, locked"), std::string::npos);
   EXPECT_EQ(error_of("name = \"x\"\nmodel = \"irq_counter\"\n[params]\niterations = \"two\"\n"),
@@ -99,4 +99,13 @@ TEST(Loader, RelayScenarioErrorsNameTheField) {
   EXPECT_NE(error_of("name = \"x\"\nmodel = \"relay\"\n[params]\nclient = \"header\"\nheader_size = 63\n[[writer]]\n")
                 .find("relay_open would fail"),
             std::string::npos);
+}
+
+TEST(Loader, SpinWaitIsAnExploreBooleanThatReachesTheEngine) {
+  EXPECT_FALSE(model::engine_config(scenario::load_string(kGood, "s.toml")).spin_wait);
+  auto spec = scenario::load_string(std::string(kGood) + "[explore]\nspin_wait = true\n", "s.toml");
+  EXPECT_TRUE(spec.spin_wait);
+  EXPECT_TRUE(model::engine_config(spec).spin_wait);
+  EXPECT_NE(error_of(std::string(kGood) + "[explore]\nspin_wait = 1\n").find("explore.spin_wait must be a boolean"), std::string::npos)
+      << error_of(std::string(kGood) + "[explore]\nspin_wait = 1\n");
 }

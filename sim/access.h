@@ -1,0 +1,112 @@
+// sim/access.h — the per-step access record: what each step of an execution touched, and the
+// dependency relation the DFS explorer's partial-order reduction (sim/dfs.h) is built on.
+//
+// A step is what one actor does between two scheduling decisions (sim.h, StepObserver): its
+// start/fire record, its shared access, and the local code up to its next yield point. Its
+// footprint is a small set of (object, read|write):
+//   - each recorded access: loads, failed cmpxchg, lock-blocked and trylock-fail, copy-out read;
+//     stores, exchanges, successful cmpxchg, fetch-ops, lock, unlock, copy-in, wait, wake write;
+//     prepare_to_wait / finish_wait write their queue (a wake-up's effect depends on them);
+//   - its CPU, written by every step of an actor running there: a firing interrupt, a handler's
+//     steps and the task it interrupted are all ordered, and every change of the CPU's irq,
+//     preempt or bottom-half state (which enables or disables an interrupt or a task switch there)
+//     happens inside some step on that CPU;
+//   - its interrupt source, written by each step of its handler, by irq_work_queue and mod_timer
+//     (they enable a firing); irq_work_queue writes every CPU too (an active work re-queued from
+//     another CPU fires again where it runs);
+//   - wake and unlock write every CPU when some CPU has more than one task: they make a task
+//     runnable, which decides whether a preempt_enable on that task's CPU is a yield point;
+//   - with timers, every step writes the global clock: a timer's expiry is set from the step count
+//     and its enabledness depends on it, and every step advances it (so timers get no reduction).
+// Two steps are dependent when they are by the same actor or touch one object with at least one
+// write. The relation over-approximates: it is sound to call more steps dependent, never fewer.
+// Not seen: state that models keep outside sim objects (ghost records such as the ledger); a
+// check that reads such state in a step that touches nothing instrumented is not ordered by it.
+//
+// The footprint has a fixed capacity; a step that touches more objects is dependent with every
+// step (`overflow`). Recording never allocates once the step vector has grown to its high mark.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/sim.h"
+
+namespace sim {
+
+struct Access {
+  std::uint32_t object;  // registered object id, or one of the pseudo-objects below
+  bool write;
+};
+inline constexpr std::uint32_t kCpuObject = 0x80000000u;     // | cpu
+inline constexpr std::uint32_t kSourceObject = 0x40000000u;  // | source index
+inline constexpr std::uint32_t kClockObject = 0x20000000u;
+
+struct StepAccess {
+  static constexpr int kMax = 10;
+  std::int32_t actor = -1;
+  std::uint8_t n = 0;
+  bool overflow = false;
+  Access acc[kMax];
+
+  void add(std::uint32_t object, bool write) {
+    for (int i = 0; i < n; ++i)
+      if (acc[i].object == object) {
+        acc[i].write |= write;
+        return;
+      }
+    if (n == kMax) {
+      overflow = true;
+      return;
+    }
+    acc[n++] = Access{object, write};
+  }
+};
+
+inline bool dependent(const StepAccess& a, const StepAccess& b) {
+  if (a.actor == b.actor || a.overflow || b.overflow) return true;
+  for (int i = 0; i < a.n; ++i)
+    for (int j = 0; j < b.n; ++j)
+      if (a.acc[i].object == b.acc[j].object && (a.acc[i].write || b.acc[j].write)) return true;
+  return false;
+}
+
+/// Collects the footprint of every step of one execution (a StepObserver installed on the Sim).
+class AccessRecord final : public StepObserver {
+ public:
+  explicit AccessRecord(const Sim& sim);
+  /// Before each execution.
+  void begin() {
+    steps_.clear();
+    open_ = false;
+  }
+  void on_step(int actor) override {
+    close();
+    open_ = true;
+    steps_.emplace_back();
+    steps_.back().actor = actor;
+  }
+  void on_access(int actor, Op op, std::uint32_t object) override;
+  /// Completes the open step (its CPU and source are known once its fire record is in).
+  void close();
+  const std::vector<StepAccess>& steps() const { return steps_; }
+  /// The Mazurkiewicz class of the recorded execution under `dependent` (reads commute with
+  /// reads): a hash of every step's (actor, index in its actor, and for each object it touches
+  /// the number of writes to that object before it). Equal for equivalent executions.
+  std::uint64_t class_fingerprint() const;
+  /// A dense index for an object or pseudo-object, below object_slots().
+  std::uint32_t dense(std::uint32_t object) const;
+  std::uint32_t object_slots() const { return static_cast<std::uint32_t>(versions_.size()); }
+
+ private:
+  const Sim& sim_;
+  std::vector<StepAccess> steps_;
+  bool open_ = false;
+  bool timers_ = false;
+  bool shared_cpus_ = false;  // some CPU has more than one task
+  std::uint32_t objects_ = 0;
+  mutable std::vector<std::uint32_t> versions_;
+  mutable std::vector<std::uint32_t> actor_steps_;
+};
+
+}  // namespace sim

@@ -1,0 +1,113 @@
+// sim/dfs.h — systematic search: a stateless depth-first search over the choice seam.
+//
+// Every execution the search visits is a choice list (the index taken at each yield point with
+// more than one option, as sim.h orders them), so `relaysim replay` reproduces any of them. The
+// search tree's nodes are those yield points; a node's children are its options.
+//
+// Bounds (any of them makes the search "bounded"; the coverage claim then says "within the bounds"):
+//   - preemption bound K (CHESS, Musuvathi & Qadeer PLDI 2007): a preemption is taking a non-zero
+//     option, other than an interrupt firing, while option 0 is "the running actor goes on", or
+//     while the running actor spins in yield() (the yield hands the CPU to option 0 for free; any
+//     other actor, or the spinner itself, costs one). Switching after an actor finished, blocked
+//     or slept is free, to any option. With K, the search is iterated over bounds 0..K and stops
+//     at the first bound with a violation: it reports the smallest bound at which one appears.
+//   - interrupt bound M: at most M firings that interrupt code that could go on (option 0 is
+//     "the running actor goes on"). A firing where the running actor finished, blocked, slept or
+//     yielded is free, like a switch there; the scenario's firing counts stay the limit.
+//   - depth bound D: only the first D choice points branch; after them option 0 is taken.
+// Without a preemption bound, yield() is taken as fair: a spinner (sim.yield()) does not run again
+// while another actor can. This drops only schedules in which a spin loop polls more than once
+// with nothing else run in between; with a preemption bound such a re-poll costs one preemption.
+//
+// Reduction (`reduction`, default on): sleep sets (Godefroid 1996) over the per-step access record
+// of sim/access.h. After option p was explored at a node, p's first step sleeps in the siblings
+// explored later until a step dependent with it runs; a sleeping actor is not chosen, and an
+// execution whose every enabled actor sleeps is abandoned ("sleep-set blocked"). Over the whole
+// tree this explores exactly one execution per Mazurkiewicz class that is not blocked (checked
+// by tests against the unreduced search). It is sound with respect to the dependency relation
+// (access.h; interrupts, spinlocks, wait queues, irq_work and timers included). It is NOT combined
+// with bounds: Coons, Musuvathi & McKinley (OOPSLA 2013) show that bounding and reduction together
+// lose schedules unless the bound is made reduction-aware, so with any bound the reduction is off
+// and the bounded search is the plain one, which covers every schedule within the bounds.
+// Experimental, off by default (`dpor`): source-DPOR backtrack sets (Abdulla, Aronis, Jonsson,
+// Sagonas, POPL 2014) on top of the sleep sets, on one thread. It explores one execution per
+// class on readers(N) and indexer(N) (indexer(12): 8, indexer(13): 64, as published), but the
+// RapidCheck property against the unreduced search still finds programs (a hardirq with tasks on
+// two CPUs) where it misses a class: it is NOT yet sound for interrupts. See DfsProp.DISABLED_*.
+//
+// Parallel: `jobs` threads share the tree by work stealing. A worker that sees an idle one donates
+// the untried options of its shallowest open node (with that node's sleep set), so every subtree is
+// explored with the sleep sets the one-thread search would use. Items are ordered by their prefix;
+// the reported violation is the first in the one-thread order, and when the search completes (or
+// stops at a violation) every count is the same for any number of jobs. An execution or time budget
+// that ends the search first makes what was covered depend on timing when jobs > 1.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/explorer.h"
+#include "sim/sim.h"
+
+namespace sim {
+
+struct DfsConfig {
+  std::optional<std::uint32_t> preemption_bound;
+  std::optional<std::uint32_t> interrupt_bound;
+  std::optional<std::uint32_t> depth_bound;
+  bool reduction = true;        // sleep sets; ignored (off) when any bound is set
+  bool dpor = false;            // with reduction: source-DPOR backtrack sets (experimental, one thread)
+  bool iterate = true;          // with a preemption bound K: bounds 0, 1, ..., K in turn
+  std::uint64_t executions = 0;  // budget over all iterations; 0: none
+  double seconds = 0;            // 0: none
+  unsigned jobs = 1;
+  bool keep_going = false;
+  bool collect_outcomes = false;  // fill DfsCoverage::outcomes (tests)
+  std::function<void(std::uint64_t executions, std::uint64_t violations, double seconds)> progress;
+};
+
+/// What one search at one bound covered.
+struct DfsCoverage {
+  std::optional<std::uint32_t> preemption_bound;
+  bool complete = false;             // the whole tree within the bounds was explored
+  std::uint64_t executions = 0;      // every execution run (including abandoned ones)
+  std::uint64_t classes = 0;         // distinct Mazurkiewicz classes among the counted ones
+  std::uint64_t distinct_end_states = 0;
+  std::uint64_t sleep_blocked = 0;   // abandoned: every enabled actor asleep
+  std::uint64_t bounded_out = 0;     // abandoned: no option left within the bounds
+  std::uint64_t steps = 0;
+  double fraction = 0;               // Knuth-style estimate of the explored share of the tree
+  double seconds = 0;
+  std::uint64_t work_items = 0;      // subtrees the threads took (1 on one thread; timing-dependent)
+  /// With collect_outcomes: every distinct outcome, sorted: the end-state hash of a finished
+  /// execution, a hash of (property, message) of a violation.
+  std::vector<std::uint64_t> outcomes;
+};
+
+struct DfsViolation {
+  std::vector<std::uint32_t> choices;  // the execution's choice list (replayable)
+  Violation violation;
+  std::optional<std::uint32_t> preemption_bound;  // the bound at which it was found
+  std::uint64_t execution = 0;  // its position in the one-thread order within that bound
+};
+
+struct DfsResult {
+  bool reduction = false;                 // sleep sets were used
+  std::vector<DfsCoverage> iterations;    // one per bound searched, in order (last = final)
+  std::optional<std::uint32_t> deepest_bound_covered;  // largest preemption bound searched completely
+  std::optional<DfsViolation> first;
+  std::array<std::uint64_t, static_cast<std::size_t>(Property::kCount)> violations{};  // keep_going counts
+  std::uint64_t total_executions = 0;
+  double seconds = 0;
+  std::optional<std::string> error;  // an internal fault in model code (with its choice list in first)
+  std::vector<std::uint32_t> error_choices;
+  const DfsCoverage& last() const { return iterations.back(); }
+};
+
+DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& dfs);
+
+}  // namespace sim

@@ -1,0 +1,197 @@
+// tests/sim/dfs_prop.cpp — RapidCheck: on random small programs the sleep-set search finds the
+// same outcomes (end states and violations) as the unreduced search; on programs without a
+// violation also the same Mazurkiewicz classes, with exactly one execution per class that is not
+// sleep-set blocked; and the same results for 1 and 2 jobs. The same check for source-DPOR is
+// kept disabled: it still fails (see below).
+//
+// Generated programs: 1–3 CPUs, 2–3 tasks (task i on CPU i mod cpus, so tasks may share a CPU and
+// preempt each other), 1–3 shared words, one spinlock, optionally a hardirq on CPU 0 (1–2 firings).
+// Each task or handler runs 1–3 operations: load, store, fetch_add, or a locked increment (tasks
+// take spin_lock_irqsave or, when `plain_lock`, spin_lock — then the handler can deadlock on its
+// own CPU). Loaded values are kept per actor and are part of the end state; a load that returns the
+// generated `trap` value reports an assertion, and so does an end state whose words sum to `target`.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <memory>
+#include <optional>
+
+#include "sim/dfs.h"
+#include "sim/lock.h"
+#include "sim/shared.h"
+
+namespace {
+
+struct Op {
+  int kind;  // 0 load, 1 store, 2 fetch_add, 3 locked increment
+  int var;
+  int value;
+};
+
+struct Program {
+  int cpus = 1, vars = 1;
+  std::vector<std::vector<Op>> tasks;
+  std::vector<Op> handler;
+  int fires = 0;
+  bool plain_lock = false;
+  int trap = 0, target = 0;
+};
+
+void showValue(const Program& p, std::ostream& os) {
+  auto ops = [&](const std::vector<Op>& v) {
+    for (const Op& o : v) os << " " << "LSFI"[o.kind] << o.var << (o.kind == 1 ? "=" + std::to_string(o.value) : "");
+  };
+  os << "cpus " << p.cpus << " vars " << p.vars << (p.plain_lock ? " plain-lock" : "") << " trap " << p.trap << " target "
+     << p.target << "\n";
+  for (std::size_t t = 0; t < p.tasks.size(); ++t) {
+    os << "  task" << t << " (cpu " << t % static_cast<std::size_t>(p.cpus) << "):";
+    ops(p.tasks[t]);
+    os << "\n";
+  }
+  if (p.fires) {
+    os << "  irq x" << p.fires << ":";
+    ops(p.handler);
+    os << "\n";
+  }
+}
+
+class ProgramWorkload final : public sim::Workload {
+ public:
+  explicit ProgramWorkload(const Program& p) : p_(p) {}
+  void build(sim::Sim& s) override {
+    sim_ = &s;
+    s.set_cpus(p_.cpus);
+    for (int v = 0; v < p_.vars; ++v) vars_.push_back(std::make_unique<sim::Shared<int>>(s, "v" + std::to_string(v), 0));
+    lock_.emplace(s, "lock");
+    seen_.resize(p_.tasks.size() + 1);
+    for (std::size_t t = 0; t < p_.tasks.size(); ++t)
+      s.add_task("task" + std::to_string(t), static_cast<int>(t) % p_.cpus, [this, t] { run(p_.tasks[t], seen_[t], true); });
+    if (p_.fires)
+      s.add_interrupt("irq", 0, sim::Ctx::Hardirq, static_cast<std::uint32_t>(p_.fires),
+                      [this] { run(p_.handler, seen_.back(), false); });
+  }
+  void reset(sim::Sim&) override {
+    for (auto& v : seen_) v.clear();
+  }
+  void check_final(sim::Sim& s) override {
+    int sum = 0;
+    for (auto& v : vars_) sum += v->peek();
+    if (sum == p_.target) s.report(sim::Property::Assertion, "sum == " + std::to_string(sum));
+  }
+  std::uint64_t end_state_hash(const sim::Sim&) const override {
+    std::uint64_t h = sim::kHashSeed;
+    for (auto& v : vars_) h = sim::hash_step(h, static_cast<std::uint64_t>(v->peek()));
+    for (auto& s : seen_) {
+      h = sim::hash_step(h, 0xabcdef);
+      for (int x : s) h = sim::hash_step(h, static_cast<std::uint64_t>(x));
+    }
+    return h;
+  }
+
+ private:
+  void run(const std::vector<Op>& ops, std::vector<int>& seen, bool task) {
+    for (const Op& o : ops) {
+      sim::Shared<int>& v = *vars_[static_cast<std::size_t>(o.var)];
+      switch (o.kind) {
+        case 0: {
+          int x = v.load();
+          seen.push_back(x);
+          if (x == p_.trap) sim_->report(sim::Property::Assertion, "loaded the trap value " + std::to_string(x));
+          break;
+        }
+        case 1: v.store(o.value); break;
+        case 2: v.fetch_add(1); break;
+        default: {
+          unsigned long flags = 0;
+          if (task && !p_.plain_lock) flags = lock_->lock_irqsave();
+          else lock_->lock();
+          int x = v.load();
+          v.store(x + 1);
+          if (task && !p_.plain_lock) lock_->unlock_irqrestore(flags);
+          else lock_->unlock();
+        }
+      }
+    }
+  }
+  const Program& p_;
+  sim::Sim* sim_ = nullptr;
+  std::vector<std::unique_ptr<sim::Shared<int>>> vars_;
+  std::optional<sim::SpinLock> lock_;
+  std::vector<std::vector<int>> seen_;  // per actor: what it loaded (actor-local, not shared)
+};
+
+rc::Gen<Op> gen_op(int vars) {
+  return rc::gen::apply([](int kind, int var, int value) { return Op{kind, var, value}; }, rc::gen::inRange(0, 4),
+                        rc::gen::inRange(0, vars), rc::gen::inRange(1, 4));
+}
+
+rc::Gen<Program> gen_program() {
+  return rc::gen::exec([] {
+    Program p;
+    p.cpus = *rc::gen::inRange(1, 4);
+    p.vars = *rc::gen::inRange(1, 4);
+    int tasks = *rc::gen::inRange(2, 4);
+    for (int t = 0; t < tasks; ++t) p.tasks.push_back(*rc::gen::container<std::vector<Op>>(*rc::gen::inRange(1, 4), gen_op(p.vars)));
+    p.fires = *rc::gen::inRange(0, 3);
+    if (p.fires) p.handler = *rc::gen::container<std::vector<Op>>(*rc::gen::inRange(1, 3), gen_op(p.vars));
+    p.plain_lock = *rc::gen::arbitrary<bool>();
+    p.trap = *rc::gen::inRange(1, 6);
+    p.target = *rc::gen::inRange(1, 10);
+    return p;
+  });
+}
+
+}  // namespace
+
+sim::DfsResult unreduced(const sim::WorkloadFactory& factory) {
+  sim::DfsConfig plain;
+  plain.reduction = false;
+  plain.collect_outcomes = true;
+  plain.executions = 300'000;
+  return sim::explore_dfs(factory, sim::Sim::Config{}, plain);
+}
+
+RC_GTEST_PROP(DfsProp, SleepSetsAgreeWithTheUnreducedSearch, ()) {
+  Program p = *gen_program();
+  sim::WorkloadFactory factory = [&p] { return std::make_unique<ProgramWorkload>(p); };
+  sim::Sim::Config cfg;
+  auto full = unreduced(factory);
+  RC_PRE(full.last().complete);  // small enough for the unreduced search
+  sim::DfsConfig red;
+  red.collect_outcomes = true;
+  auto r = sim::explore_dfs(factory, cfg, red);
+  RC_ASSERT(r.reduction);
+  RC_ASSERT(r.last().complete);
+  RC_ASSERT(r.last().outcomes == full.last().outcomes);
+  RC_ASSERT(r.last().distinct_end_states == full.last().distinct_end_states);
+  // A violation ends its execution, so the classes of violating (truncated) executions are not
+  // those of complete ones: the one-execution-per-class check is for programs that never violate.
+  if (!full.first) {
+    RC_ASSERT(r.last().classes == full.last().classes);
+    RC_ASSERT(r.last().executions - r.last().sleep_blocked == r.last().classes);
+  }
+  RC_ASSERT(r.last().executions <= full.last().executions);
+  red.jobs = 2;
+  auto r2 = sim::explore_dfs(factory, cfg, red);
+  RC_ASSERT(r2.last().executions == r.last().executions);
+  RC_ASSERT(r2.last().outcomes == r.last().outcomes);
+  RC_ASSERT(r2.first.has_value() == r.first.has_value());
+  if (r.first) RC_ASSERT(r2.first->choices == r.first->choices);
+}
+
+// Known to fail (source-DPOR is experimental): with seeds 7, 20261124 and 5 at 300 cases it finds
+// programs with a hardirq and tasks on two CPUs where DPOR misses an outcome or a class. Run it
+// with --gtest_also_run_disabled_tests while working on sim/dfs.cpp's race analysis.
+RC_GTEST_PROP(DfsProp, DISABLED_SourceDporAgreesWithTheUnreducedSearch, ()) {
+  Program p = *gen_program();
+  sim::WorkloadFactory factory = [&p] { return std::make_unique<ProgramWorkload>(p); };
+  auto full = unreduced(factory);
+  RC_PRE(full.last().complete);
+  sim::DfsConfig dpor;
+  dpor.dpor = true;
+  dpor.collect_outcomes = true;
+  auto d = sim::explore_dfs(factory, sim::Sim::Config{}, dpor);
+  RC_ASSERT(d.last().complete);
+  RC_ASSERT(d.last().outcomes == full.last().outcomes);
+  if (!full.first) RC_ASSERT(d.last().classes == full.last().classes);
+}
