@@ -126,7 +126,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   if (r.first) found = r.first->violation;
   const bool ok = as_expected(l.spec, found);
 
-  std::string schedule_path, trace_path, violation_text;
+  std::string schedule_path, trace_path, violation_text, report_path;
   std::uint64_t trace_hash = 0;
   if (r.first) {
     std::unique_ptr<sim::Workload> w;
@@ -144,6 +144,8 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
     reports::write_file_atomic(schedule_path, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
     reports::write_file_atomic(trace_path, reports::render_text_trace(*s, rr));
+    report_path = o.html.empty() ? reports::default_html_path(*s, schedule_path) : o.html;
+    reports::write_reports(*s, rr, o.perfetto, report_path, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
   }
   const sim::DfsCoverage& last = r.last();
   auto opt_json = [](const std::optional<std::uint32_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
@@ -224,6 +226,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
       out << "  smallest preemption bound with a violation: " << *r.first->preemption_bound << "\n";
     out << "  execution " << r.first->execution << ": " << violation_text << "\n";
     out << "  trace:     " << trace_path << "\n";
+    if (!report_path.empty()) out << "  report:    " << report_path << "\n";
     out << "  replay:    relaysim replay " << schedule_path << "\n";
   } else {
     out << "  no violation\n";

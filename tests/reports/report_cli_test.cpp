@@ -114,3 +114,18 @@ TEST(ReportCli, ExploreJsonNamesTheReportAndTheAccesses) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ReportCli, DfsExploreWritesTheReportToo) {
+  fs::path d = fs::temp_directory_path() / "relaysim-report-cli-dfs";
+  fs::remove_all(d);
+  std::string text;
+  ASSERT_EQ(sh("explore scenarios/toy/irq_counter.toml --strategy dfs --quiet --out " + d.string() + " --perfetto " +
+               (d / "p.json").string(), &text), 0) << text;
+  EXPECT_TRUE(fs::exists(d / "irq_counter-racy-assertion.html")) << text;
+  EXPECT_NE(text.find("report:    " + (d / "irq_counter-racy-assertion.html").string()), std::string::npos) << text;
+  EXPECT_TRUE(reports_test::check_trace(nlohmann::json::parse(slurp((d / "p.json").string()))).empty());
+}
+
+}  // namespace
