@@ -11,6 +11,7 @@
 #include "kernel/build.h"
 #include "model/bpf_ringbuf/kernel_ringbuf.h"
 #include "model/relay/kernel_channel.h"
+#include "reports/output.h"
 #include "reports/schedule.h"
 #include "reports/text_trace.h"
 #include "sim/choice.h"
@@ -100,6 +101,7 @@ int cmd_check_patch(const CheckPatchOptions& o) {
 
   bool added = false;
   int fixed = 0;
+  std::optional<reports::IoError> write_error;
   std::cout << "check-patch: " << o.patches.size() << " patch(es) touching " << files.size() << " file(s); "
             << scenarios.size() << " scenario(s), " << o.executions << " executions each, seed " << o.seed
             << (o.strategy.empty() ? "" : ", strategy " + o.strategy) << "\n";
@@ -126,10 +128,12 @@ int cmd_check_patch(const CheckPatchOptions& o) {
       auto sch = make_schedule(after.loaded, path, std::string(sim::strategy_name(strategy)), o.seed, exec,
                                after.loaded.spec.pct_depth, *s, rr);
       const std::string stem = std::filesystem::path(path).stem().string() + "-patched-" + std::string(sim::kPropertyNames[p]);
-      const std::string out = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
-      reports::write_file_atomic(out, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
-      reports::write_file_atomic((std::filesystem::path(o.out) / (stem + ".trace.txt")).string(),
-                                 reports::render_text_trace(*s, rr));
+      std::string out;
+      try {
+        publish_violation(o.out, stem, sch, *s, rr, &out, nullptr);
+      } catch (const reports::IoError& e) {
+        write_error = e;
+      }
       std::string flags;
       for (const auto& pt : o.patches) flags += " --patch " + pt;
       if (!o.tree.empty()) flags += " --kernel-tree " + o.tree;
@@ -138,12 +142,14 @@ int cmd_check_patch(const CheckPatchOptions& o) {
                 << "\n    replay: relaysim replay " << out << " --source kernel" << flags << "\n";
     }
   }
-  if (added) {
-    std::cout << "check-patch: the patches ADD a violation\n";
-    return kExitFailed;
+  if (added) std::cout << "check-patch: the patches ADD a violation\n";
+  else std::cout << "check-patch: no new violation" << (fixed ? ", " + std::to_string(fixed) + " fixed" : std::string()) << "\n";
+  if (write_error) {  // the verdict first, then the path and errno (status 4)
+    std::cout.flush();
+    std::cerr << "relaysim: cannot write the violation's files: " << write_error->what() << "\n";
+    return kExitIo;
   }
-  std::cout << "check-patch: no new violation" << (fixed ? ", " + std::to_string(fixed) + " fixed" : std::string()) << "\n";
-  return kExitOk;
+  return added ? kExitFailed : kExitOk;
 }
 
 int cmd_diff_sources(const std::string& scenario, const std::string& variant, const CheckPatchOptions& o) {

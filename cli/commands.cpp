@@ -4,6 +4,8 @@
 #include "cli/check_patch.h"
 #include "cli/common.h"
 #include "cli/diff.h"
+#include "cli/exec_stream.h"
+#include "cli/validate.h"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -33,6 +35,18 @@
 
 namespace cli {
 namespace {
+
+constexpr double kMaxSeconds = 1e7;  // about 115 days
+constexpr std::uint64_t kMaxExecutions = 1'000'000'000'000;  // as a scenario's explore.executions
+constexpr std::uint64_t kMaxDiffExecutions = 1'000'000;       // diff keeps a verdict pair per execution
+CLI::Validator seed_check() { return unsigned_in(0, UINT64_MAX); }
+CLI::Validator executions_check() { return unsigned_in(1, kMaxExecutions); }
+CLI::Validator jobs_check() { return unsigned_in(1, 256); }
+CLI::Validator depth_check() { return unsigned_in(1, reports::kMaxPctDepth); }
+
+reports::Schedule read_schedule(const std::string& file) {
+  return reports::schedule_from_text(read_input_file(file, kMaxInputBytes, "schedule file"), file);
+}
 
 // ---- explore -----------------------------------------------------------------------------------
 
@@ -128,6 +142,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
 
   std::string schedule_path, trace_path, violation_text, report_path;
   std::uint64_t trace_hash = 0;
+  std::optional<reports::IoError> write_error;
   if (r.first) {
     std::unique_ptr<sim::Workload> w;
     auto s = make_sim(l, w);
@@ -136,17 +151,24 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     rethrow_if_error(rr);
     trace_hash = rr.trace_hash;
     if (rr.violation) violation_text = reports::describe_violation(*s, *rr.violation);
-    auto sch = make_schedule(l, o.scenario, "dfs", 0, r.first->execution, 0, *s, rr);
-    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant +
-                       (l.prepared.source == "kernel" ? "-kernel" : "") + "-" +
-                       std::string(sim::property_name(r.first->violation.property));
-    schedule_path = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
-    trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
-    reports::write_file_atomic(schedule_path, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
-    reports::write_file_atomic(trace_path, reports::render_text_trace(*s, rr));
-    report_path = o.html.empty() ? reports::default_html_path(*s, schedule_path) : o.html;
-    reports::write_reports(*s, rr, o.perfetto, report_path, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
+    auto sch = make_schedule(l, o.scenario, "dfs", 0, r.first->execution, l.spec.pct_depth, *s, rr);  // pct_depth unused by dfs
+    try {
+      publish_violation(o.out, violation_stem(o.scenario, l, r.first->violation.property), sch, *s, rr, &schedule_path,
+                        &trace_path, &report_path);
+      reports::write_reports(*s, rr, o.perfetto, o.html, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
+    } catch (const reports::IoError& e) {
+      write_error = e;
+    }
   }
+  // A write failure: the verdict first (stdout), then one line with the path and errno, status 4.
+  auto status = [&](bool as_exp) {
+    if (write_error) {
+      std::cout.flush();
+      std::cerr << "relaysim: cannot write the violation's files: " << write_error->what() << "\n";
+      return kExitIo;
+    }
+    return as_exp ? kExitOk : kExitFailed;
+  };
   const sim::DfsCoverage& last = r.last();
   auto opt_json = [](const std::optional<std::uint32_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   if (o.json) {
@@ -202,7 +224,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
       if (r.violations[p]) per[std::string(sim::kPropertyNames[p])] = r.violations[p];
     j["violating_executions_by_property"] = per;
     std::cout << j.dump() << "\n";
-    return ok ? kExitOk : kExitFailed;
+    return status(ok);
   }
   std::ostream& out = std::cout;
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
@@ -232,7 +254,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     out << "  no violation\n";
   }
   out << "  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
-  return ok ? kExitOk : kExitFailed;
+  return status(ok);
 }
 
 int cmd_explore(const ExploreOpts& o) {
@@ -270,6 +292,7 @@ int cmd_explore(const ExploreOpts& o) {
 
   std::string schedule_path, trace_path, violation_text, html_path, culprit;
   std::uint64_t trace_hash = 0;
+  std::optional<reports::IoError> write_error;  // reported after the verdict
   if (r.first) {
     // Re-run the violating execution with recording on: its choices, trace and hash.
     std::unique_ptr<sim::Workload> w;
@@ -280,18 +303,28 @@ int cmd_explore(const ExploreOpts& o) {
     if (rr.violation) violation_text = reports::describe_violation(*s, *rr.violation);
     auto sch = make_schedule(l, o.scenario, std::string(sim::strategy_name(cfg.strategy)), cfg.seed, r.first->execution,
                              cfg.pct_depth, *s, rr);
-    std::string stem = std::filesystem::path(o.scenario).stem().string() + "-" + l.prepared.variant +
-                       (l.prepared.source == "kernel" ? "-kernel" : "") + "-" +
-                       std::string(sim::property_name(r.first->violation.property));
-    schedule_path = (std::filesystem::path(o.out) / (stem + ".schedule.json")).string();
-    trace_path = (std::filesystem::path(o.out) / (stem + ".trace.txt")).string();
-    reports::write_file_atomic(schedule_path, reports::schedule_to_json(sch, s.get()).dump(1) + "\n");
-    reports::write_file_atomic(trace_path, reports::render_text_trace(*s, rr));
-    html_path = o.html.empty() ? reports::default_html_path(*s, schedule_path) : o.html;
-    reports::write_reports(*s, rr, o.perfetto, html_path, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
+    // One directory per violation, published as a unit (reports/output.h): its schedule, trace
+    // and HTML report always belong together, whatever kills relaysim or runs beside it.
+    try {
+      publish_violation(o.out, violation_stem(o.scenario, l, r.first->violation.property), sch, *s, rr, &schedule_path,
+                        &trace_path, &html_path);
+      reports::write_reports(*s, rr, o.perfetto, o.html, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
+      if (!o.html.empty()) html_path = o.html;
+    } catch (const reports::IoError& e) {
+      write_error = e;
+    }
     if (rr.violation)
       if (auto c = reports::find_culprit(*s, *rr.violation)) culprit = c->summary;
   }
+  // A write failure: the verdict first (stdout), then one line with the path and errno, status 4.
+  auto status = [&](bool as_exp) {
+    if (write_error) {
+      std::cout.flush();
+      std::cerr << "relaysim: cannot write the violation's files: " << write_error->what() << "\n";
+      return kExitIo;
+    }
+    return as_exp ? kExitOk : kExitFailed;
+  };
 
   if (o.json) {
     nlohmann::json j;
@@ -330,7 +363,7 @@ int cmd_explore(const ExploreOpts& o) {
       j["violations_by_property"] = per;
     }
     std::cout << j.dump() << "\n";
-    return ok ? kExitOk : kExitFailed;
+    return status(ok);
   }
 
   std::ostream& out = std::cout;
@@ -348,14 +381,18 @@ int cmd_explore(const ExploreOpts& o) {
   if (r.first) {
     out << "  execution " << r.first->execution << ": " << violation_text << "\n";
     if (!culprit.empty()) out << "  accesses:  " << culprit << "\n";
-    out << "  trace:     " << trace_path << "\n";
-    out << "  report:    " << (html_path.empty() ? std::string("(too many events for a default page; pass --html FILE)") : html_path) << "\n";
-    out << "  replay:    relaysim replay " << schedule_path << "\n";
+    if (write_error) {
+      out << "  files:     not written (see below)\n";
+    } else {
+      out << "  trace:     " << trace_path << "\n";
+      out << "  report:    " << (html_path.empty() ? std::string("(too many events for a default page; pass --html FILE)") : html_path) << "\n";
+      out << "  replay:    relaysim replay " << schedule_path << "\n";
+    }
   } else {
     out << "  no violation\n";
   }
   out << "  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
-  return ok ? kExitOk : kExitFailed;
+  return status(ok);
 }
 
 // ---- run ---------------------------------------------------------------------------------------
@@ -400,7 +437,7 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
 
 int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet,
                const SourceFlags& source, const std::string& perfetto, const std::string& html) {
-  reports::Schedule sch = reports::read_schedule_file(file);
+  reports::Schedule sch = read_schedule(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet);
   Loaded l = load(path, sch.variant, source.options());
@@ -431,7 +468,9 @@ int cmd_replay(const std::string& file, const std::string& scenario_override, co
 // ---- shrink ------------------------------------------------------------------------------------
 
 int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64_t max_runs) {
-  reports::Schedule sch = reports::read_schedule_file(file);
+  if (!out_path.empty() && std::filesystem::is_directory(out_path))
+    throw UsageError("shrink --out " + out_path + ": is a directory; give the path of the schedule file to write");
+  reports::Schedule sch = read_schedule(file);
   if (!sch.property) throw UsageError(file + ": the schedule records no violation; nothing to shrink");
   auto property = sim::property_from_name(*sch.property);
   if (!property) throw UsageError(file + ": field \"violation.property\" = \"" + *sch.property + "\" is not a property");
@@ -449,13 +488,24 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
   if (out.empty()) {
     std::filesystem::path p(file);
     std::string stem = p.stem().string();
+    if (stem == "schedule") stem.clear();  // a violation directory's schedule.json -> shrunk.schedule.json
     if (stem.size() > 9 && stem.substr(stem.size() - 9) == ".schedule") stem.resize(stem.size() - 9);
-    out = (p.parent_path() / (stem + ".shrunk.schedule.json")).string();
+    out = (p.parent_path() / (stem + (stem.empty() ? "" : ".") + "shrunk.schedule.json")).string();
   }
-  reports::write_file_atomic(out, reports::schedule_to_json(shrunk, s.get()).dump(1) + "\n");
+  std::optional<reports::IoError> write_error;
+  try {
+    reports::write_file_atomic(out, reports::schedule_to_json(shrunk, s.get()).dump(1) + "\n");
+  } catch (const reports::IoError& e) {
+    write_error = e;  // the result first, then the error (status 4)
+  }
   std::cout << "shrink " << file << ": " << sch.choices.size() << " choices with " << sim::count_nonzero(sch.choices)
             << " non-zero -> " << r.choices.size() << " choices with " << r.preemptions_after << " non-zero (" << r.runs
             << " replays); still violates " << *sch.property << "\n";
+  if (write_error) {
+    std::cout.flush();
+    std::cerr << "relaysim: cannot write the shrunk schedule: " << write_error->what() << "\n";
+    return kExitIo;
+  }
   std::cout << "  replay: relaysim replay " << out << "\n";
   return kExitOk;
 }
@@ -463,7 +513,7 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
 // ---- exec -------------------------------------------------------------------------------------
 
 int cmd_exec(const std::string& model_name, const std::string& file, const SourceFlags& source) {
-  using Exec = std::function<nlohmann::json(const nlohmann::json&, const std::string&)>;
+  using Exec = std::function<void(const nlohmann::json&, model::OpSource&, const std::string&, model::ExecOutput&)>;
   const model::SourceOptions so = source.options();
   if (so.source == "kernel") {
     // The kernel's own code: the same ops, the same JSON (model/relay/kernel_channel.h).
@@ -473,15 +523,16 @@ int cmd_exec(const std::string& model_name, const std::string& file, const Sourc
   const model::relay::KernelSource relay_kernel{so.tree, so.marked_only};
   const model::bpf_ringbuf::KernelSource ringbuf_kernel{so.tree, so.marked_only};
   const std::vector<std::pair<std::string, Exec>> execs = {
-      {"relay", [&](const nlohmann::json& j, const std::string& f) {
-         return model::relay::relay_exec(j, f, so.source == "kernel" ? &relay_kernel : nullptr);
+      {"relay",
+       [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
+         model::relay::relay_exec_stream(j, ops, f, out, so.source == "kernel" ? &relay_kernel : nullptr);
        }},
-                                                              {"bpf_relay_map", model::bpf_relay_map::relay_map_exec},
-                                                              {"bpf_ringbuf", [&](const nlohmann::json& j, const std::string& f) {
-                                                                 return model::bpf_ringbuf::ringbuf_exec(
-                                                                     j, f, so.source == "kernel" ? &ringbuf_kernel : nullptr);
-                                                               }},
-                                                              {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec}};
+      {"bpf_relay_map", model::bpf_relay_map::relay_map_exec_stream},
+      {"bpf_ringbuf",
+       [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
+         model::bpf_ringbuf::ringbuf_exec_stream(j, ops, f, out, so.source == "kernel" ? &ringbuf_kernel : nullptr);
+       }},
+      {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec_stream}};
   const Exec* run = nullptr;
   std::string known;
   for (auto& [name, fn] : execs) {
@@ -489,15 +540,12 @@ int cmd_exec(const std::string& model_name, const std::string& file, const Sourc
     known += (known.empty() ? "" : ", ") + name;
   }
   if (!run) throw UsageError("exec: model \"" + model_name + "\" has no exec mode (models with one: " + known + ")");
-  std::ifstream in(file);
-  if (!in) throw UsageError(file + ": cannot open operations file");
-  nlohmann::json ops;
-  try {
-    in >> ops;
-  } catch (const nlohmann::json::parse_error& e) {
-    throw UsageError(file + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
-  }
-  std::cout << (*run)(ops, file).dump(1) << "\n";
+  // A file is streamed op by op (bounded memory); standard input is read whole, up to 64 MiB.
+  std::unique_ptr<ExecFile> ops = file == "-" ? std::make_unique<ExecFile>(read_input_file(file, kMaxInputBytes, "operations file"), file)
+                                              : std::make_unique<ExecFile>(open_input_file(file, kMaxExecBytes, "operations file"), file);
+  ExecPrinter printer(std::cout);
+  (*run)(ops->top(), *ops, file, printer);
+  if (!std::cout.flush()) throw reports::IoError("standard output", errno ? errno : EIO);
   return kExitOk;
 }
 
@@ -507,6 +555,13 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
   if (what == "models") {
     for (auto& m : model::models()) std::cout << m.name << "\t" << m.description << "\n";
   } else if (what == "variants") {
+    bool known = model_filter.empty();
+    std::string names;
+    for (auto& m : model::models()) {
+      known = known || m.name == model_filter;
+      names += (names.empty() ? "" : ", ") + m.name;
+    }
+    if (!known) throw UsageError("list variants --model " + model_filter + ": no such model (models: " + names + ")");
     for (auto& m : model::models()) {
       if (!model_filter.empty() && m.name != model_filter) continue;
       for (auto& v : m.variants) std::cout << m.name << "\t" << v.name << "\t" << v.description << "\n";
@@ -515,15 +570,17 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
     for (auto n : sim::kPropertyNames) std::cout << n << "\n";
   } else if (what == "scenarios") {
     std::vector<std::string> files;
+    if (!std::filesystem::is_directory("scenarios"))
+      throw UsageError("list scenarios: no scenarios/ directory here (run it from the source tree)");
     for (auto& e : std::filesystem::recursive_directory_iterator("scenarios"))
       if (e.path().extension() == ".toml") files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
     for (auto& f : files) {
       try {
-        auto spec = scenario::load_file(f);
+        auto spec = scenario::load_string(read_input_file(f, kMaxInputBytes, "scenario file"), f);
         std::cout << f << "\t" << spec.model << "\t" << (spec.variant.empty() ? "-" : spec.variant) << "\t"
                   << expectation(spec) << "\t" << spec.name << "\n";
-      } catch (const scenario::ScenarioError& e) {
+      } catch (const std::runtime_error& e) {  // ScenarioError, UsageError: listed, not fatal
         std::cout << f << "\tERROR\t" << e.what() << "\n";
       }
     }
@@ -535,10 +592,13 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, bool parse_only) {
   CLI::App app{"relaysim — a deterministic simulator and model checker for kernel-to-user buffers"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("relaysim ") + RELAYSIM_VERSION);
+  app.footer(std::string(kInputLimitsHelp) +
+             "\nExit status: 0 as expected; 1 not as expected; 2 bad usage or input; 3 internal error; 4 an output file "
+             "could not be written.");
 
   ExploreOpts eo;
   auto* explore = app.add_subcommand("explore", "run many executions of a scenario under a strategy and a budget");
@@ -553,11 +613,11 @@ int main(int argc, char** argv) {
                       "dfs without bounds: sleep (sleep sets, default) | dpor (source-DPOR, experimental: not yet sound "
                       "with interrupts; one thread) | none");
   explore->add_flag("--no-reduction", eo.no_reduction, "dfs: the same as --reduction none");
-  explore->add_option("--seed", eo.seed, "master seed (default 1)");
-  auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget");
-  explore->add_option("--time", eo.seconds, "time budget in seconds")->excludes(ex_n);
-  explore->add_option("--jobs,-j", eo.jobs, "threads (default 1)")->check(CLI::Range(1u, 256u));
-  explore->add_option("--pct-depth", eo.pct_depth, "PCT bug depth d (default: the scenario's, else 3)");
+  explore->add_option("--seed", eo.seed, "master seed (default 1)")->check(seed_check());
+  auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget")->check(executions_check());
+  explore->add_option("--time", eo.seconds, "time budget in seconds")->excludes(ex_n)->check(seconds_in(0.001, kMaxSeconds));
+  explore->add_option("--jobs,-j", eo.jobs, "threads (default 1)")->check(jobs_check());
+  explore->add_option("--pct-depth", eo.pct_depth, "PCT bug depth d (default: the scenario's, else 3)")->check(depth_check());
   explore->add_option("--out", eo.out, "directory for schedules and traces (default ./relaysim-out)");
   explore->add_flag("--keep-going", eo.keep_going, "run the whole budget and count violations per property");
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
@@ -573,9 +633,9 @@ int main(int argc, char** argv) {
   run->add_option("scenario", run_path, "scenario file (TOML)")->required();
   run->add_option("--variant", run_variant, "override the scenario's variant");
   run->add_option("--strategy", run_strategy, "random | pct");
-  run->add_option("--seed", run_seed, "master seed (default 1)");
-  run->add_option("--execution", run_execution, "execution index (default 0)");
-  run->add_option("--pct-depth", run_depth, "PCT depth");
+  run->add_option("--seed", run_seed, "master seed (default 1)")->check(seed_check());
+  run->add_option("--execution", run_execution, "execution index (default 0)")->check(unsigned_in(0, UINT64_MAX));
+  run->add_option("--pct-depth", run_depth, "PCT depth")->check(depth_check());
   SourceFlags run_source;
   run_source.add_to(run);
   std::string run_perfetto, run_html, run_save;
@@ -601,7 +661,7 @@ int main(int argc, char** argv) {
   auto* shrink = app.add_subcommand("shrink", "shrink a failing schedule to fewer preemptions and interrupts");
   shrink->add_option("schedule", shrink_file, "schedule JSON with a violation")->required();
   shrink->add_option("--out,-o", shrink_out, "output schedule (default: <input>.shrunk.schedule.json)");
-  shrink->add_option("--max-runs", shrink_runs, "replay budget (default 20000)");
+  shrink->add_option("--max-runs", shrink_runs, "replay budget (default 20000)")->check(unsigned_in(1, 1'000'000'000));
 
   std::string exec_model, exec_file;
   auto* exec = app.add_subcommand("exec", "run a list of operations sequentially; print the observable state after each as JSON");
@@ -622,10 +682,10 @@ int main(int argc, char** argv) {
   diff->add_option("--kernel-tree", diff_tree, "kernel tree for the kernel side");
   diff->add_option("--patch", diff_patches, "patches for the kernel side (repeatable)");
   diff->add_option("--strategy", dopt.strategy, "random | pct");
-  diff->add_option("--seed", dopt.seed, "master seed (default 1)");
-  diff->add_option("--executions,-n", dopt.executions, "schedules per variant");
-  diff->add_option("--jobs,-j", dopt.jobs, "threads")->check(CLI::Range(1u, 256u));
-  diff->add_option("--pct-depth", dopt.pct_depth, "PCT depth");
+  diff->add_option("--seed", dopt.seed, "master seed (default 1)")->check(seed_check());
+  diff->add_option("--executions,-n", dopt.executions, "schedules per variant")->check(unsigned_in(1, kMaxDiffExecutions));
+  diff->add_option("--jobs,-j", dopt.jobs, "threads")->check(jobs_check());
+  diff->add_option("--pct-depth", dopt.pct_depth, "PCT depth")->check(depth_check());
   diff->add_option("--out", dopt.out, "directory for the differing schedules (default ./relaysim-out)");
   diff->add_flag("--json", dopt.json, "print one JSON object");
 
@@ -634,11 +694,11 @@ int main(int argc, char** argv) {
   auto* check_patch = app.add_subcommand("check-patch", "build the kernel before and after patches; compare every property on the touched designs' scenarios");
   check_patch->add_option("patch", cpo.patches, "patch files (patch -p1), applied in order")->required();
   check_patch->add_option("--scenarios", cpo.scenarios, "directory of scenarios (default ./scenarios)");
-  check_patch->add_option("--executions,-n", cpo.executions, "executions per scenario and side (default 2000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
-  check_patch->add_option("--seed", cpo_seed, "master seed (default 1)");
+  check_patch->add_option("--executions,-n", cpo.executions, "executions per scenario and side (default 2000)")->check(unsigned_in(1, 100000000));
+  check_patch->add_option("--seed", cpo_seed, "master seed (default 1)")->check(seed_check());
   check_patch->add_option("--strategy", cpo.strategy, "random | pct (default: each scenario's, else random)")
       ->check(CLI::IsMember({"random", "pct"}));
-  check_patch->add_option("--jobs,-j", cpo.jobs, "threads")->check(CLI::Range(1u, 256u));
+  check_patch->add_option("--jobs,-j", cpo.jobs, "threads")->check(jobs_check());
   check_patch->add_option("--kernel-tree", cpo.tree, "kernel tree (default: Debian's linux-source-6.12)");
   check_patch->add_option("--out", cpo.out, "directory for the new violations' schedules (default ./relaysim-out)");
 
@@ -647,6 +707,20 @@ int main(int argc, char** argv) {
   list->add_option("what", list_what, "models | variants | properties | scenarios")->required();
   list->add_option("--model", list_model, "variants of one model only");
 
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->footer(kInputLimitsHelp);
+  // An unknown first word is an unknown command, not "a subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "relaysim: unknown command '" << argv[1] << "' (commands: " << names << "; see relaysim --help)\n";
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -659,6 +733,11 @@ int main(int argc, char** argv) {
     std::cerr << "relaysim: " << m << " (see relaysim --help)\n";
     return kExitUsage;
   }
+  if (*diff && diff_variants.size() != 2) {
+    std::cerr << "relaysim: diff: give exactly two variants (--variant A --variant B)\n";
+    return kExitUsage;
+  }
+  if (parse_only) return kExitOk;
   try {
     if (*explore) return cmd_explore(eo);
     if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source, run_perfetto, run_html, run_save);
@@ -688,7 +767,11 @@ int main(int argc, char** argv) {
       dopt.variant_b = diff_variants[1];
       return cmd_diff(dopt);
     }
-  } catch (const scenario::ScenarioError& e) {
+  }
+  // The catch audit (issue 17): bad input of any kind is 2; a failed write is 4; 3 is left for
+  // what no input can cause: an exception escaping model or engine code (rethrow_if_error), an
+  // exhausted allocator although every input is bounded, a library exception we did not expect.
+  catch (const scenario::ScenarioError& e) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;
   } catch (const reports::ScheduleError& e) {
@@ -700,6 +783,17 @@ int main(int argc, char** argv) {
   } catch (const kernel::BuildError& e) {
     std::cerr << "relaysim: " << e.what() << "\n";
     return kExitUsage;
+  } catch (const reports::IoError& e) {
+    std::cout.flush();
+    std::cerr << "relaysim: cannot write: " << e.what() << "\n";
+    return kExitIo;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cout.flush();
+    std::cerr << "relaysim: " << e.path1().string() << ": " << e.code().message() << "\n";
+    return kExitIo;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "relaysim: internal error: out of memory\n";  // every input is bounded: a bug
+    return kExitInternal;
   } catch (const std::exception& e) {
     std::cerr << "relaysim: internal error: " << e.what() << "\n";
     return kExitInternal;

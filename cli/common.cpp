@@ -1,19 +1,22 @@
 // cli/common.cpp — see common.h.
 #include "cli/common.h"
 
+#include "reports/html.h"
+
+#include "reports/output.h"
+#include "reports/text_trace.h"
+#include "cli/validate.h"
+
 #include <cstdio>
 #include <filesystem>
 
 namespace cli {
 
 std::uint64_t parse_seed(const std::string& s) {
-  try {
-    std::size_t used = 0;
-    unsigned long long v = std::stoull(s, &used, 0);
-    if (used == s.size() && !s.empty() && s[0] != '-') return v;
-  } catch (const std::exception&) {
-  }
-  throw UsageError("--seed " + s + ": not an unsigned 64-bit number");
+  // Decimal only ("010" is not octal 8); the option's validator already refused anything else.
+  std::string text = s;
+  if (!unsigned_in(0, UINT64_MAX)(text).empty()) throw UsageError("--seed " + s + ": not a decimal unsigned 64-bit number");
+  return parse_decimal_u64(s);
 }
 
 std::string human(double v) {
@@ -25,9 +28,8 @@ std::string human(double v) {
 }
 
 Loaded load(const std::string& path, const std::string& variant, const model::SourceOptions& source) {
-  if (!std::filesystem::exists(path)) throw scenario::ScenarioError(path + ": no such scenario file");
   Loaded l;
-  l.spec = scenario::load_file(path);
+  l.spec = scenario::load_string(read_input_file(path, kMaxInputBytes, "scenario file"), path);
   l.prepared = model::prepare(l.spec, variant, source);
   l.config = model::engine_config(l.spec);
   return l;
@@ -74,6 +76,27 @@ reports::Schedule make_schedule(const Loaded& l, const std::string& path, const 
     sch.violation_message = r.violation->message;
   }
   return sch;
+}
+
+std::string violation_stem(const std::string& scenario, const Loaded& l, sim::Property p) {
+  return std::filesystem::path(scenario).stem().string() + "-" + l.prepared.variant +
+         (l.prepared.source == "kernel" ? "-kernel" : "") + "-" + std::string(sim::property_name(p));
+}
+
+void publish_violation(const std::string& out, const std::string& stem, const reports::Schedule& sch, const sim::Sim& s,
+                       const sim::ExecResult& r, std::string* schedule_path, std::string* trace_path,
+                       std::string* report_path) {
+  const std::string dir = (std::filesystem::path(out) / stem).string();
+  const std::string schedule = (std::filesystem::path(dir) / "schedule.json").string();
+  std::vector<std::pair<std::string, std::string>> files = {{"schedule.json", reports::schedule_to_json(sch, &s).dump(1) + "\n"},
+                                                            {"trace.txt", reports::render_text_trace(s, r)}};
+  // The one-file HTML report (reports/html.h), unless the trace is too long for a page.
+  const bool html = reports::html_fits(s);
+  if (html) files.push_back({"report.html", reports::render_html(s, r, {stem, "relaysim replay " + schedule})});
+  reports::publish_directory(dir, files);
+  if (schedule_path) *schedule_path = schedule;
+  if (trace_path) *trace_path = (std::filesystem::path(dir) / "trace.txt").string();
+  if (report_path) *report_path = html ? (std::filesystem::path(dir) / "report.html").string() : std::string();
 }
 
 void rethrow_if_error(const sim::ExecResult& r) {

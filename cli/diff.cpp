@@ -113,6 +113,7 @@ int cmd_diff(const DiffOptions& o) {
     one_sided(p.a_on_b, p.b_own, true, false);
   }
 
+  std::optional<reports::IoError> write_error;
   // Write the first one-sided schedule of each property, recorded on the variant that violates.
   auto write_schedule = [&](const std::string& variant, const std::string& schedule_variant, std::uint64_t i,
                             sim::Property prop) -> std::string {
@@ -128,7 +129,12 @@ int cmd_diff(const DiffOptions& o) {
                                                          variant + "-" + std::string(sim::property_name(prop)) +
                                                          ".schedule.json"))
                            .string();
-    reports::write_file_atomic(path, reports::schedule_to_json(sch, on.sim.get()).dump(1) + "\n");
+    try {
+      reports::write_file_atomic(path, reports::schedule_to_json(sch, on.sim.get()).dump(1) + "\n");
+    } catch (const reports::IoError& e) {
+      if (!write_error) write_error = e;  // the table first, then the error (status 4)
+      return "(not written)";
+    }
     return path;
   };
 
@@ -173,6 +179,11 @@ int cmd_diff(const DiffOptions& o) {
   j["differ"] = differ;
   if (o.json) std::cout << j.dump() << "\n";
   else if (!differ) std::cout << "  no property differs between " << o.variant_a << " and " << o.variant_b << "\n";
+  if (write_error) {
+    std::cout.flush();
+    std::cerr << "relaysim: cannot write a differing schedule: " << write_error->what() << "\n";
+    return kExitIo;
+  }
   return kExitOk;
 }
 

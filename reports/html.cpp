@@ -248,14 +248,6 @@ std::string render_html(const sim::Sim& sim, const sim::ExecResult& r, const Htm
 
 namespace reports {
 
-std::string default_html_path(const sim::Sim& sim, const std::string& schedule_path) {
-  if (sim.trace().size() > kHtmlDefaultEvents) return {};
-  std::string p = schedule_path;
-  const std::string ext = ".schedule.json";
-  if (p.size() >= ext.size() && p.compare(p.size() - ext.size(), ext.size(), ext) == 0) p.resize(p.size() - ext.size());
-  return p + ".html";
-}
-
 void write_reports(const sim::Sim& sim, const sim::ExecResult& r, const std::string& perfetto_path,
                    const std::string& html_path, const HtmlInfo& info) {
   if (!perfetto_path.empty()) write_file_atomic(perfetto_path, render_perfetto(sim, r, info.title));

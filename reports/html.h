@@ -29,11 +29,10 @@ std::string escape_script_json(const std::string& json_text);
 
 namespace reports {
 
-/// Where `explore` writes the report of a violation by default: beside the schedule
-/// (NAME.schedule.json -> NAME.html); empty when the execution has more than kHtmlDefaultEvents
-/// events (a step-bound run: the page would be hundreds of MB; --html writes it anyway).
+/// Whether a violation's published directory gets a report.html by default (--html writes one
+/// anyway): not above kHtmlDefaultEvents events (a step-bound run: the page would be hundreds of MB).
 inline constexpr std::size_t kHtmlDefaultEvents = 200'000;
-std::string default_html_path(const sim::Sim& sim, const std::string& schedule_path);
+inline bool html_fits(const sim::Sim& sim) { return sim.trace().size() <= kHtmlDefaultEvents; }
 
 /// Writes the Perfetto trace and the HTML page of the execution `sim` last recorded, each only
 /// when its path is non-empty (the command's --perfetto and --html).

@@ -15,11 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "reports/output.h"  // write_file_atomic
 #include "sim/sim.h"
 
 namespace reports {
 
 inline constexpr int kScheduleVersion = 1;
+/// The largest pct_depth a schedule (or a scenario, or --pct-depth) may name.
+inline constexpr unsigned kMaxPctDepth = 64;
+/// JSON nesting limit for schedule files (a schedule needs 3 levels).
+inline constexpr int kMaxScheduleDepth = 16;
 
 class ScheduleError : public std::runtime_error {
  public:
@@ -43,10 +48,18 @@ struct Schedule {
 
 /// The JSON document; with `sim`, adds the informative steps of its recorded trace.
 nlohmann::json schedule_to_json(const Schedule& s, const sim::Sim* sim);
+/// Validates j against the rules of reports/schedule.schema.json (one place: here) and converts it;
+/// anything else is a one-line ScheduleError naming the field.
 Schedule schedule_from_json(const nlohmann::json& j, const std::string& file);
+/// Parses text as exactly one JSON value (trailing bytes refused), nesting at most
+/// kMaxScheduleDepth, then schedule_from_json.
+Schedule schedule_from_text(const std::string& text, const std::string& file);
+/// Reads a file and schedule_from_text (the command reads through cli::read_input_file instead).
 Schedule read_schedule_file(const std::string& path);
-/// Writes text to `path` atomically (temporary file + rename): never a partial file.
-void write_file_atomic(const std::string& path, const std::string& text);
+/// The schema's field lists and strategy names, as the code applies them.
+const std::vector<std::string>& schedule_fields();
+const std::vector<std::string>& schedule_required_fields();
+const std::vector<std::string>& schedule_strategies();
 
 std::string hex64(std::uint64_t v);
 

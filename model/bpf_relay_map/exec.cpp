@@ -106,7 +106,9 @@ std::string errno_name(long ret) {
   return "E" + std::to_string(-ret);
 }
 
-json relay_map_exec(const json& input, const std::string& file) {
+json relay_map_exec(const json& input, const std::string& file) { return exec_document(input, file, relay_map_exec_stream); }
+
+void relay_map_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output) {
   if (!input.is_object()) fail(file, "(top level)", "must be an object");
   Fields top(input, "", file);
   const std::string variant = top.string("variant", std::string("v1"));
@@ -150,11 +152,13 @@ json relay_map_exec(const json& input, const std::string& file) {
   const int create_ret = map_create(attr, *design, cpus, &created, &why);
   json out{{"model", "bpf_relay_map"}, {"variant", variant}};
   json create = ret_json(create_ret);
+  StepList steps(output);
   if (create_ret) {
     create["why"] = why;
     out["create"] = std::move(create);
-    out["steps"] = json::array();
-    return out;
+    steps.begin(out);
+    steps.end(out);
+    return;
   }
   const int buffers = design->global() ? 1 : cpus;
   create["value_size"] = created.value_size;
@@ -164,13 +168,13 @@ json relay_map_exec(const json& input, const std::string& file) {
   create["buffers"] = buffers;
   out["create"] = std::move(create);
 
-  std::vector<Op> ops;
-  std::vector<std::string> dirs;
-  for (std::size_t i = 0; i < oj->size(); ++i) {
+  std::vector<std::string> dirs;  // every directory name an update_elem asks for (the workload needs them)
+  // One op of the file (index i), checked against the created map.
+  auto parse_op = [&](const json& j, std::size_t i) {
     const std::string path = "ops[" + std::to_string(i) + "]";
-    Fields r((*oj)[i], path, file);
+    Fields r(j, path, file);
     Op op;
-    op.source = (*oj)[i];
+    op.source = j;
     const std::string name = r.string("op", std::nullopt);
     if (name == "update_elem") {
       op.kind = OpKind::UpdateElem;
@@ -210,16 +214,23 @@ json relay_map_exec(const json& input, const std::string& file) {
       fail(file, r.field("op"), "\"" + name + "\" is not one of: update_elem, lookup_elem, delete_elem, get_next_key, output, read, poll, mem_usage, free");
     }
     r.done();
-    ops.push_back(std::move(op));
+    return op;
+  };
+  {  // every op is checked before any runs
+    json j;
+    ops.rewind();
+    for (std::size_t i = 0; ops.next(j); ++i) parse_op(j, i);
   }
-
-  json steps = json::array();
+  steps.begin(out);
   std::exception_ptr error;
   SequentialWorkload w(attr, created, *design, cpus, dirs, preexisting, [&](sim::Sim&, RelayMap& m) {
     try {
       relay::Channel::ReaderFile reader_file;
       U64 next_id = 1;
-      for (const Op& op : ops) {
+      json opj;
+      ops.rewind();
+      for (std::size_t i = 0; ops.next(opj); ++i) {
+        const Op op = parse_op(opj, i);
         steps.push_back(json{{"op", op.source}});
         json ret;
         switch (op.kind) {
@@ -284,8 +295,7 @@ json relay_map_exec(const json& input, const std::string& file) {
                             {"message", r.violation->message},
                             {"op", steps.size() - 1}};
   }
-  out["steps"] = std::move(steps);
-  return out;
+  steps.end(out);
 }
 
 }  // namespace model::bpf_relay_map

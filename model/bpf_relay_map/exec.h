@@ -31,11 +31,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/exec_support.h"
+
 #include <string>
 
 namespace model::bpf_relay_map {
 
 nlohmann::json relay_map_exec(const nlohmann::json& input, const std::string& file);
+/// The same, streamed (model/exec_support.h): `input` with an empty "ops", the ops one by one.
+void relay_map_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out);
 
 /// "EINVAL" for -22, ... ("" for 0, "E<n>" for an errno the model does not name).
 std::string errno_name(long ret);

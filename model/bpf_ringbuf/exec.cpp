@@ -39,15 +39,13 @@ struct Op {
 const std::vector<std::string> kOps = {"reserve", "reserve_dynptr", "submit", "discard", "submit_dynptr", "discard_dynptr",
                                        "output", "query", "consume", "consume_n", "poll", "ring_consume_n", "write_consumer_pos"};
 
-std::vector<Op> parse_ops(const json& ops, int rings, const std::string& file) {
-  if (!ops.is_array()) fail(file, "ops", std::string("must be an array, not ") + json_type_name(ops));
-  std::vector<Op> out;
-  I64 records = 0;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
+// One op of the file (index i); `records` counts the records reserved by earlier ops.
+Op parse_op(const json& j, std::size_t i, int rings, I64& records, const std::string& file) {
+  {
     const std::string path = "ops[" + std::to_string(i) + "]";
-    Reader r(ops[i], path, file);
+    Reader r(j, path, file);
     Op op;
-    op.source = ops[i];
+    op.source = j;
     op.name = r.string("op", std::nullopt, kOps);
     const std::string& n = op.name;
     const bool reserve_like = n == "reserve" || n == "reserve_dynptr" || n == "output";
@@ -79,9 +77,8 @@ std::vector<Op> parse_ops(const json& ops, int rings, const std::string& file) {
         c.done();
       }
     r.done();
-    out.push_back(std::move(op));
+    return op;
   }
-  return out;
 }
 
 json state_json(std::vector<std::unique_ptr<RingApi>>& rings) {
@@ -224,6 +221,13 @@ json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& 
 }  // namespace
 
 json ringbuf_exec(const json& input, const std::string& file, const KernelSource* kernel) {
+  return exec_document(input, file, [kernel](const json& top, OpSource& ops, const std::string& f, ExecOutput& out) {
+    ringbuf_exec_stream(top, ops, f, out, kernel);
+  });
+}
+
+void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output,
+                         const KernelSource* kernel) {
   if (!input.is_object()) fail(file, "(top level)", std::string("must be an object, not ") + json_type_name(input));
   for (auto it = input.begin(); it != input.end(); ++it)
     if (it.key() != "params" && it.key() != "ops") fail(file, it.key(), "unknown field");
@@ -247,11 +251,18 @@ json ringbuf_exec(const json& input, const std::string& file, const KernelSource
   const NamedVariant& nv = *find_variant(variant);
   auto oit = input.find("ops");
   if (oit == input.end()) fail(file, "ops", "missing required field");
-  std::vector<Op> ops = parse_ops(*oit, rings, file);
+  if (!oit->is_array()) fail(file, "ops", std::string("must be an array, not ") + json_type_name(*oit));
+  {  // every op is checked before any runs
+    json j;
+    I64 records = 0;
+    ops.rewind();
+    for (std::size_t i = 0; ops.next(j); ++i) parse_op(j, i, rings, records, file);
+  }
   json params{{"max_entries", p.max_entries}, {"key_size", p.key_size}, {"value_size", p.value_size},
               {"map_flags", p.map_flags},     {"rings", rings},       {"variant", variant}, {"int_bits", int_bits}};
   json out{{"model", "bpf_ringbuf"}, {"source", kernel ? "kernel" : "model"}, {"params", params}};
   std::string why;
+  StepList steps(output);
   long err = 0;
   if (kernel) {
     err = kernel_map_create(p, *kernel);
@@ -261,11 +272,12 @@ json ringbuf_exec(const json& input, const std::string& file, const KernelSource
   }
   if (err) {
     out["create"] = json{{"ret", err}, {"error", why}};
-    out["steps"] = json::array();
-    return out;
+    steps.begin(out);
+    steps.end(out);
+    return;
   }
   out["create"] = json{{"ret", 0}};
-  json steps = json::array();
+  steps.begin(out);
   std::exception_ptr error;
   sim::Sim::Config cfg;
   cfg.step_bound = 100'000'000;
@@ -275,7 +287,11 @@ json ringbuf_exec(const json& input, const std::string& file, const KernelSource
     try {
       std::vector<std::pair<Record, int>> recs;
       U64 next_id = 1;
-      for (const Op& op : ops) {
+      I64 records = 0;
+      json opj;
+      ops.rewind();
+      for (std::size_t i = 0; ops.next(opj); ++i) {
+        const Op op = parse_op(opj, i, rings, records, file);
         steps.push_back(json{{"op", op.source}});
         steps.back()["return"] = run_op(ew, op, recs, next_id);
         steps.back()["state"] = state_json(ew.rings);
@@ -286,12 +302,11 @@ json ringbuf_exec(const json& input, const std::string& file, const KernelSource
   });
   sim::ExecResult r = run_ops_once(s, w, error);
   if (r.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(w.rings);
-  out["steps"] = std::move(steps);
   if (r.violation)
     out["violation"] = json{{"property", std::string(sim::property_name(r.violation->property))},
                             {"message", r.violation->message},
-                            {"op", out["steps"].size() - 1}};
-  return out;
+                            {"op", steps.size() - 1}};
+  steps.end(out);
 }
 
 }  // namespace model::bpf_ringbuf

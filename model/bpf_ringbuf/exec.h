@@ -34,6 +34,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/exec_support.h"
+
 #include <string>
 
 #include "model/bpf_ringbuf/kernel_ringbuf.h"
@@ -45,5 +47,8 @@ namespace model::bpf_ringbuf {
 /// themselves (kernel_ringbuf.h): the map is
 /// created by its ringbuf_map_alloc ("create" carries that errno; "variant" does not apply).
 nlohmann::json ringbuf_exec(const nlohmann::json& input, const std::string& file, const KernelSource* kernel = nullptr);
+/// The same, streamed (model/exec_support.h): `input` with an empty "ops", the ops one by one.
+void ringbuf_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out,
+                         const KernelSource* kernel = nullptr);
 
 }  // namespace model::bpf_ringbuf

@@ -72,7 +72,9 @@ json state_json(CpuBuffer& b) {
 
 }  // namespace
 
-json ftrace_rb_exec(const json& input, const std::string& file) {
+json ftrace_rb_exec(const json& input, const std::string& file) { return exec_document(input, file, ftrace_rb_exec_stream); }
+
+void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output) {
   scenario::JsonReader top(input, "", file);
   Params p;
   std::string variant = "mainline";
@@ -91,22 +93,31 @@ json ftrace_rb_exec(const json& input, const std::string& file) {
   if (!oj) scenario::json_fail(file, "ops", "missing required field");
   top.done();
   if (!oj->is_array()) scenario::json_fail(file, "ops", std::string("must be an array, not ") + scenario::json_type_name(*oj));
-  std::vector<Op> ops;
-  int open = 0;
-  for (std::size_t i = 0; i < oj->size(); ++i) {
-    scenario::JsonReader r((*oj)[i], "ops[" + std::to_string(i) + "]", file);
+  // One op of the file (index i); `open` counts reservations not yet committed.
+  auto parse_op = [&](const json& j, std::size_t i, int& open) {
+    scenario::JsonReader r(j, "ops[" + std::to_string(i) + "]", file);
     Op op;
-    op.source = (*oj)[i];
+    op.source = j;
     op.name = r.string("op", std::nullopt, kOps);
     if (op.name == "write" || op.name == "reserve") op.len = static_cast<U32>(r.integer("len", std::nullopt, 0, 1 << 20));
     if (op.name == "reserve") ++open;
     if (op.name == "commit" && open-- == 0) r.fail("op", "commit with no open reservation");
     r.done();
-    ops.push_back(std::move(op));
+    return op;
+  };
+  {  // every op is checked before any runs
+    json j;
+    int open = 0;
+    std::size_t n = 0;
+    ops.rewind();
+    for (; ops.next(j); ++n) parse_op(j, n, open);
+    if (open > 0)
+      scenario::json_fail(file, "ops", std::to_string(open) + " reservation(s) left open at the end (every reserve needs a commit)");
   }
   json out{{"model", "ftrace_rb"},
            {"params", {{"subbuf_size", p.subbuf_size}, {"nr_subbufs", p.nr_pages}, {"mode", p.overwrite ? "overwrite" : "no-overwrite"}, {"variant", variant}}}};
-  json steps = json::array();
+  StepList steps(output);
+  steps.begin(out);
   std::exception_ptr error;
   sim::Sim::Config cfg;
   cfg.step_bound = 10'000'000;
@@ -120,7 +131,11 @@ json ftrace_rb_exec(const json& input, const std::string& file) {
         static const char* fails[] = {"", "too-big", "dropped", "commit-overrun", "warn"};
         return json{{"ok", sl.ok}, {"page", sl.page}, {"offset", sl.offset}, {"length", sl.length}, {"fail", fails[static_cast<int>(sl.fail)]}};
       };
-      for (const Op& op : ops) {
+      int open = 0;
+      json opj;
+      ops.rewind();
+      for (std::size_t i = 0; ops.next(opj); ++i) {
+        const Op op = parse_op(opj, i, open);
         steps.push_back(json{{"op", op.source}});
         json ret;
         if (op.name == "write" || op.name == "reserve") {
@@ -171,10 +186,9 @@ json ftrace_rb_exec(const json& input, const std::string& file) {
   });
   sim::ExecResult r = run_ops_once(s, w, error);
   if (r.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(*w.buf);
-  out["steps"] = std::move(steps);
   if (r.violation)
     out["violation"] = json{{"property", std::string(sim::property_name(r.violation->property))}, {"message", r.violation->message}};
-  return out;
+  steps.end(out);
 }
 
 }  // namespace model::ftrace_rb

@@ -20,10 +20,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/exec_support.h"
+
 #include <string>
 
 namespace model::ftrace_rb {
 
 nlohmann::json ftrace_rb_exec(const nlohmann::json& input, const std::string& file);
+/// The same, streamed (model/exec_support.h): `input` with an empty "ops", the ops one by one.
+void ftrace_rb_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out);
 
 }  // namespace model::ftrace_rb

@@ -1,5 +1,6 @@
 // model/relay/exec.cpp — see exec.h.
 #include "model/relay/exec.h"
+#include "model/exec_support.h"
 
 #include "scenarios/json_reader.h"
 
@@ -37,15 +38,14 @@ struct Op {
 constexpr U64 kMaxLen = U64{1} << 20;
 constexpr int kMaxFiles = 16;
 
-std::vector<Op> parse_ops(const json& ops, const Params& p, const std::string& file) {
-  if (!ops.is_array()) json_fail(file, "ops", std::string("must be an array, not ") + json_type_name(ops));
+// One op of the file (index i), checked against the channel's parameters.
+Op parse_op(const json& j, std::size_t i, const Params& p, const std::string& file) {
   const int buffers = p.is_global ? 1 : p.cpus;
-  std::vector<Op> out;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
+  {
     const std::string path = "ops[" + std::to_string(i) + "]";
-    ObjectReader r(ops[i], path, file);
+    ObjectReader r(j, path, file);
     Op op;
-    op.source = ops[i];
+    op.source = j;
     std::string name = r.string("op", std::nullopt,
                                 {"write", "reserve", "switch", "flush", "reset", "subbufs_consumed", "read",
                                  "mmap_consume", "poll", "close"});
@@ -87,9 +87,8 @@ std::vector<Op> parse_ops(const json& ops, const Params& p, const std::string& f
       buffer();
     }
     r.done();
-    out.push_back(std::move(op));
+    return op;
   }
-  return out;
 }
 
 json runs_json(const std::uint64_t* tags, std::size_t n) {
@@ -263,6 +262,13 @@ sim::ExecResult run_sequential(const Params& params, const std::function<void(si
 }
 
 json relay_exec(const json& input, const std::string& file, const KernelSource* kernel) {
+  return exec_document(input, file, [kernel](const json& top, OpSource& ops, const std::string& f, ExecOutput& out) {
+    relay_exec_stream(top, ops, f, out, kernel);
+  });
+}
+
+void relay_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output,
+                       const KernelSource* kernel) {
   if (!input.is_object()) json_fail(file, "(top level)", std::string("must be an object, not ") + json_type_name(input));
   for (auto it = input.begin(); it != input.end(); ++it)
     if (it.key() != "params" && it.key() != "ops") json_fail(file, it.key(), "unknown field");
@@ -271,16 +277,29 @@ json relay_exec(const json& input, const std::string& file, const KernelSource* 
   if (kernel) p.stats = p.old_read_pos = false;  // the tree decides (kernel_channel.h)
   auto oit = input.find("ops");
   if (oit == input.end()) json_fail(file, "ops", "missing required field");
-  std::vector<Op> ops = parse_ops(*oit, p, file);
+  if (!oit->is_array()) json_fail(file, "ops", std::string("must be an array, not ") + json_type_name(*oit));
+  {  // every op is checked before any runs
+    json j;
+    ops.rewind();
+    for (std::size_t i = 0; ops.next(j); ++i) parse_op(j, i, p, file);
+  }
 
-  json steps = json::array();
+  json params{{"subbuf_size", p.subbuf_size}, {"n_subbufs", p.n_subbufs}, {"cpus", p.cpus},
+              {"is_global", p.is_global},     {"callback", callback_name(p.callback)},
+              {"header_size", p.header_size}, {"stats", p.stats}, {"old_read_pos", p.old_read_pos}};
+  json out{{"model", "relay"}, {"source", kernel ? "kernel" : "model"}, {"params", std::move(params)}};
+  StepList steps(output);
+  steps.begin(out);
   std::exception_ptr error;
   sim::ExecResult r = run_ops(p, kernel, [&](sim::Sim&, ChannelApi& ch) {
     try {
       std::map<int, Channel::ReaderFile> files;
       auto* kch = dynamic_cast<KernelChannel*>(&ch);
       U64 next_id = 1;
-      for (const Op& op : ops) {
+      json opj;
+      ops.rewind();
+      for (std::size_t i = 0; ops.next(opj); ++i) {
+        const Op op = parse_op(opj, i, p, file);
         json ret;
         steps.push_back(json{{"op", op.source}});  // pushed first: a violation keeps the op that caused it
         if (kch) kch->set_exec_cpu(op.kind == OpKind::Write || op.kind == OpKind::Reserve ? op.cpu : 0);
@@ -356,15 +375,11 @@ json relay_exec(const json& input, const std::string& file, const KernelSource* 
   if (error) std::rethrow_exception(error);
   if (r.end == sim::ExecResult::End::Error) std::rethrow_exception(r.error);
 
-  json params{{"subbuf_size", p.subbuf_size}, {"n_subbufs", p.n_subbufs}, {"cpus", p.cpus},
-              {"is_global", p.is_global},     {"callback", callback_name(p.callback)},
-              {"header_size", p.header_size}, {"stats", p.stats}, {"old_read_pos", p.old_read_pos}};
-  json out{{"model", "relay"}, {"source", kernel ? "kernel" : "model"}, {"params", std::move(params)}, {"steps", std::move(steps)}};
   if (r.violation)
     out["violation"] = json{{"property", std::string(sim::property_name(r.violation->property))},
                             {"message", r.violation->message},
-                            {"op", out["steps"].size() - 1}};
-  return out;
+                            {"op", steps.size() - 1}};
+  steps.end(out);
 }
 
 }  // namespace model::relay

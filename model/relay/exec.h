@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "model/exec_support.h"
 #include "model/relay/kernel_channel.h"
 #include "model/relay/relay.h"
 #include "sim/sim.h"
@@ -51,6 +52,10 @@ namespace model::relay {
 /// With `kernel`, the same ops run on kernel/relay.c itself (kernel_channel.h); "source" in the
 /// output says which. The tree decides relay_stats and the read position (stats = old_read_pos = false).
 nlohmann::json relay_exec(const nlohmann::json& input, const std::string& file, const KernelSource* kernel = nullptr);
+/// The same, streamed: `input` without its ops (an empty "ops" array), the ops one by one, the
+/// result step by step (model/exec_support.h).
+void relay_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out,
+                       const KernelSource* kernel = nullptr);
 
 /// Reads the "params" object (absent = defaults) and validates it as relay_open would.
 /// Throws scenario::ScenarioError "<file>: params.<field>: ...".

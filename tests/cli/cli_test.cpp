@@ -10,35 +10,9 @@
 
 namespace fs = std::filesystem;
 
-namespace {
+#include "tests/cli/cli_helpers.h"
 
-struct Out {
-  int status;
-  std::string text;
-};
-
-Out sh(const std::string& args) {
-  std::string cmd = std::string("cd ") + RELAYSIM_SOURCE_DIR + " && " + RELAYSIM_BINARY + " " + args + " 2>&1";
-  Out o{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  // The ASan (ucontext) build prints one warning about swapcontext per process: not ours.
-  while (fgets(buf, sizeof buf, p))
-    if (!std::strstr(buf, "ASan doesn't fully support makecontext/swapcontext")) o.text += buf;
-  int st = pclose(p);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
-}
-
-std::string tmpdir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("relaysim-cli-" + name);
-  fs::remove_all(d);
-  return d.string();
-}
-
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-}  // namespace
+using namespace cli_test;
 
 TEST(Cli, BadInputIsOneLineAndStatus2) {
   for (const char* args : {"explore", "explore scenarios/toy/irq_counter.toml --bogus", "explore /nope.toml",
@@ -58,7 +32,7 @@ TEST(Cli, DfsPrintsCompleteCoverageAndTheBug) {
   EXPECT_NE(e.text.find("complete: every schedule within the bounds (preemptions <= 0) explored: "), std::string::npos) << e.text;
   EXPECT_NE(e.text.find("equivalence classes"), std::string::npos) << e.text;
   EXPECT_NE(e.text.find("smallest preemption bound with a violation: 0"), std::string::npos) << e.text;
-  Out r = sh("replay --quiet " + out + "/irq_counter-racy-assertion.schedule.json");
+  Out r = sh("replay --quiet " + out + "/irq_counter-racy-assertion/schedule.json");
   EXPECT_EQ(r.status, 0) << r.text;
   Out b = sh("explore scenarios/toy/mpsc_ring.toml --strategy dfs --preemption-bound 2 --executions 100 --json --out " + out);
   EXPECT_NE(b.text.find("\"complete\":false"), std::string::npos) << b.text;
@@ -69,9 +43,9 @@ TEST(Cli, ExploreFindsReplaysAndShrinks) {
   std::string out = tmpdir("explore");
   Out e = sh("explore scenarios/toy/irq_counter.toml --quiet --executions 2000 --out " + out);
   ASSERT_EQ(e.status, 0) << e.text;
-  std::string sched = out + "/irq_counter-racy-assertion.schedule.json";
+  std::string sched = out + "/irq_counter-racy-assertion/schedule.json";
   ASSERT_TRUE(fs::exists(sched)) << e.text;
-  EXPECT_TRUE(fs::exists(out + "/irq_counter-racy-assertion.trace.txt"));
+  EXPECT_TRUE(fs::exists(out + "/irq_counter-racy-assertion/trace.txt"));
   EXPECT_NE(e.text.find("relaysim replay " + sched), std::string::npos) << e.text;
 
   Out r = sh("replay --quiet " + sched);
@@ -80,7 +54,7 @@ TEST(Cli, ExploreFindsReplaysAndShrinks) {
 
   Out s = sh("shrink " + sched);
   EXPECT_EQ(s.status, 0) << s.text;
-  std::string shrunk = out + "/irq_counter-racy-assertion.shrunk.schedule.json";
+  std::string shrunk = out + "/irq_counter-racy-assertion/shrunk.schedule.json";
   ASSERT_TRUE(fs::exists(shrunk)) << s.text;
   Out r2 = sh("replay --quiet " + shrunk);
   EXPECT_EQ(r2.status, 0) << r2.text;
@@ -95,7 +69,7 @@ TEST(Cli, ExploreFindsReplaysAndShrinks) {
 TEST(Cli, ReplayRejectsOtherVersionsAndReportsWrongHashes) {
   std::string out = tmpdir("replay");
   ASSERT_EQ(sh("explore scenarios/toy/irq_counter.toml --quiet --executions 2000 --out " + out).status, 0);
-  std::string sched = out + "/irq_counter-racy-assertion.schedule.json";
+  std::string sched = out + "/irq_counter-racy-assertion/schedule.json";
   std::ifstream in(sched);
   std::stringstream ss;
   ss << in.rdbuf();

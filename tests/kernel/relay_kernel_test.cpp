@@ -260,7 +260,7 @@ TEST_F(RelayKernelPatch, CheckPatchFindsTheViolationThePatchAddsWithAReplayableS
   EXPECT_NE(out.find("no-corruption: before 0 | after"), std::string::npos) << out;
   EXPECT_NE(out.find("only after: NEW"), std::string::npos) << out;
   // The schedule replays on the patched build to its recorded hash and verdict.
-  const fs::path sch_path = dir / "out" / "relay_write_hardirq_safe-patched-no-corruption.schedule.json";
+  const fs::path sch_path = dir / "out" / "relay_write_hardirq_safe-patched-no-corruption" / "schedule.json";
   ASSERT_TRUE(fs::exists(sch_path)) << out;
   reports::Schedule sch = reports::read_schedule_file(sch_path.string());
   model::SourceOptions so;

@@ -14,8 +14,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 "$RELAYSIM" explore scenarios/relay/relay_write_hardirq.toml --quiet --out "$OUT" --perfetto "$OUT/relay_write_hardirq.perfetto.json" >"$OUT/explore.txt" 2>&1 ||
   fail "explore: $(cat "$OUT/explore.txt")"
-HTML=$OUT/relay_write_hardirq-mainline-no-corruption.html
-[ -s "$HTML" ] || fail "explore wrote no report beside the schedule"
+HTML=$OUT/relay_write_hardirq-mainline-no-corruption/report.html
+[ -s "$HTML" ] || fail "explore published no report.html with the schedule"
 HOME=$OUT/home
 export HOME
 flags="--headless --no-sandbox --disable-gpu --no-first-run --disable-extensions --enable-logging=stderr --v=0"

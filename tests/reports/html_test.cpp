@@ -135,10 +135,10 @@ TEST(Html, NoViolationSaysSo) {
   EXPECT_EQ(html.find("id=\"culprit\""), std::string::npos);
 }
 
-TEST(Html, DefaultPathIsBesideTheSchedule) {
+TEST(Html, LongTracesGetNoDefaultPage) {
   auto r = reports_test::record("scenarios/relay/relay_write_hardirq.toml", 1, 1);
-  EXPECT_EQ(reports::default_html_path(*r->sim, "out/a-b.schedule.json"), "out/a-b.html");
-  EXPECT_EQ(reports::default_html_path(*r->sim, "x.json"), "x.json.html");
+  EXPECT_TRUE(reports::html_fits(*r->sim));
+  static_assert(reports::kHtmlDefaultEvents >= 100'000);
 }
 
 }  // namespace

@@ -44,14 +44,14 @@ TEST(ReportCli, ExploreWritesTheReportBesideTheScheduleAndNamesTheAccesses) {
   EXPECT_NE(text.find("accesses:  message 1 written by writer0 (task, CPU 0) at step 17 over live message 2 written by "
                       "hardirq1 (hardirq, CPU 0) at step 12"), std::string::npos) << text;
   const std::string stem = (d / "relay_write_hardirq-mainline-no-corruption").string();
-  std::string html = slurp(stem + ".html");
-  EXPECT_NE(html.find("relaysim replay " + stem + ".schedule.json"), std::string::npos);
+  std::string html = slurp(stem + "/report.html");
+  EXPECT_NE(html.find("relaysim replay " + stem + "/schedule.json"), std::string::npos);
   auto trace = nlohmann::json::parse(slurp((d / "p.json").string()));
   EXPECT_TRUE(reports_test::check_trace(trace).empty());
-  EXPECT_NE(slurp(stem + ".trace.txt").find("# accesses: message 1 written by writer0"), std::string::npos);
+  EXPECT_NE(slurp(stem + "/trace.txt").find("# accesses: message 1 written by writer0"), std::string::npos);
 
   // replay and run write the same execution's files.
-  ASSERT_EQ(sh("replay -q " + stem + ".schedule.json --perfetto " + (d / "r.json").string() + " --html " +
+  ASSERT_EQ(sh("replay -q " + stem + "/schedule.json --perfetto " + (d / "r.json").string() + " --html " +
                (d / "r.html").string(), &text), 0) << text;
   auto replayed = nlohmann::json::parse(slurp((d / "r.json").string()));
   EXPECT_EQ(replayed["traceEvents"].size(), trace["traceEvents"].size());
@@ -62,13 +62,15 @@ TEST(ReportCli, ExploreWritesTheReportBesideTheScheduleAndNamesTheAccesses) {
   EXPECT_TRUE(fs::exists(d / "run.html"));
 }
 
-TEST(ReportCli, ExplicitHtmlPathWins) {
+TEST(ReportCli, ExplicitHtmlPathIsWrittenAndNamed) {
   fs::path d = fs::temp_directory_path() / "relaysim-report-cli-html";
   fs::remove_all(d);
+  std::string text;
   ASSERT_EQ(sh("explore scenarios/relay/relay_write_hardirq.toml --quiet --out " + d.string() + " --html " +
-               (d / "mine.html").string()), 0);
+               (d / "mine.html").string(), &text), 0);
   EXPECT_TRUE(fs::exists(d / "mine.html"));
-  EXPECT_FALSE(fs::exists(d / "relay_write_hardirq-mainline-no-corruption.html"));
+  EXPECT_NE(text.find("report:    " + (d / "mine.html").string()), std::string::npos) << text;
+  EXPECT_TRUE(fs::exists(d / "relay_write_hardirq-mainline-no-corruption" / "report.html")) << "the published unit keeps its page";
 }
 
 }  // namespace
@@ -123,8 +125,8 @@ TEST(ReportCli, DfsExploreWritesTheReportToo) {
   std::string text;
   ASSERT_EQ(sh("explore scenarios/toy/irq_counter.toml --strategy dfs --quiet --out " + d.string() + " --perfetto " +
                (d / "p.json").string(), &text), 0) << text;
-  EXPECT_TRUE(fs::exists(d / "irq_counter-racy-assertion.html")) << text;
-  EXPECT_NE(text.find("report:    " + (d / "irq_counter-racy-assertion.html").string()), std::string::npos) << text;
+  EXPECT_TRUE(fs::exists(d / "irq_counter-racy-assertion" / "report.html")) << text;
+  EXPECT_NE(text.find("report:    " + (d / "irq_counter-racy-assertion" / "report.html").string()), std::string::npos) << text;
   EXPECT_TRUE(reports_test::check_trace(nlohmann::json::parse(slurp((d / "p.json").string()))).empty());
 }
 
