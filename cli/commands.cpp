@@ -23,6 +23,8 @@
 #include "model/relay/exec.h"
 #include "model/relay/kernel_channel.h"
 #include <fstream>
+#include "reports/culprit.h"
+#include "reports/html.h"
 #include "reports/schedule.h"
 #include "reports/text_trace.h"
 #include "scenarios/spec.h"
@@ -79,6 +81,7 @@ struct ExploreOpts {
   double seconds = 0;
   unsigned jobs = 1, pct_depth = 0;
   bool keep_going = false, json = false, quiet = false;
+  std::string perfetto, html;
   std::optional<std::uint32_t> preemption_bound, interrupt_bound, depth_bound;
   bool no_reduction = false;
   std::string reduction;
@@ -138,7 +141,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   if (r.first) found = r.first->violation;
   const bool ok = as_expected(l.spec, found);
 
-  std::string schedule_path, trace_path, violation_text;
+  std::string schedule_path, trace_path, violation_text, report_path;
   std::uint64_t trace_hash = 0;
   std::optional<reports::IoError> write_error;
   if (r.first) {
@@ -152,7 +155,8 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     auto sch = make_schedule(l, o.scenario, "dfs", 0, r.first->execution, l.spec.pct_depth, *s, rr);  // pct_depth unused by dfs
     try {
       publish_violation(o.out, violation_stem(o.scenario, l, r.first->violation.property), sch, *s, rr, &schedule_path,
-                        &trace_path);
+                        &trace_path, &report_path);
+      reports::write_reports(*s, rr, o.perfetto, o.html, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
     } catch (const reports::IoError& e) {
       write_error = e;
     }
@@ -245,6 +249,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
       out << "  smallest preemption bound with a violation: " << *r.first->preemption_bound << "\n";
     out << "  execution " << r.first->execution << ": " << violation_text << "\n";
     out << "  trace:     " << trace_path << "\n";
+    if (!report_path.empty()) out << "  report:    " << report_path << "\n";
     out << "  replay:    relaysim replay " << schedule_path << "\n";
   } else {
     out << "  no violation\n";
@@ -286,7 +291,7 @@ int cmd_explore(const ExploreOpts& o) {
   if (r.first) found = r.first->violation;
   const bool ok = as_expected(l.spec, found);
 
-  std::string schedule_path, trace_path, violation_text;
+  std::string schedule_path, trace_path, violation_text, html_path, culprit;
   std::uint64_t trace_hash = 0;
   std::optional<reports::IoError> write_error;  // reported after the verdict
   if (r.first) {
@@ -299,14 +304,18 @@ int cmd_explore(const ExploreOpts& o) {
     if (rr.violation) violation_text = reports::describe_violation(*s, *rr.violation);
     auto sch = make_schedule(l, o.scenario, std::string(sim::strategy_name(cfg.strategy)), cfg.seed, r.first->execution,
                              cfg.pct_depth, *s, rr);
-    // One directory per violation, published as a unit (reports/output.h): its schedule and
-    // trace always belong together, whatever kills relaysim or runs beside it.
+    // One directory per violation, published as a unit (reports/output.h): its schedule, trace
+    // and HTML report always belong together, whatever kills relaysim or runs beside it.
     try {
       publish_violation(o.out, violation_stem(o.scenario, l, r.first->violation.property), sch, *s, rr, &schedule_path,
-                        &trace_path);
+                        &trace_path, &html_path);
+      reports::write_reports(*s, rr, o.perfetto, o.html, {o.scenario + " (" + l.prepared.variant + ")", "relaysim replay " + schedule_path});
+      if (!o.html.empty()) html_path = o.html;
     } catch (const reports::IoError& e) {
       write_error = e;
     }
+    if (rr.violation)
+      if (auto c = reports::find_culprit(*s, *rr.violation)) culprit = c->summary;
   }
   // A write failure: the verdict first (stdout), then one line with the path and errno, status 4.
   auto status = [&](bool as_exp) {
@@ -343,7 +352,9 @@ int cmd_explore(const ExploreOpts& o) {
                         {"step", r.first->violation.step},
                         {"message", r.first->violation.message},
                         {"trace_hash", reports::hex64(trace_hash)},
-                        {"schedule", schedule_path}};
+                        {"schedule", schedule_path},
+                        {"report", html_path},
+                        {"accesses", culprit}};
     }
     if (o.keep_going) {
       nlohmann::json per;
@@ -370,10 +381,12 @@ int cmd_explore(const ExploreOpts& o) {
   }
   if (r.first) {
     out << "  execution " << r.first->execution << ": " << violation_text << "\n";
+    if (!culprit.empty()) out << "  accesses:  " << culprit << "\n";
     if (write_error) {
       out << "  files:     not written (see below)\n";
     } else {
       out << "  trace:     " << trace_path << "\n";
+      out << "  report:    " << (html_path.empty() ? std::string("(too many events for a default page; pass --html FILE)") : html_path) << "\n";
       out << "  replay:    relaysim replay " << schedule_path << "\n";
     }
   } else {
@@ -386,7 +399,8 @@ int cmd_explore(const ExploreOpts& o) {
 // ---- run ---------------------------------------------------------------------------------------
 
 int cmd_run(const std::string& path, const std::string& variant, const std::string& strategy_name,
-            const std::string& seed_text, std::uint64_t execution, unsigned depth, const SourceFlags& source) {
+            const std::string& seed_text, std::uint64_t execution, unsigned depth, const SourceFlags& source,
+            const std::string& perfetto, const std::string& html, const std::string& save_schedule) {
   Loaded l = load(path, variant, source.options());
   auto strategy = sim::strategy_from_name(strategy_name.empty() ? l.spec.strategy : strategy_name);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
@@ -396,6 +410,10 @@ int cmd_run(const std::string& path, const std::string& variant, const std::stri
   sim::ExecResult r = sim::rerun(*s, *strategy, seed, execution, depth ? depth : l.spec.pct_depth);
   rethrow_if_error(r);
   std::cout << reports::render_text_trace(*s, r);
+  reports::write_reports(*s, r, perfetto, html, {path + " (" + l.prepared.variant + ")", save_schedule.empty() ? "" : "relaysim replay " + save_schedule});
+  if (!save_schedule.empty())
+    reports::write_file_atomic(save_schedule, reports::schedule_to_json(make_schedule(l, path, std::string(sim::strategy_name(*strategy)), seed, execution,
+                                                                                      depth ? depth : l.spec.pct_depth, *s, r), s.get()).dump(1) + "\n");
   return as_expected(l.spec, r.violation) ? kExitOk : kExitFailed;
 }
 
@@ -419,7 +437,7 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
 }
 
 int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet,
-               const SourceFlags& source) {
+               const SourceFlags& source, const std::string& perfetto, const std::string& html) {
   reports::Schedule sch = read_schedule(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   // The source the schedule records, unless the command names one (--source, --kernel-tree, --patch).
@@ -435,6 +453,7 @@ int cmd_replay(const std::string& file, const std::string& scenario_override, co
   rethrow_if_error(r);
   if (src.divergence()) throw UsageError(file + ": the schedule does not fit " + path + ": " + *src.divergence());
   if (!quiet) std::cout << reports::render_text_trace(*s, r);
+  reports::write_reports(*s, r, perfetto, html, {path + " (" + sch.variant + ")", "relaysim replay " + file});
   bool hash_ok = r.trace_hash == sch.trace_hash;
   std::optional<std::string> got;
   if (r.violation) got = std::string(sim::property_name(r.violation->property));
@@ -579,6 +598,7 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
 int main(int argc, char** argv, bool parse_only) {
   CLI::App app{"relaysim — a deterministic simulator and model checker for kernel-to-user buffers"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("relaysim ") + RELAYSIM_VERSION);
   app.footer(std::string(kInputLimitsHelp) +
              "\nExit status: 0 as expected; 1 not as expected; 2 bad usage or input; 3 internal error; 4 an output file "
              "could not be written.");
@@ -606,6 +626,8 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
   explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
   eo.source.add_to(explore);
+  explore->add_option("--perfetto", eo.perfetto, "write the violating execution as Perfetto / Chrome trace JSON");
+  explore->add_option("--html", eo.html, "write its one-file HTML report here (default: beside the schedule)");
 
   std::string run_path, run_variant, run_strategy, run_seed = "1";
   std::uint64_t run_execution = 0;
@@ -619,6 +641,10 @@ int main(int argc, char** argv, bool parse_only) {
   run->add_option("--pct-depth", run_depth, "PCT depth")->check(depth_check());
   SourceFlags run_source;
   run_source.add_to(run);
+  std::string run_perfetto, run_html, run_save;
+  run->add_option("--save-schedule", run_save, "write the execution's replayable schedule (JSON) here");
+  run->add_option("--perfetto", run_perfetto, "write the execution as Perfetto / Chrome trace JSON");
+  run->add_option("--html", run_html, "write a one-file HTML report of the execution");
 
   std::string replay_file, replay_scenario, replay_variant;
   bool replay_quiet = false;
@@ -629,6 +655,9 @@ int main(int argc, char** argv, bool parse_only) {
   replay->add_flag("--quiet,-q", replay_quiet, "print only the verdict line");
   SourceFlags replay_source;
   replay_source.add_to(replay);
+  std::string replay_perfetto, replay_html;
+  replay->add_option("--perfetto", replay_perfetto, "write the replayed execution as Perfetto / Chrome trace JSON");
+  replay->add_option("--html", replay_html, "write a one-file HTML report of the replayed execution");
 
   std::string shrink_file, shrink_out;
   std::uint64_t shrink_runs = 20000;
@@ -699,6 +728,9 @@ int main(int argc, char** argv, bool parse_only) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion&) {
+    std::cout << "relaysim " << RELAYSIM_VERSION << "\n";
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
     std::string m = e.what();
     std::cerr << "relaysim: " << m << " (see relaysim --help)\n";
@@ -711,8 +743,8 @@ int main(int argc, char** argv, bool parse_only) {
   if (parse_only) return kExitOk;
   try {
     if (*explore) return cmd_explore(eo);
-    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source);
-    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source);
+    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source, run_perfetto, run_html, run_save);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source, replay_perfetto, replay_html);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
     if (*exec) return cmd_exec(exec_model, exec_file, exec_source);

@@ -1,6 +1,8 @@
 // cli/common.cpp — see common.h.
 #include "cli/common.h"
 
+#include "reports/html.h"
+
 #include "reports/output.h"
 #include "reports/text_trace.h"
 #include "cli/validate.h"
@@ -100,12 +102,19 @@ std::string violation_stem(const std::string& scenario, const Loaded& l, sim::Pr
 }
 
 void publish_violation(const std::string& out, const std::string& stem, const reports::Schedule& sch, const sim::Sim& s,
-                       const sim::ExecResult& r, std::string* schedule_path, std::string* trace_path) {
+                       const sim::ExecResult& r, std::string* schedule_path, std::string* trace_path,
+                       std::string* report_path) {
   const std::string dir = (std::filesystem::path(out) / stem).string();
-  reports::publish_directory(dir, {{"schedule.json", reports::schedule_to_json(sch, &s).dump(1) + "\n"},
-                                   {"trace.txt", reports::render_text_trace(s, r)}});
-  if (schedule_path) *schedule_path = (std::filesystem::path(dir) / "schedule.json").string();
+  const std::string schedule = (std::filesystem::path(dir) / "schedule.json").string();
+  std::vector<std::pair<std::string, std::string>> files = {{"schedule.json", reports::schedule_to_json(sch, &s).dump(1) + "\n"},
+                                                            {"trace.txt", reports::render_text_trace(s, r)}};
+  // The one-file HTML report (reports/html.h), unless the trace is too long for a page.
+  const bool html = reports::html_fits(s);
+  if (html) files.push_back({"report.html", reports::render_html(s, r, {stem, "relaysim replay " + schedule})});
+  reports::publish_directory(dir, files);
+  if (schedule_path) *schedule_path = schedule;
   if (trace_path) *trace_path = (std::filesystem::path(dir) / "trace.txt").string();
+  if (report_path) *report_path = html ? (std::filesystem::path(dir) / "report.html").string() : std::string();
 }
 
 void rethrow_if_error(const sim::ExecResult& r) {

@@ -43,10 +43,12 @@ reports::Schedule make_schedule(const Loaded& l, const std::string& path, const 
                                 std::uint64_t execution, unsigned depth, const sim::Sim& s, const sim::ExecResult& r);
 /// "<scenario stem>-<variant>[-kernel]-<property>": the name of a violation's files.
 std::string violation_stem(const std::string& scenario, const Loaded& l, sim::Property p);
-/// Publishes a violation's schedule and trace as one directory, OUT/<stem>/ (reports/output.h), so
-/// a reader never sees one without the other; sets the two paths. Throws reports::IoError.
+/// Publishes a violation's schedule, trace and HTML report (report.html, when reports::html_fits)
+/// as one directory, OUT/<stem>/ (reports/output.h), so a reader never sees one without the
+/// others; sets the paths (report_path empty: no page). Throws reports::IoError.
 void publish_violation(const std::string& out, const std::string& stem, const reports::Schedule& sch, const sim::Sim& s,
-                       const sim::ExecResult& r, std::string* schedule_path, std::string* trace_path);
+                       const sim::ExecResult& r, std::string* schedule_path, std::string* trace_path,
+                       std::string* report_path = nullptr);
 /// An exception that escaped model code ends the command with status 3.
 void rethrow_if_error(const sim::ExecResult& r);
 

@@ -1,6 +1,8 @@
 // reports/text_trace.cpp — see text_trace.h.
 #include "reports/text_trace.h"
 
+#include "reports/culprit.h"
+
 #include <cstdio>
 #include <sstream>
 
@@ -112,7 +114,13 @@ std::string render_text_trace(const sim::Sim& sim, const sim::ExecResult& r) {
   }
   out << "#\n# steps " << r.steps << ", choices " << r.choices << ", preemptions " << r.preemptions << ", interrupts "
       << r.interrupts << ", trace hash " << std::hex << "0x" << r.trace_hash << std::dec << "\n";
-  if (r.violation) out << "# " << describe_violation(sim, *r.violation) << "\n";
+  if (r.violation) {
+    out << "# " << describe_violation(sim, *r.violation) << "\n";
+    if (auto c = find_culprit(sim, *r.violation)) {
+      out << "# accesses: " << c->summary << "\n";
+      for (const Access& a : c->accesses) out << "#   " << a.role << ": step " << a.step << ": " << a.text << "\n";
+    }
+  }
   else if (r.end == sim::ExecResult::End::Finished) out << "# every actor finished; no violation\n";
   return out.str();
 }

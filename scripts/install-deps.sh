@@ -19,6 +19,7 @@ packages=(
   linux-source-6.12           # the default kernel tree (files are extracted on first use into the cache)
   patch                       # check-patch and --patch
   binutils                    # addr2line: kernel functions and lines in traces
+  chromium                    # the browser test of the HTML report (ctest -L browser; headless, offline)
 )
 missing=()
 for p in "${packages[@]}"; do

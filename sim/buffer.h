@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,10 @@ class ByteBuffer final : public SimObject {
     dirty_hi_ = 0;
   }
   std::size_t size() const { return bytes_.size(); }
+  /// How a trace line shows this buffer's word accesses (Load/Store/Xchg a model records on it,
+  /// e.g. BPF ring buffer headers); unset or empty: the generic text. Reports only: not hashed.
+  void set_describe(std::function<std::string(const TraceEvent&)> f) { describe_ = std::move(f); }
+  std::string describe(const TraceEvent& e) const override { return describe_ ? describe_(e) : std::string(); }
   /// Resizes (setup only, never during an execution).
   void resize(std::size_t size) {
     bytes_.assign(size, 0);
@@ -100,6 +105,7 @@ class ByteBuffer final : public SimObject {
   }
 
  private:
+  std::function<std::string(const TraceEvent&)> describe_;
   void dirty(std::size_t offset, std::size_t len) {
     if (offset < dirty_lo_) dirty_lo_ = offset;
     if (offset + len > dirty_hi_) dirty_hi_ = offset + len;

@@ -21,6 +21,8 @@ namespace model::bpf_ringbuf {
 inline constexpr std::uint32_t kBusyBit = 1u << 31;     // BPF_RINGBUF_BUSY_BIT
 inline constexpr std::uint32_t kDiscardBit = 1u << 30;  // BPF_RINGBUF_DISCARD_BIT
 inline constexpr std::uint32_t kHdrSz = 8;              // BPF_RINGBUF_HDR_SZ
+/// A header's len word as traces show it: "BUSY|DISCARD|len=24".
+std::string decode_hdr_len(std::uint32_t len);
 
 /// A reservation: what bpf_ringbuf_reserve returned (NULL when !ok), with ghost details.
 struct Record {

@@ -65,6 +65,23 @@ Ring::Ring(sim::Sim& sim, const Params& p, const Variant& v, const std::string& 
   note_aa_ = sim.note_id("rqspinlock: AA deadlock detected, reserve fails");
   note_nmi_ = sim.note_id("in_nmi: trylock of the ring's lock failed, reserve fails");
   note_pgoff_ = sim.note_id("bpf_ringbuf_restore_from_rec: pg_off does not lead back to the ring");
+  // Header words decoded in traces: BUSY|DISCARD|len=24 at the header's data offset.
+  data_.set_describe([this](const sim::TraceEvent& e) -> std::string {
+    auto mo = [&] { return e.mo == Mo::Acquire ? " (acquire)" : e.mo == Mo::Release ? " (release)" : e.mo == Mo::SeqCst ? " (full)" : ""; };
+    switch (e.op) {
+      case sim::Op::Load: return "load hdr->len at " + (name_ + "->data") + "+" + std::to_string(e.extra) + " -> " + decode_hdr_len(static_cast<U32>(e.value)) + mo();
+      case sim::Op::Store: return "store hdr->len at " + (name_ + "->data") + "+" + std::to_string(e.extra) + " = " + decode_hdr_len(static_cast<U32>(e.value)) + mo();
+      case sim::Op::Xchg: return "xchg hdr->len = " + decode_hdr_len(static_cast<U32>(e.value)) + ", was " + decode_hdr_len(static_cast<U32>(e.extra)) + mo();
+      default: return {};
+    }
+  });
+}
+
+std::string decode_hdr_len(U32 len) {
+  std::string s;
+  if (len & kBusyBit) s += "BUSY|";
+  if (len & kDiscardBit) s += "DISCARD|";
+  return s + "len=" + std::to_string(len & ~(kBusyBit | kDiscardBit));
 }
 
 // ---- header words inside the data bytes ----

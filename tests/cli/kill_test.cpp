@@ -60,13 +60,16 @@ int wait_for(pid_t pid) {
 int run(const std::string& out, int seed, long kill_at) { return wait_for(spawn(out, seed, kill_at)); }
 
 struct Pair {
-  std::string schedule, trace;
+  std::string schedule, trace, report;
   bool operator==(const Pair&) const = default;
 };
 
 Pair read_pair(const std::string& out) {
   const fs::path d = fs::path(out) / kStem;
-  return Pair{slurp(d / "schedule.json"), slurp(d / "trace.txt")};
+  // The report names its schedule's path (the replay command): compare it with OUT for the directory.
+  std::string report = slurp(d / "report.html");
+  for (std::size_t at; (at = report.find(out)) != std::string::npos;) report.replace(at, out.size(), "OUT");
+  return Pair{slurp(d / "schedule.json"), slurp(d / "trace.txt"), report};
 }
 
 // What a reader may see under the final names: nothing yet, or one complete reference pair.
@@ -78,7 +81,7 @@ void check(const std::string& out, const Pair& a, const Pair& b, const std::stri
     std::vector<std::string> files;
     for (auto& f : fs::directory_iterator(e.path())) files.push_back(f.path().filename().string());
     std::sort(files.begin(), files.end());
-    ASSERT_EQ(files, (std::vector<std::string>{"schedule.json", "trace.txt"})) << when;
+    ASSERT_EQ(files, (std::vector<std::string>{"report.html", "schedule.json", "trace.txt"})) << when;
     const Pair p = read_pair(out);
     ASSERT_TRUE(p == a || p == b) << when << ": a partial or mismatched pair";
   }
