@@ -1,5 +1,6 @@
 // sim/dfs.cpp — the stateless DFS with bounds, sleep sets, coverage and work stealing (see dfs.h).
 #include "sim/dfs.h"
+#include "sim/workers.h"
 
 #include <algorithm>
 #include <atomic>
@@ -579,34 +580,11 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
     }
   };
 
-  std::mutex pm;
-  std::condition_variable pcv;
-  bool finished = false;
-  std::thread reporter;
   const std::uint64_t before = out.total_executions;
-  if (cfg.progress) {
-    reporter = std::thread([&] {
-      std::unique_lock<std::mutex> lock(pm);
-      while (!pcv.wait_for(lock, std::chrono::milliseconds(500), [&] { return finished; }))
-        cfg.progress(before + std::min(sh.executions.load(), sh.limit), sh.violations.load(), sh.elapsed());
-    });
-  }
   // busy starts at 0 with one item in the pool: the first worker takes it.
-  if (jobs == 1) {
-    work(workers[0]);
-  } else {
-    std::vector<std::thread> threads;
-    for (auto& w : workers) threads.emplace_back(work, std::ref(w));
-    for (auto& t : threads) t.join();
-  }
-  if (reporter.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(pm);
-      finished = true;
-    }
-    pcv.notify_all();
-    reporter.join();
-  }
+  run_workers(workers, work, cfg.progress ? std::function<void()>([&] {
+    cfg.progress(before + std::min(sh.executions.load(), sh.limit), sh.violations.load(), sh.elapsed());
+  }) : std::function<void()>());
 
   DfsCoverage cov;
   cov.preemption_bound = bounds.preemptions;

@@ -1,5 +1,6 @@
 // sim/explorer.cpp — the parallel, deterministic explorer (see explorer.h).
 #include "sim/explorer.h"
+#include "sim/workers.h"
 
 #include <algorithm>
 #include <chrono>
@@ -160,32 +161,9 @@ ExploreResult explore(const WorkloadFactory& factory, const Sim::Config& config,
     }
   };
 
-  std::mutex m;
-  std::condition_variable cv;
-  bool finished = false;
-  std::thread reporter;
-  if (cfg.progress) {
-    reporter = std::thread([&] {
-      std::unique_lock<std::mutex> lock(m);
-      while (!cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return finished; }))
-        cfg.progress(done.load(), found.load(), elapsed());
-    });
-  }
-  if (jobs == 1) {
-    work(workers[0]);
-  } else {
-    std::vector<std::thread> threads;
-    for (auto& w : workers) threads.emplace_back(work, std::ref(w));
-    for (auto& t : threads) t.join();
-  }
-  if (reporter.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(m);
-      finished = true;
-    }
-    cv.notify_all();
-    reporter.join();
-  }
+  run_workers(workers, work,
+              cfg.progress ? std::function<void()>([&] { cfg.progress(done.load(), found.load(), elapsed()); })
+                           : std::function<void()>());
 
   ExploreResult res;
   res.seconds = elapsed();
