@@ -74,6 +74,13 @@ struct SourceFlags {
   }
 };
 
+// The progress line on a terminal (explore's sampling and dfs paths).
+void progress_line(std::uint64_t n, std::uint64_t violating, double secs) {
+  std::fprintf(stderr, "\r  %llu executions  %s exec/s  %llu violating   ", static_cast<unsigned long long>(n),
+               human(secs > 0 ? n / secs : 0).c_str(), static_cast<unsigned long long>(violating));
+  std::fflush(stderr);
+}
+
 struct ExploreOpts {
   SourceFlags source;
   std::string scenario, variant, strategy, seed = "1", out = "relaysim-out";
@@ -129,11 +136,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   cfg.keep_going = o.keep_going;
   const bool tty = isatty(STDERR_FILENO) && !o.quiet && !o.json;
   if (tty)
-    cfg.progress = [](std::uint64_t n, std::uint64_t v, double secs) {
-      std::fprintf(stderr, "\r  %llu executions  %s exec/s  %llu violating   ", static_cast<unsigned long long>(n),
-                   human(secs > 0 ? n / secs : 0).c_str(), static_cast<unsigned long long>(v));
-      std::fflush(stderr);
-    };
+    cfg.progress = progress_line;
   sim::DfsResult r = sim::explore_dfs(l.prepared.factory, l.config, cfg);
   if (tty) std::fprintf(stderr, "\r%70s\r", "");
   if (r.error) throw std::runtime_error("dfs: internal fault in model code: " + *r.error);
@@ -275,11 +278,7 @@ int cmd_explore(const ExploreOpts& o) {
   cfg.keep_going = o.keep_going;
   const bool tty = isatty(STDERR_FILENO) && !o.quiet && !o.json;
   if (tty)
-    cfg.progress = [](std::uint64_t n, std::uint64_t v, double secs) {
-      std::fprintf(stderr, "\r  %llu executions  %s exec/s  %llu violations   ", static_cast<unsigned long long>(n),
-                   human(secs > 0 ? n / secs : 0).c_str(), static_cast<unsigned long long>(v));
-      std::fflush(stderr);
-    };
+    cfg.progress = progress_line;
   sim::ExploreResult r = sim::explore(l.prepared.factory, l.config, cfg);
   if (tty) std::fprintf(stderr, "\r%70s\r", "");
   if (r.error_execution)
