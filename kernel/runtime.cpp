@@ -317,7 +317,7 @@ void Runtime::access(const void* addr, unsigned size, Access kind, bool marked, 
   if (options_.marked_only && !marked) return;
   Loc l = translate(addr);
   if (!l.valid()) return;
-  step(kind == Access::Read ? sim::Op::Load : sim::Op::Store, l, size, pc, marked ? sim::Mo::Relaxed : sim::Mo::Relaxed);
+  step(kind == Access::Read ? sim::Op::Load : sim::Op::Store, l, size, pc);  // marked or not: SC today (issue 13)
 }
 
 void Runtime::atomic_step(const void* addr, unsigned size, sim::Op op, sim::Mo mo, const void* pc) {
