@@ -141,12 +141,7 @@ int cmd_check_patch(const CheckPatchOptions& o) {
   }
   if (added) std::cout << "check-patch: the patches ADD a violation\n";
   else std::cout << "check-patch: no new violation" << (fixed ? ", " + std::to_string(fixed) + " fixed" : std::string()) << "\n";
-  if (write_error) {  // the verdict first, then the path and errno (status 4)
-    std::cout.flush();
-    std::cerr << "relaysim: cannot write the violation's files: " << write_error->what() << "\n";
-    return kExitIo;
-  }
-  return added ? kExitFailed : kExitOk;
+  return exit_status(!added, write_error);
 }
 
 int cmd_diff_sources(const std::string& scenario, const std::string& variant, const CheckPatchOptions& o) {

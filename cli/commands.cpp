@@ -164,15 +164,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
       write_error = e;
     }
   }
-  // A write failure: the verdict first (stdout), then one line with the path and errno, status 4.
-  auto status = [&](bool as_exp) {
-    if (write_error) {
-      std::cout.flush();
-      std::cerr << "relaysim: cannot write the violation's files: " << write_error->what() << "\n";
-      return kExitIo;
-    }
-    return as_exp ? kExitOk : kExitFailed;
-  };
+  auto status = [&](bool as_exp) { return exit_status(as_exp, write_error); };
   const sim::DfsCoverage& last = r.last();
   auto opt_json = [](const std::optional<std::uint32_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   if (o.json) {
@@ -316,15 +308,7 @@ int cmd_explore(const ExploreOpts& o) {
     if (rr.violation)
       if (auto c = reports::find_culprit(*s, *rr.violation)) culprit = c->summary;
   }
-  // A write failure: the verdict first (stdout), then one line with the path and errno, status 4.
-  auto status = [&](bool as_exp) {
-    if (write_error) {
-      std::cout.flush();
-      std::cerr << "relaysim: cannot write the violation's files: " << write_error->what() << "\n";
-      return kExitIo;
-    }
-    return as_exp ? kExitOk : kExitFailed;
-  };
+  auto status = [&](bool as_exp) { return exit_status(as_exp, write_error); };
 
   if (o.json) {
     nlohmann::json j;

@@ -1,5 +1,6 @@
 // cli/common.cpp — see common.h.
 #include "cli/common.h"
+#include "cli/commands.h"
 
 #include "reports/html.h"
 
@@ -8,6 +9,7 @@
 #include "cli/validate.h"
 
 #include <cstdio>
+#include <iostream>
 #include <filesystem>
 
 namespace cli {
@@ -115,6 +117,15 @@ void publish_violation(const std::string& out, const std::string& stem, const re
   if (schedule_path) *schedule_path = schedule;
   if (trace_path) *trace_path = (std::filesystem::path(dir) / "trace.txt").string();
   if (report_path) *report_path = html ? (std::filesystem::path(dir) / "report.html").string() : std::string();
+}
+
+int exit_status(bool as_expected, const std::optional<reports::IoError>& write_error) {
+  if (write_error) {
+    std::cout.flush();
+    std::cerr << "relaysim: cannot write the violation's files: " << write_error->what() << "\n";
+    return kExitIo;
+  }
+  return as_expected ? kExitOk : kExitFailed;
 }
 
 void rethrow_if_error(const sim::ExecResult& r) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "model/registry.h"
+#include "reports/output.h"
 #include "reports/schedule.h"
 #include "scenarios/spec.h"
 #include "sim/sim.h"
@@ -49,6 +50,9 @@ std::string violation_stem(const std::string& scenario, const Loaded& l, sim::Pr
 void publish_violation(const std::string& out, const std::string& stem, const reports::Schedule& sch, const sim::Sim& s,
                        const sim::ExecResult& r, std::string* schedule_path, std::string* trace_path,
                        std::string* report_path = nullptr);
+/// The command's status once its verdict is printed: a failed write of the violation's files
+/// prints one line with the path and errno and gives 4; else 0 as expected, 1 not.
+int exit_status(bool as_expected, const std::optional<reports::IoError>& write_error);
 /// An exception that escaped model code ends the command with status 3.
 void rethrow_if_error(const sim::ExecResult& r);
 
