@@ -10,7 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -44,8 +46,32 @@ CLI::Validator executions_check() { return unsigned_in(1, kMaxExecutions); }
 CLI::Validator jobs_check() { return unsigned_in(1, 256); }
 CLI::Validator depth_check() { return unsigned_in(1, reports::kMaxPctDepth); }
 
+// A schedule names its scenario by the path it was made with. That path is looked up relative to
+// the schedule file's folder and each folder above it (so a schedule in the repository finds
+// `scenarios/...` from anywhere), then the current directory, then the source tree relaysim was
+// built from. An absolute path is taken as it is; a path found nowhere is kept as written, and
+// loading it then reports the missing file.
+std::string resolve_scenario_path(const std::string& schedule_file, const std::string& scenario) {
+  namespace fs = std::filesystem;
+  fs::path p(scenario);
+  if (scenario.empty() || p.is_absolute()) return scenario;
+  std::error_code ec;
+  if (fs::exists(p, ec)) return scenario;  // as written, from here: the common case, kept short
+  fs::path dir = fs::absolute(fs::path(schedule_file), ec).parent_path();
+  for (fs::path d = dir; !d.empty(); d = d.parent_path()) {
+    if (fs::exists(d / p, ec)) return (d / p).lexically_normal().string();
+    if (d == d.root_path()) break;
+  }
+#ifdef RELAYSIM_SOURCE_DIR
+  if (fs::exists(fs::path(RELAYSIM_SOURCE_DIR) / p, ec)) return (fs::path(RELAYSIM_SOURCE_DIR) / p).string();
+#endif
+  return scenario;
+}
+
 reports::Schedule read_schedule(const std::string& file) {
-  return reports::schedule_from_text(read_input_file(file, kMaxInputBytes, "schedule file"), file);
+  reports::Schedule sch = reports::schedule_from_text(read_input_file(file, kMaxInputBytes, "schedule file"), file);
+  sch.scenario = resolve_scenario_path(file, sch.scenario);
+  return sch;
 }
 
 // ---- explore -----------------------------------------------------------------------------------
@@ -79,6 +105,25 @@ void progress_line(std::uint64_t n, std::uint64_t violating, double secs) {
   std::fprintf(stderr, "\r  %llu executions  %s exec/s  %llu violating   ", static_cast<unsigned long long>(n),
                human(secs > 0 ? n / secs : 0).c_str(), static_cast<unsigned long long>(violating));
   std::fflush(stderr);
+}
+
+// The progress line of a budgeted run: the share of the budget done and the time left, from the
+// executions budget (at the rate so far) or from the time budget.
+std::function<void(std::uint64_t, std::uint64_t, double)> budget_progress(std::uint64_t executions, double seconds) {
+  return [executions, seconds](std::uint64_t n, std::uint64_t violating, double secs) {
+    const double rate = secs > 0 ? n / secs : 0;
+    double done = 0, left = 0;
+    if (seconds > 0) {
+      done = std::min(1.0, secs / seconds);
+      left = std::max(0.0, seconds - secs);
+    } else if (executions > 0) {
+      done = std::min(1.0, double(n) / double(executions));
+      left = rate > 0 ? double(executions - std::min(n, executions)) / rate : 0;
+    }
+    std::fprintf(stderr, "\r  %3.0f%%  %llu executions  %s exec/s  %llu violating  ETA %.0f s   ", done * 100,
+                 static_cast<unsigned long long>(n), human(rate).c_str(), static_cast<unsigned long long>(violating), left);
+    std::fflush(stderr);
+  };
 }
 
 struct ExploreOpts {
@@ -270,9 +315,9 @@ int cmd_explore(const ExploreOpts& o) {
   cfg.keep_going = o.keep_going;
   const bool tty = isatty(STDERR_FILENO) && !o.quiet && !o.json;
   if (tty)
-    cfg.progress = progress_line;
+    cfg.progress = budget_progress(cfg.executions, cfg.seconds);
   sim::ExploreResult r = sim::explore(l.prepared.factory, l.config, cfg);
-  if (tty) std::fprintf(stderr, "\r%70s\r", "");
+  if (tty) std::fprintf(stderr, "\r%100s\r", "");
   if (r.error_execution)
     throw std::runtime_error("execution " + std::to_string(*r.error_execution) + ": internal fault in model code: " + r.error_message);
 
@@ -307,6 +352,32 @@ int cmd_explore(const ExploreOpts& o) {
     }
     if (rr.violation)
       if (auto c = reports::find_culprit(*s, *rr.violation)) culprit = c->summary;
+  }
+  // --keep-going: every other violated property gets its own directory (schedule, trace, report)
+  // from the first execution that violated it, so each can be replayed and shrunk on its own.
+  std::array<std::string, static_cast<std::size_t>(sim::Property::kCount)> schedule_by_property{};
+  if (o.keep_going && r.first && !write_error) {
+    for (std::size_t p = 0; p < r.violations.size(); ++p) {
+      if (!r.first_by_property[p] || p == static_cast<std::size_t>(r.first->violation.property)) continue;
+      std::unique_ptr<sim::Workload> w;
+      auto s = make_sim(l, w);
+      sim::ExecResult rr = sim::rerun(*s, cfg.strategy, cfg.seed, *r.first_by_property[p], cfg.pct_depth);
+      rethrow_if_error(rr);
+      if (!rr.violation || static_cast<std::size_t>(rr.violation->property) != p)
+        throw std::runtime_error("execution " + std::to_string(*r.first_by_property[p]) + " did not violate " +
+                                 std::string(sim::kPropertyNames[p]) + " again when re-run");
+      auto sch = make_schedule(l, o.scenario, std::string(sim::strategy_name(cfg.strategy)), cfg.seed,
+                               *r.first_by_property[p], cfg.pct_depth, *s, rr);
+      std::string sp, tp, hp;
+      try {
+        publish_violation(o.out, violation_stem(o.scenario, l, rr.violation->property), sch, *s, rr, &sp, &tp, &hp);
+        schedule_by_property[p] = sp;
+      } catch (const reports::IoError& e) {
+        write_error = e;
+        break;
+      }
+    }
+    schedule_by_property[static_cast<std::size_t>(r.first->violation.property)] = schedule_path;
   }
   auto status = [&](bool as_exp) { return exit_status(as_exp, write_error); };
 
@@ -343,7 +414,9 @@ int cmd_explore(const ExploreOpts& o) {
       nlohmann::json per;
       for (std::size_t p = 0; p < r.violations.size(); ++p)
         if (r.violations[p])
-          per[std::string(sim::kPropertyNames[p])] = {{"executions", r.violations[p]}, {"first", *r.first_by_property[p]}};
+          per[std::string(sim::kPropertyNames[p])] = {{"executions", r.violations[p]},
+                                                      {"first", *r.first_by_property[p]},
+                                                      {"schedule", schedule_by_property[p]}};
       j["violations_by_property"] = per;
     }
     std::cout << j.dump() << "\n";
@@ -360,7 +433,8 @@ int cmd_explore(const ExploreOpts& o) {
     for (std::size_t p = 0; p < r.violations.size(); ++p)
       if (r.violations[p])
         out << "  " << sim::kPropertyNames[p] << ": violated in " << r.violations[p] << " executions (first: "
-            << *r.first_by_property[p] << ")\n";
+            << *r.first_by_property[p] << ")"
+            << (schedule_by_property[p].empty() ? std::string() : "; replay: relaysim replay " + schedule_by_property[p]) << "\n";
   }
   if (r.first) {
     out << "  execution " << r.first->execution << ": " << violation_text << "\n";
@@ -419,13 +493,43 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
   return r.violation ? kExitFailed : kExitOk;
 }
 
+// `replay --scenario OTHER`: the recorded choices on another scenario (typically the fixed one).
+// The trace hash and verdict are not expected to match; the run is judged by OTHER's expectation,
+// so "no violation" on a scenario that expects a pass exits 0.
+int replay_on_scenario(const reports::Schedule& sch, const std::string& file, const std::string& path, bool quiet,
+                       const model::SourceOptions& source, const std::string& perfetto, const std::string& html) {
+  Loaded l = load(path, "", source);  // OTHER as it stands: its own variant (the fix is often just that)
+  if (l.spec.model != sch.model)
+    throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
+  std::unique_ptr<sim::Workload> w;
+  auto s = make_sim(l, w);
+  sim::ReplaySource src(sch.choices, false);
+  sim::ExecResult r = s->run(src, sim::RunOptions{true});
+  rethrow_if_error(r);
+  if (!quiet) std::cout << reports::render_text_trace(*s, r);
+  reports::write_reports(*s, r, perfetto, html, {path + " (" + l.prepared.variant + ")", "relaysim replay " + file + " --scenario " + path});
+  const bool ok = as_expected(l.spec, r.violation);
+  std::cout << "replay " << file << " (recorded on " << sch.scenario << ") on " << path << ": "
+            << (r.violation ? reports::describe_violation(*s, *r.violation) : std::string("no violation"));
+  if (src.divergence()) std::cout << " (the choices did not fit everywhere: " << *src.divergence() << ")";
+  std::cout << "\n  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
+  return ok ? kExitOk : kExitFailed;
+}
+
 int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet,
-               const SourceFlags& source, const std::string& perfetto, const std::string& html) {
+               const SourceFlags& source, const std::string& perfetto, const std::string& html, bool repin) {
   reports::Schedule sch = read_schedule(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   // The source the schedule records, unless the command names one (--source, --kernel-tree, --patch).
   const model::SourceOptions so = source.given() ? source.options() : source_of(sch);
+  if (repin && (!variant.empty() || !scenario_override.empty()))
+    throw UsageError("replay --repin: rewrites the schedule's own hash; it takes neither --variant nor --scenario");
   if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet, so);
+  if (!scenario_override.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::equivalent(scenario_override, sch.scenario, ec))
+      return replay_on_scenario(sch, file, path, quiet, so, perfetto, html);
+  }
   Loaded l = load(path, sch.variant, so);
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
@@ -441,6 +545,18 @@ int cmd_replay(const std::string& file, const std::string& scenario_override, co
   std::optional<std::string> got;
   if (r.violation) got = std::string(sim::property_name(r.violation->property));
   bool verdict_ok = got == sch.property;
+  // --repin: after an intended change of what is hashed, the same choices and the same verdict
+  // get the new hash written into the schedule. A changed verdict is never repinned.
+  if (repin && verdict_ok && !hash_ok) {
+    const std::string text = read_input_file(file, kMaxInputBytes, "schedule file");
+    nlohmann::json j = nlohmann::json::parse(text);
+    j["trace_hash"] = reports::hex64(r.trace_hash);
+    reports::write_file_atomic(file, j.dump(1) + "\n");
+    std::cout << "replay " << file << ": trace hash " << reports::hex64(sch.trace_hash) << " -> "
+              << reports::hex64(r.trace_hash) << " (repinned); " << (got ? "violation " + *got : std::string("no violation"))
+              << " as recorded\n";
+    return kExitOk;
+  }
   // A schedule that does not reproduce belongs to another scenario, variant or relaysim: bad input.
   if (!hash_ok || !verdict_ok)
     throw UsageError(file + ": replay did NOT reproduce it: trace hash " + reports::hex64(r.trace_hash) + " (schedule: " +
@@ -555,11 +671,32 @@ int cmd_list(const std::string& what, const std::string& model_filter) {
   } else if (what == "properties") {
     for (auto n : sim::kPropertyNames) std::cout << n << "\n";
   } else if (what == "scenarios") {
+    // ./scenarios, else the nearest folder above with one, else the source tree relaysim was built from.
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path dir;
+    for (fs::path d = fs::current_path(ec); !d.empty(); d = d.parent_path()) {
+      if (fs::is_directory(d / "scenarios", ec) && fs::exists(d / "scenarios" / "relay", ec)) {
+        dir = d / "scenarios";
+        break;
+      }
+      if (d == d.root_path()) break;
+    }
+#ifdef RELAYSIM_SOURCE_DIR
+    if (dir.empty() && fs::is_directory(fs::path(RELAYSIM_SOURCE_DIR) / "scenarios", ec))
+      dir = fs::path(RELAYSIM_SOURCE_DIR) / "scenarios";
+#endif
+    if (dir.empty())
+      throw UsageError("list scenarios: no scenarios/ folder here or above, and the source tree relaysim was built from is gone");
+    // Paths print relative to the current directory when they are below it, else absolute.
+    const fs::path here = fs::current_path(ec);
     std::vector<std::string> files;
-    if (!std::filesystem::is_directory("scenarios"))
-      throw UsageError("list scenarios: no scenarios/ directory here (run it from the source tree)");
-    for (auto& e : std::filesystem::recursive_directory_iterator("scenarios"))
-      if (e.path().extension() == ".toml") files.push_back(e.path().string());
+    for (auto& e : fs::recursive_directory_iterator(dir))
+      if (e.path().extension() == ".toml") {
+        fs::path rel = e.path().lexically_relative(here);
+        const bool below = !rel.empty() && *rel.begin() != "..";
+        files.push_back(below ? rel.string() : e.path().lexically_normal().string());
+      }
     std::sort(files.begin(), files.end());
     for (auto& f : files) {
       try {
@@ -636,6 +773,9 @@ int main(int argc, char** argv, bool parse_only) {
   replay->add_option("--scenario", replay_scenario, "scenario file (default: the one the schedule names)");
   replay->add_option("--variant", replay_variant, "replay the same choices on another variant (exit 0: no violation there)");
   replay->add_flag("--quiet,-q", replay_quiet, "print only the verdict line");
+  bool replay_repin = false;
+  replay->add_flag("--repin", replay_repin,
+                   "after an intended change of what the trace hash covers: same choices, same verdict -> write the new hash into the schedule");
   SourceFlags replay_source;
   replay_source.add_to(replay);
   std::string replay_perfetto, replay_html;
@@ -651,7 +791,7 @@ int main(int argc, char** argv, bool parse_only) {
 
   std::string exec_model, exec_file;
   auto* exec = app.add_subcommand("exec", "run a list of operations sequentially; print the observable state after each as JSON");
-  exec->add_option("--model", exec_model, "model (relay)")->required();
+  exec->add_option("--model", exec_model, "model: relay | bpf_ringbuf | bpf_relay_map | ftrace_rb (as cmd_exec's table)")->required();
   exec->add_option("ops", exec_file, "operations JSON (see README, \"exec mode\")")->required();
   SourceFlags exec_source;
   exec_source.add_to(exec);
@@ -694,6 +834,24 @@ int main(int argc, char** argv, bool parse_only) {
   list->add_option("--model", list_model, "variants of one model only");
 
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->footer(kInputLimitsHelp);
+  // `relaysim help [CMD]`: the same text as `relaysim [CMD] --help`.
+  if (argc > 1 && std::string(argv[1]) == "help") {
+    if (argc == 2) {
+      std::cout << app.help();
+      return kExitOk;
+    }
+    if (argc > 3) {
+      std::cerr << "relaysim: help: give at most one command (see relaysim help)\n";
+      return kExitUsage;
+    }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      if (sub->get_name() == argv[2]) {
+        std::cout << sub->help();
+        return kExitOk;
+      }
+    std::cerr << "relaysim: help: no command '" << argv[2] << "' (see relaysim help)\n";
+    return kExitUsage;
+  }
   // An unknown first word is an unknown command, not "a subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;
@@ -727,7 +885,8 @@ int main(int argc, char** argv, bool parse_only) {
   try {
     if (*explore) return cmd_explore(eo);
     if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source, run_perfetto, run_html, run_save);
-    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source, replay_perfetto, replay_html);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source, replay_perfetto, replay_html,
+                                   replay_repin);
     if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
     if (*list) return cmd_list(list_what, list_model);
     if (*exec) return cmd_exec(exec_model, exec_file, exec_source);

@@ -20,6 +20,7 @@ packages=(
   patch                       # check-patch and --patch
   binutils                    # addr2line: kernel functions and lines in traces
   chromium                    # the browser test of the HTML report (ctest -L browser; headless, offline)
+  help2man                    # the man page, generated at build time from --help (man/relaysim.1)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace sim {
 
@@ -49,5 +50,12 @@ constexpr std::uint64_t hash_step(std::uint64_t h, std::uint64_t word) noexcept 
   return (h ^ word) * 0x100000001b3ULL;
 }
 inline constexpr std::uint64_t kHashSeed = 0xcbf29ce484222325ULL;
+
+/// FNV-1a over the bytes of a name: the stable key of an object or a note in the trace hash.
+constexpr std::uint64_t stable_text_hash(std::string_view text) noexcept {
+  std::uint64_t h = kHashSeed;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
 
 }  // namespace sim

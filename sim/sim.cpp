@@ -97,7 +97,10 @@ void Sim::load(Workload& workload) {
 
 std::uint32_t Sim::register_object(SimObject* obj, std::string_view name) {
   objects_.push_back(obj);
+  std::uint32_t same = 0;  // earlier objects of the same name: the key stays unique and stable
+  for (const std::string& n : object_names_) same += n == name;
   object_names_.emplace_back(name);
+  object_keys_.push_back(static_cast<std::uint32_t>(splitmix64_mix(hash_step(stable_text_hash(name), same))));
   return static_cast<std::uint32_t>(objects_.size() - 1);
 }
 
@@ -105,6 +108,7 @@ std::uint32_t Sim::note_id(std::string_view text) {
   for (std::size_t i = 0; i < notes_.size(); ++i)
     if (notes_[i] == text) return static_cast<std::uint32_t>(i);
   notes_.emplace_back(text);
+  note_keys_.push_back(static_cast<std::uint32_t>(splitmix64_mix(stable_text_hash(text))));
   return static_cast<std::uint32_t>(notes_.size() - 1);
 }
 

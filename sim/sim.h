@@ -212,11 +212,7 @@ class Sim {
   }
   /// Records the access that follows a yield point into the trace hash (and trace when recording).
   void record(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra = 0, Mo mo = Mo::Relaxed) {
-    // One multiply per event: the event word is the packed header xor the value and extra spread
-    // by odd constants (a bijection per header), folded into an FNV-style running hash.
-    hash_ = hash_step(hash_, ((std::uint64_t(running_ & 0xffff) << 48) | (std::uint64_t(op) << 40) |
-                              (std::uint64_t(mo) << 32) | object) ^
-                                 (value * 0x9e3779b97f4a7c15ULL) ^ (extra * 0xc2b2ae3d27d4eb4fULL));
+    fold(op, object == kNoObject ? kNoObject : object_keys_[object], value, extra, mo);
     if (recording_) push_event(op, object, value, extra, mo);
     if (config_.spin_wait) [[unlikely]] spin_track(op, object);
     if (observer_) [[unlikely]] observer_->on_access(running_, op, object);
@@ -274,7 +270,12 @@ class Sim {
   /// A note id for Op::Note events (interned, stable within one Sim).
   std::uint32_t note_id(std::string_view text);
   const std::string& note_text(std::uint32_t id) const { return notes_[id]; }
-  void note(std::uint32_t note, std::uint64_t value = 0) { record(Op::Note, kNoObject, value, note); }
+  /// The note's id is in the event; its text's stable key is what the trace hash sees.
+  void note(std::uint32_t note, std::uint64_t value = 0) {
+    fold(Op::Note, kNoObject, value, note_keys_[note], Mo::Relaxed);
+    if (recording_) push_event(Op::Note, kNoObject, value, note, Mo::Relaxed);
+    if (observer_) [[unlikely]] observer_->on_access(running_, Op::Note, kNoObject);
+  }
 
   // ---- for objects ----
   std::uint32_t register_object(SimObject* obj, std::string_view name);
@@ -432,6 +433,20 @@ class Sim {
   std::vector<Cpu> cpus_;
   std::vector<SimObject*> objects_;
   std::vector<std::string> object_names_;
+  /// Per object: the stable key the trace hash uses (the name's hash, with the number of earlier
+  /// objects of the same name mixed in). Per note: its text's hash.
+  std::vector<std::uint32_t> object_keys_;
+  std::vector<std::uint32_t> note_keys_;
+  /// Folds one event into the trace hash. One multiply per event: the event word is the packed
+  /// header xor the value and extra spread by odd constants (a bijection per header), folded into
+  /// an FNV-style running hash. Objects and notes enter it by their stable keys (hashes of their
+  /// names), never by their ids: adding an object or a note to a model leaves every other
+  /// execution's hash as it was (the rule; tests/sim/hash_stability_test.cpp holds it).
+  void fold(Op op, std::uint32_t key, std::uint64_t value, std::uint64_t extra, Mo mo) {
+    hash_ = hash_step(hash_, ((std::uint64_t(running_ & 0xffff) << 48) | (std::uint64_t(op) << 40) |
+                              (std::uint64_t(mo) << 32) | key) ^
+                                 (value * 0x9e3779b97f4a7c15ULL) ^ (extra * 0xc2b2ae3d27d4eb4fULL));
+  }
   std::vector<LockState*> locks_;
   std::vector<std::string> notes_;
   Workload* workload_ = nullptr;

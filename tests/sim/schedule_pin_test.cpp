@@ -24,6 +24,7 @@
 #include "reports/schedule.h"
 #include "sim/choice.h"
 #include "sim/explorer.h"
+#include "tests/sim/pin_digest.h"
 
 namespace fs = std::filesystem;
 
@@ -45,19 +46,7 @@ std::vector<std::string> sorted_files(const std::string& dir, const std::string&
 }
 
 std::uint64_t digest(const std::string& rel, sim::Strategy strategy) {
-  cli::Loaded l = cli::load(kRoot + "/" + rel, "");
-  std::unique_ptr<sim::Workload> w;
-  auto s = cli::make_sim(l, w);
-  std::uint64_t h = sim::kHashSeed;
-  for (std::uint64_t i = 0; i < kExecutions; ++i) {
-    sim::ExecResult r = sim::rerun(*s, strategy, 1, i, 3, true);
-    h = sim::hash_step(h, r.trace_hash);
-    h = sim::hash_step(h, r.steps);
-    h = sim::hash_step(h, (std::uint64_t(r.end) << 32) | (r.violation ? std::uint64_t(r.violation->property) + 1 : 0));
-    h = sim::hash_step(h, s->choices().size());
-    for (std::uint32_t c : s->choices()) h = sim::hash_step(h, c);
-  }
-  return sim::splitmix64_mix(h);
+  return pin::digest(kRoot + "/" + rel, strategy, kExecutions);
 }
 
 }  // namespace
