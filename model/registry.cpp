@@ -76,7 +76,7 @@ Prepared prepare(const scenario::Spec& spec, const std::string& variant_override
   if (src == "kernel") {
     if (!m->prepare_kernel)
       throw scenario::ScenarioError(spec.file + ": model " + m->name +
-                                    " has no kernel source yet (source = \"kernel\" runs relay and bpf_ringbuf)");
+                                    " has no kernel source yet (source = \"kernel\" runs relay, bpf_ringbuf and perf_buf)");
     SourceOptions so = source;
     so.source = src;
     p.factory = m->prepare_kernel(spec, variant, root, so);

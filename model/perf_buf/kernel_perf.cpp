@@ -213,7 +213,8 @@ kernel::SubjectSpec perf_subject() {
   return s;
 }
 
-std::vector<std::unique_ptr<BufferApi>> make_kernel_buffers(sim::Sim& sim, const Params& p, int cpus, const KernelSource& source) {
+std::vector<std::unique_ptr<BufferApi>> make_kernel_buffers(sim::Sim& sim, const Params& p, int cpus, const KernelSource& source,
+                                                            long* error) {
   const std::string so = kernel::build_subject(perf_subject(), source.tree);
   auto core = std::make_shared<Core>(sim);
   kernel::RuntimeOptions ro;
@@ -221,21 +222,33 @@ std::vector<std::unique_ptr<BufferApi>> make_kernel_buffers(sim::Sim& sim, const
   ro.irq_work_slots = cpus;
   ro.wait_queues = cpus;
   ro.pool_bytes = (std::size_t{8} << 20) + static_cast<std::size_t>(cpus) *
-                                             (2 * std::size_t{p.nr_pages + 1} * kPageSize + kContextLevels * kMaxPayload + 8 * kPageSize);
+                                             (2 * std::size_t{(p.nr_pages <= kModelMaxPages ? p.nr_pages : 0) + 1} * kPageSize + kContextLevels * kMaxPayload + 8 * kPageSize);
   core->rt = std::make_unique<kernel::Runtime>(sim, kernel::Subject::acquire(so), ro);
   core->api = std::make_unique<Api>(core->rt->subject());
   std::vector<std::unique_ptr<KernelPerfBuffer>> bufs;
+  // The model's allocation limit (256 data pages) holds for both sources: the pool has no room
+  // for more, so rb_alloc would fail as the model does (-ENOMEM).
+  long failed = p.nr_pages > kModelMaxPages ? -kENOMEM : 0;
   core->rt->setup([&] {
+    if (failed) return;
     for (int cpu = 0; cpu < cpus; ++cpu) {
       void* event = nullptr;
       core->rt->set_cpu_override(cpu);
       const long err = core->api->open(cpu, p.nr_pages, p.wakeup_events, p.wakeup_watermark, p.write_backward ? 1 : 0,
                                        p.overwrite ? 1 : 0, p.id, &event);
-      if (err) throw std::invalid_argument("perf_mmap failed in the kernel's rb_alloc: " + std::to_string(err));
+      if (err) {
+        failed = err;
+        break;
+      }
       bufs.push_back(std::make_unique<KernelPerfBuffer>(core, event, p, "rb" + std::to_string(cpu)));
     }
     core->rt->set_cpu_override(-1);
   });
+  if (failed) {
+    if (!error) throw std::invalid_argument("perf_mmap failed in the kernel's rb_alloc: " + std::to_string(failed));
+    *error = failed;
+    return {};
+  }
   std::vector<KernelPerfBuffer*> raw;
   for (auto& b : bufs) {
     b->watch();

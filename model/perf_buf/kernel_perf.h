@@ -37,6 +37,9 @@ kernel::SubjectSpec perf_subject();
 
 /// Builds (or finds) the subject, loads it into a runtime of `sim` and maps one buffer per CPU at
 /// setup (Workload::build time only). Throws kernel::BuildError when the subject does not build.
-std::vector<std::unique_ptr<BufferApi>> make_kernel_buffers(sim::Sim& sim, const Params& p, int cpus, const KernelSource& source);
+/// When perf_mmap's part fails (the client's rs_perf_open: -EINVAL, -ENOMEM), stores the errno in
+/// `*error` and returns no buffers, or throws std::invalid_argument when `error` is null.
+std::vector<std::unique_ptr<BufferApi>> make_kernel_buffers(sim::Sim& sim, const Params& p, int cpus, const KernelSource& source,
+                                                            long* error = nullptr);
 
 }  // namespace model::perf_buf
