@@ -53,6 +53,7 @@ class PerfWorkload final : public sim::Workload {
     const U64 size = std::max<U64>(buffers_[0]->data_size(), 64);
     rec_.assign(size, 0);
     tags_.assign(size, 0);
+    walk_.reserve(size / kHeaderSize + 1);
     for (std::size_t i = 0; i < c_.producers.size(); ++i) {
       const Producer& p = c_.producers[i];
       if (p.ctx == sim::Ctx::Task) s.add_task(p.name, p.cpu, [this, i] { produce(i); });
@@ -277,15 +278,20 @@ class PerfWorkload final : public sim::Workload {
     if (!rd.pause_live) buf.pause_output(true);
     const U64 head = buf.load_data_head(Mo::Acquire);
     U64 pos = head, got = 0;
-    while (got < buf.data_size()) {
+    walk_.clear();
+    while (got < buf.data_size()) {  // newest first: the record sizes from data_head on
       if (!buf.read_data(pos, kHeaderSize, rec_.data(), tags_.data())) return;
       const U32 size = static_cast<U32>(le(rec_.data() + 6, 2));
       if (size == 0 || got + size > buf.data_size()) break;  // never written, or overwritten in part
-      Rec* rec = nullptr;
-      if (!read_record(r, buf, pos, true, &rec)) return;
-      if (rec) rec->delivered = true;
+      walk_.push_back(pos);
       pos += size;
       got += size;
+    }
+    // perf sorts a snapshot by time before it uses it: deliver oldest first.
+    for (auto it = walk_.rbegin(); it != walk_.rend(); ++it) {
+      Rec* rec = nullptr;
+      if (!read_record(r, buf, *it, true, &rec)) return;
+      if (rec) rec->delivered = true;
     }
     // No hole: newest first, every sample is delivered until the first that is not; older ones were
     // overwritten (the reader knows that only the newest data_size bytes survive).
@@ -317,6 +323,7 @@ class PerfWorkload final : public sim::Workload {
   std::vector<U64> cur_id_;      // per actor: the message being output
   std::vector<std::uint8_t> rec_;
   std::vector<U64> tags_;
+  std::vector<U64> walk_;  // a snapshot's record positions, newest first
 };
 
 }  // namespace
