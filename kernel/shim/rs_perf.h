@@ -68,8 +68,7 @@ static inline bool refcount_inc_not_zero(refcount_t *r) {
 
 /* ---- contexts, user copies, mm helpers ------------------------------------------------------ */
 /* interrupt_context_level (linux/preempt.h): 0 task, 1 softirq, 2 hardirq, 3 NMI. */
-int rs_interrupt_context_level(void);
-#define interrupt_context_level() rs_interrupt_context_level()
+#define interrupt_context_level() (rs_in_nmi() ? 3 : rs_in_hardirq() ? 2 : rs_in_interrupt() ? 1 : 0)
 #define in_atomic() (rs_irqs_disabled() || rs_in_interrupt())
 #define pagefault_disable() do { } while (0)
 #define pagefault_enable() do { } while (0)
