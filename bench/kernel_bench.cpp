@@ -35,3 +35,7 @@ BENCHMARK_CAPTURE(BM_Source, relay_quickstart_model, "scenarios/relay/quickstart
 BENCHMARK_CAPTURE(BM_Source, relay_quickstart_kernel, "scenarios/relay/quickstart.toml", "kernel");
 BENCHMARK_CAPTURE(BM_Source, bpf_ringbuf_quickstart_model, "scenarios/bpf_ringbuf/quickstart.toml", "model");
 BENCHMARK_CAPTURE(BM_Source, bpf_ringbuf_quickstart_kernel, "scenarios/bpf_ringbuf/quickstart.toml", "kernel");
+BENCHMARK_CAPTURE(BM_Source, perf_buf_quickstart_model, "scenarios/perf_buf/quickstart.toml", "model");
+BENCHMARK_CAPTURE(BM_Source, perf_buf_quickstart_kernel, "scenarios/perf_buf/quickstart.toml", "kernel");
+BENCHMARK_CAPTURE(BM_Source, perf_buf_every_context_model, "scenarios/perf_buf/bpf_output_every_context.toml", "model");
+BENCHMARK_CAPTURE(BM_Source, perf_buf_every_context_kernel, "scenarios/perf_buf/bpf_output_every_context.toml", "kernel");

@@ -22,6 +22,7 @@
 #include "model/bpf_relay_map/exec.h"
 #include "model/bpf_ringbuf/exec.h"
 #include "model/ftrace_rb/exec.h"
+#include "model/perf_buf/exec.h"
 #include "model/relay/exec.h"
 #include "model/relay/kernel_channel.h"
 #include <fstream>
@@ -619,11 +620,13 @@ int cmd_exec(const std::string& model_name, const std::string& file, const Sourc
   const model::SourceOptions so = source.options();
   if (so.source == "kernel") {
     // The kernel's own code: the same ops, the same JSON (model/relay/kernel_channel.h).
-    if (model_name != "relay" && model_name != "bpf_ringbuf")
-      throw UsageError("exec --source kernel: model \"" + model_name + "\" has no kernel source (models with one: relay, bpf_ringbuf)");
+    if (model_name != "relay" && model_name != "bpf_ringbuf" && model_name != "perf_buf")
+      throw UsageError("exec --source kernel: model \"" + model_name +
+                       "\" has no kernel source (models with one: relay, bpf_ringbuf, perf_buf)");
   }
   const model::relay::KernelSource relay_kernel{so.tree, so.marked_only};
   const model::bpf_ringbuf::KernelSource ringbuf_kernel{so.tree, so.marked_only};
+  const model::perf_buf::KernelSource perf_kernel{so.tree, so.marked_only};
   const std::vector<std::pair<std::string, Exec>> execs = {
       {"relay",
        [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
@@ -634,7 +637,11 @@ int cmd_exec(const std::string& model_name, const std::string& file, const Sourc
        [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
          model::bpf_ringbuf::ringbuf_exec_stream(j, ops, f, out, so.source == "kernel" ? &ringbuf_kernel : nullptr);
        }},
-      {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec_stream}};
+      {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec_stream},
+      {"perf_buf",
+       [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
+         model::perf_buf::perf_exec_stream(j, ops, f, out, so.source == "kernel" ? &perf_kernel : nullptr);
+       }}};
   const Exec* run = nullptr;
   std::string known;
   for (auto& [name, fn] : execs) {
@@ -791,7 +798,7 @@ int main(int argc, char** argv, bool parse_only) {
 
   std::string exec_model, exec_file;
   auto* exec = app.add_subcommand("exec", "run a list of operations sequentially; print the observable state after each as JSON");
-  exec->add_option("--model", exec_model, "model: relay | bpf_ringbuf | bpf_relay_map | ftrace_rb (as cmd_exec's table)")->required();
+  exec->add_option("--model", exec_model, "model: relay | bpf_ringbuf | bpf_relay_map | ftrace_rb | perf_buf (the models with an exec mode)")->required();
   exec->add_option("ops", exec_file, "operations JSON (see README, \"exec mode\")")->required();
   SourceFlags exec_source;
   exec_source.add_to(exec);

@@ -1,6 +1,6 @@
 // fuzz/exec_fuzz.cpp — libFuzzer target: any bytes as an exec operations file for one model
-// (compiled once per model with RELAYSIM_EXEC_MODEL = relay, bpf_ringbuf, bpf_relay_map or
-// ftrace_rb). The bytes go through what `relaysim exec --model M FILE` does: the streaming scan
+// (compiled once per model with RELAYSIM_EXEC_MODEL = relay, bpf_ringbuf, bpf_relay_map,
+// ftrace_rb or perf_buf). The bytes go through what `relaysim exec --model M FILE` does: the streaming scan
 // (cli/exec_stream.h), the model's checks of every op, the sequential run and the printed result.
 // Bad input must end as a UsageError or ScenarioError naming the file; anything else escaping or
 // any sanitizer report is a finding. Seeds: scenarios/<model>/exec/*.json and fuzz/corpus/exec/.
@@ -15,6 +15,7 @@
 #include "model/bpf_relay_map/exec.h"
 #include "model/bpf_ringbuf/exec.h"
 #include "model/ftrace_rb/exec.h"
+#include "model/perf_buf/exec.h"
 #include "model/relay/exec.h"
 #include "scenarios/spec.h"
 
@@ -24,6 +25,7 @@ namespace {
 #define RELAYSIM_EXEC_FN_bpf_ringbuf model::bpf_ringbuf::ringbuf_exec_stream
 #define RELAYSIM_EXEC_FN_bpf_relay_map model::bpf_relay_map::relay_map_exec_stream
 #define RELAYSIM_EXEC_FN_ftrace_rb model::ftrace_rb::ftrace_rb_exec_stream
+#define RELAYSIM_EXEC_FN_perf_buf model::perf_buf::perf_exec_stream
 #define RELAYSIM_CAT(a, b) a##b
 #define RELAYSIM_EXEC_FN(m) RELAYSIM_CAT(RELAYSIM_EXEC_FN_, m)
 

@@ -108,6 +108,7 @@ const std::vector<std::string> kDefaultFiles = {
     "include/linux/ring_buffer.h",
     "kernel/events/ring_buffer.c",
     "kernel/events/internal.h",
+    "include/uapi/linux/perf_event.h",
 };
 
 void make_dirs(const fs::path& p) {

@@ -199,6 +199,7 @@ class Runtime final : public sim::SimObject {
     unsigned long rs_pfn;
     unsigned long private_;
     int rs_refs;
+    void* mapping = nullptr;  // perf_mmap_free_page clears it
   };
   struct Poller {
     int actor;

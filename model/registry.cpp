@@ -4,6 +4,7 @@
 #include "model/bpf_relay_map/workload.h"
 #include "model/bpf_ringbuf/workload.h"
 #include "model/ftrace_rb/workload.h"
+#include "model/perf_buf/workload.h"
 #include "model/relay/workload.h"
 #include "model/toy/toy.h"
 
@@ -16,6 +17,7 @@ const std::vector<ModelInfo>& models() {
     bpf_ringbuf::register_model(v);
     bpf_relay_map::register_model(v);
     ftrace_rb::register_model(v);
+    perf_buf::register_model(v);
     toy::register_models(v);
     return v;
   }();
@@ -74,7 +76,7 @@ Prepared prepare(const scenario::Spec& spec, const std::string& variant_override
   if (src == "kernel") {
     if (!m->prepare_kernel)
       throw scenario::ScenarioError(spec.file + ": model " + m->name +
-                                    " has no kernel source yet (source = \"kernel\" runs relay and bpf_ringbuf)");
+                                    " has no kernel source yet (source = \"kernel\" runs relay, bpf_ringbuf and perf_buf)");
     SourceOptions so = source;
     so.source = src;
     p.factory = m->prepare_kernel(spec, variant, root, so);

@@ -381,7 +381,7 @@ void rs_kfree(const void *p);
 #define vfree(p) rs_kfree(p)
 #define bpf_map_area_free(p) rs_kfree(p)
 #define kmemleak_not_leak(p) do { } while (0)
-struct page { unsigned long rs_pfn; unsigned long private; int rs_refs; };
+struct page { unsigned long rs_pfn; unsigned long private; int rs_refs; void *mapping; };
 struct page *rs_alloc_page(gfp_t flags);
 void rs_free_page(struct page *p);
 void *rs_page_address(const struct page *p);

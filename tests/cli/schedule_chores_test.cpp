@@ -123,7 +123,7 @@ TEST(ScheduleChores, HelpNamesEveryCommandAndEachCommandsFlags) {
   EXPECT_NE(replay.text.find("--repin"), std::string::npos) << replay.text;
   EXPECT_EQ(sh("help nosuch").status, 2);
   auto exec = sh("exec --help");
-  for (const char* m : {"relay", "bpf_ringbuf", "bpf_relay_map", "ftrace_rb"})
+  for (const char* m : {"relay", "bpf_ringbuf", "bpf_relay_map", "ftrace_rb", "perf_buf"})
     EXPECT_NE(exec.text.find(m), std::string::npos) << m << "\n" << exec.text;
 }
 

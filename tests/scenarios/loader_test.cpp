@@ -34,7 +34,7 @@ TEST(Loader, AcceptsAGoodScenario) { EXPECT_EQ(error_of(kGood), ""); }
 
 TEST(Loader, ErrorsNameFileLineColumnAndField) {
   EXPECT_EQ(error_of("name = \"x\"\nmodel = \"nope\"\n"),
-            "s.toml:2:9: model = \"nope\" is not a known model (relay, bpf_ringbuf, bpf_relay_map, ftrace_rb, toy_counter, mpsc_ring, irq_counter, readers, lastzero, indexer)");
+            "s.toml:2:9: model = \"nope\" is not a known model (relay, bpf_ringbuf, bpf_relay_map, ftrace_rb, perf_buf, toy_counter, mpsc_ring, irq_counter, readers, lastzero, indexer)");
   EXPECT_EQ(error_of("name = \"x\"\nmodel = \"irq_counter\"\nvariant = \"fast\"\n").substr(0, 11), "s.toml:3:11");
   EXPECT_NE(error_of("name = \"x\"\nmodel = \"irq_counter\"\nvariant = \"fast\"\n").find("racy, locked"), std::string::npos);
   EXPECT_EQ(error_of("name = \"x\"\nmodel = \"irq_counter\"\n[params]\niterations = \"two\"\n"),
