@@ -299,12 +299,30 @@ class Searcher final : public ChoiceSource {
     }
   }
 
-  // Source-DPOR (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014), stateless form: after each
-  // execution, every race e < e' between steps of different actors (dependent, and e not known
-  // to the actor of e' before e') at a node N (the step e began right after N's choice) asks N to
-  // also explore one initial of v = notdep(e).e' (the steps after e that do not happen after it,
-  // then e'), unless one already is in N's backtrack set. If no initial is an option at N (our
-  // dependency over-approximates, so v may not be executable there), every option of N is added.
+  // Source-DPOR (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014), stateless form. After each
+  // execution E (up to a sleep-set block), for every race e ⋖ e' (different actors, e happens
+  // before e' through a dependency and through no third step) the reversal is requested: at the
+  // node N before e, one initial of v = notdep(e).e' (the steps after e that do not happen after
+  // it, then e') joins N's backtrack set, unless one already is there.
+  //
+  // The textbook rule assumes v can run from N. Here it can fail in one way, and the rule is
+  // generalised for it (`reverse`): e' may be disabled at N because of its CPU's state (an
+  // interrupt inside an irq-off region, a task on a CPU that cannot switch, a timer not yet due).
+  // Every step that changes what may run on a CPU writes that CPU's pseudo-object (access.h), so
+  // such an e' is re-enabled only by a step writing its CPU: moving e' before e then means moving
+  // it before the step that disabled it. The walk goes back from e over the steps x that write
+  // e''s CPU (or the clock), stopping at q's own steps and at steps that happen before q's
+  // previous step (q = e''s actor: program order cannot be reversed), and applies the rule at the
+  // first node where v_x = notdep(x).e' is executable:
+  //   - the CPU state v_x runs in: when the last writer w of e''s CPU before e' is x itself or
+  //     happens after x, every writer of that CPU after x is left out of v_x, so the CPU is as it
+  //     was at x's node, and e' is enabled there iff q is an option at x's node; otherwise w is in
+  //     v_x and e' runs in the CPU state it had in E;
+  //   - v_x's first steps: some initial of v_x must be an option at x's node (steps disabled by
+  //     their own actor's earlier step, a lock attempt or a sleep, are re-enabled only after a
+  //     step this race does not reverse: the walk goes on, and such a race has its reversal
+  //     through the attempt's or the sleep's own race).
+  // e itself is the first candidate (the textbook case). Tests: DfsProp.SourceDpor*.
   void analyze(std::size_t m) {
     const std::vector<StepAccess>& st = rec_.steps();
     const std::size_t A = actors_;
@@ -315,16 +333,17 @@ class Searcher final : public ChoiceSource {
     if (reads_.size() < slots) reads_.resize(slots);
     for (auto& r : reads_) r.clear();
     node_at_step_.assign(m, -1);
+    last_of_actor_.assign(A, -1);
     for (std::size_t i = frozen_; i < size_; ++i)
       if (stack_[i].step >= 0 && static_cast<std::size_t>(stack_[i].step) < m)
         node_at_step_[static_cast<std::size_t>(stack_[i].step)] = static_cast<std::ptrdiff_t>(i);
-    std::vector<std::uint32_t> prev(A);
+    prev_.resize(A);
     for (std::size_t k = 0; k < m; ++k) {
       const StepAccess& s = st[k];
       const std::size_t a = static_cast<std::size_t>(s.actor);
       std::uint32_t* C = &clocks_[k * A];
       std::copy_n(&actor_clock_[a * A], A, C);
-      std::copy_n(C, A, prev.begin());
+      std::copy_n(C, A, prev_.begin());
       candidates_.clear();
       auto depend = [&](std::ptrdiff_t j) {
         const std::uint32_t* J = &clocks_[static_cast<std::size_t>(j) * A];
@@ -341,8 +360,36 @@ class Searcher final : public ChoiceSource {
             for (std::ptrdiff_t r : reads_[d]) depend(r);
         }
       }
-      C[a] = prev[a] + 1;
+      C[a] = prev_[a] + 1;
       std::copy_n(C, A, &actor_clock_[a * A]);
+      // What decides whether k's actor can run (its support, see reverse), with the last writer of
+      // each before k: its CPU, the clock (timers), and what its previous step touched (a lock it
+      // was blocked on, a wait queue it slept on).
+      nsupport_ = 0;
+      auto support = [&](std::uint32_t object) {
+        for (std::size_t i = 0; i < nsupport_; ++i)
+          if (support_[i].object == object) return;
+        if (nsupport_ == kMaxSupport) return;
+        support_[nsupport_++] = Support{object, last_write_[rec_.dense(object)]};
+      };
+      if (s.cpu >= 0) support(kCpuObject | static_cast<std::uint32_t>(s.cpu));
+      if (rec_.timers()) support(kClockObject);
+      if (last_of_actor_[a] >= 0) {
+        const StepAccess& p = st[static_cast<std::size_t>(last_of_actor_[a])];
+        for (int i = 0; i < p.n; ++i) support(p.acc[i].object);
+      }
+      std::sort(candidates_.begin(), candidates_.end());
+      candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+      for (std::ptrdiff_t j : candidates_) {
+        const std::size_t b = static_cast<std::size_t>(st[static_cast<std::size_t>(j)].actor);
+        const std::uint32_t jc = clocks_[static_cast<std::size_t>(j) * A + b];
+        if (prev_[b] >= jc) continue;  // j happens before k's actor's previous step
+        bool immediate = true;         // no other direct predecessor of k happens after j
+        for (std::ptrdiff_t o : candidates_)
+          if (o != j && clocks_[static_cast<std::size_t>(o) * A + b] >= jc) immediate = false;
+        if (immediate) reverse(static_cast<std::size_t>(j), k, last_of_actor_[a]);
+      }
+      last_of_actor_[a] = static_cast<std::ptrdiff_t>(k);
       if (s.overflow) {
         for (std::uint32_t d = 0; d < slots; ++d) {
           last_write_[d] = static_cast<std::ptrdiff_t>(k);
@@ -359,81 +406,96 @@ class Searcher final : public ChoiceSource {
           }
         }
       }
-      for (std::ptrdiff_t j : candidates_) {
-        const std::size_t b = static_cast<std::size_t>(st[static_cast<std::size_t>(j)].actor);
-        if (prev[b] >= clocks_[static_cast<std::size_t>(j) * A + b]) continue;  // ordered before k already
-        race(static_cast<std::size_t>(j), k);
-      }
     }
   }
-  void race(std::size_t j, std::size_t k) {
+
+  bool hb(std::size_t x, std::size_t y) const {  // step x happens before (or is) step y
+    const std::size_t ax = static_cast<std::size_t>(rec_.steps()[x].actor);
+    return clocks_[y * actors_ + ax] >= clocks_[x * actors_ + ax];
+  }
+  static bool writes(const StepAccess& s, std::uint32_t object) {
+    if (s.overflow) return true;
+    for (int i = 0; i < s.n; ++i)
+      if (s.acc[i].object == object && s.acc[i].write) return true;
+    return false;
+  }
+  static std::uint32_t option_of(const Node& n, int actor) {
+    for (std::uint32_t o = 0; o < n.n; ++o)
+      if (static_cast<int>(n.options[o].actor) == actor) return o;
+    return n.n;
+  }
+
+  // The race j ⋖ k (see analyze); pq: k's actor's previous step. Candidates x: j, then every
+  // earlier step writing a support object of k. At each, v_x = notdep(x).k runs from x's node in
+  // a state where each support object S is as in E before k (S's last writer before k is in
+  // v_x), or as at x's node (x writes S: every later writer of S happens after x and is left
+  // out), or unknown (a writer of S happens after x, x does not write S). Whether k's actor may
+  // run is a conjunction of one condition per support object (its CPU's state, the lock's
+  // holder, the queue's wake-up), so v_x is certainly executable when no S is unknown and, if
+  // some S is as at x's node, k's actor is an option there. Where it is certain, an initial of
+  // v_x is added and the walk ends; where it is not, one is added too (a useless addition is only
+  // work) and the walk goes on.
+  void reverse(std::size_t j, std::size_t k, std::ptrdiff_t pq) {
     const std::vector<StepAccess>& st = rec_.steps();
-    // e ran with nothing else enabled (inside an irq-off or preempt-off region, say): the
-    // reversal has to happen before it, at the nearest earlier node (Flanagan & Godefroid take
-    // the last co-enabled dependent transition); that node's step must not be k's own actor's.
-    std::ptrdiff_t at = node_at_step_[j];
-    while (at < 0 || st[j].actor == st[k].actor) {
-      if (j == 0) return;
-      --j;
-      at = node_at_step_[j];
-    }
-    auto option_of = [](const Node& n, int actor) {
-      for (std::uint32_t o = 0; o < n.n; ++o)
-        if (static_cast<int>(n.options[o].actor) == actor) return o;
-      return n.n;
-    };
-    if (option_of(stack_[static_cast<std::size_t>(at)], st[k].actor) == stack_[static_cast<std::size_t>(at)].n) {
-      // k's actor was not enabled there (an interrupt while irqs were off, a task while its CPU
-      // could not switch): the race cannot be reversed at that node, and v need not be executable
-      // from it. As Flanagan & Godefroid, reverse it at the last earlier node where that actor was
-      // enabled, by adding the actor itself.
-      for (std::size_t x = j; x-- > 0;) {
-        const std::ptrdiff_t n2 = node_at_step_[x];
-        if (n2 < 0) continue;
-        Node& e = stack_[static_cast<std::size_t>(n2)];
-        const std::uint32_t o = option_of(e, st[k].actor);
-        if (o == e.n) continue;
-        if (!e.mark[o]) e.mark[o] = 1;
-        return;
+    const int q = st[k].actor;
+    for (std::size_t x = j + 1; x-- > 0;) {
+      const StepAccess& sx = st[x];
+      bool candidate = x == j;
+      for (std::size_t i = 0; i < nsupport_ && !candidate; ++i) candidate = writes(sx, support_[i].object);
+      if (!candidate) continue;
+      if (sx.actor == q) return;                                   // program order
+      if (pq >= 0 && hb(x, static_cast<std::size_t>(pq))) return;  // q's earlier step needs x first
+      const std::ptrdiff_t at = node_at_step_[x];
+      if (at < 0) continue;  // x ran alone: nothing can be scheduled before it there
+      Node& nd = stack_[static_cast<std::size_t>(at)];
+      bool certain = true, reverted = false;
+      for (std::size_t i = 0; i < nsupport_; ++i) {
+        const std::ptrdiff_t w = support_[i].last_writer;
+        if (w < 0 || !hb(x, static_cast<std::size_t>(w))) continue;  // as in E
+        if (writes(sx, support_[i].object)) reverted = true;
+        else certain = false;
       }
-      return;
+      if (reverted && option_of(nd, q) == nd.n) certain = false;
+      if (mark_initial(nd, x, k) && certain) return;
     }
-    Node& nd = stack_[static_cast<std::size_t>(at)];
+  }
+
+  // Adds to nd's backtrack set one initial of v = notdep(x).k that is an option at nd, unless one
+  // already is in it; false when no initial of v is an option at nd.
+  bool mark_initial(Node& nd, std::size_t x, std::size_t k) {
+    const std::vector<StepAccess>& st = rec_.steps();
     const std::size_t A = actors_;
-    const std::size_t bj = static_cast<std::size_t>(st[j].actor);
-    const std::uint32_t jc = clocks_[j * A + bj];
-    v_.clear();
-    for (std::size_t h = j + 1; h < k; ++h)
-      if (clocks_[h * A + bj] < jc) v_.push_back(h);
-    v_.push_back(k);
-    seen_.assign(A, 0);
-    initials_.clear();
-    for (std::size_t x = 0; x < v_.size(); ++x) {
-      const std::size_t h = v_[x];
+    first_in_v_.assign(A, 0);  // 1 + the own clock of each actor's first step in v (0: none yet)
+    initial_.assign(A, 0);
+    auto visit = [&](std::size_t h) {
       const std::size_t ha = static_cast<std::size_t>(st[h].actor);
-      if (seen_[ha]) continue;
-      seen_[ha] = 1;
-      bool initial = true;
-      for (std::size_t y = 0; y < x && initial; ++y) {
-        const std::size_t g = v_[y];
-        const std::size_t ga = static_cast<std::size_t>(st[g].actor);
-        if (clocks_[h * A + ga] >= clocks_[g * A + ga]) initial = false;  // g happens before h
-      }
-      if (initial) initials_.push_back(static_cast<int>(ha));
-    }
+      if (first_in_v_[ha]) return;
+      bool init = true;
+      for (std::size_t g = 0; g < A && init; ++g)
+        if (first_in_v_[g] && clocks_[h * A + g] >= first_in_v_[g] - 1) init = false;
+      first_in_v_[ha] = clocks_[h * A + ha] + 1;
+      initial_[ha] = init;
+    };
+    for (std::size_t h = x + 1; h < k; ++h)
+      if (!hb(x, h)) visit(h);
+    visit(k);
     std::uint32_t pick = nd.n;
-    for (std::uint32_t o = 0; o < nd.n; ++o)
-      for (int q : initials_)
-        if (static_cast<int>(nd.options[o].actor) == q) {
-          if (nd.mark[o]) return;  // an initial is already in the backtrack set
-          if (pick == nd.n) pick = o;
-        }
-    if (pick < nd.n) {
-      nd.mark[pick] = 1;
-    } else {
-      for (std::uint32_t o = 0; o < nd.n; ++o)
-        if (!nd.mark[o]) nd.mark[o] = 1;
+    bool pick_asleep = true;
+    for (std::uint32_t o = 0; o < nd.n; ++o) {
+      const int actor = nd.options[o].actor;
+      if (!initial_[static_cast<std::size_t>(actor)]) continue;
+      if (nd.mark[o]) return true;  // an initial is already in the backtrack set
+      bool asleep = false;
+      for (const StepAccess& z : nd.sleep)
+        if (z.actor == actor) asleep = true;
+      if (pick == nd.n || (pick_asleep && !asleep)) {
+        pick = o;
+        pick_asleep = asleep;
+      }
     }
+    if (pick == nd.n) return false;
+    nd.mark[pick] = 1;
+    return true;
   }
 
   Sim& sim_;
@@ -444,11 +506,17 @@ class Searcher final : public ChoiceSource {
   std::size_t actors_;
   std::size_t blocked_at_ = SIZE_MAX;
   std::vector<std::uint32_t> clocks_, actor_clock_;
-  std::vector<std::ptrdiff_t> last_write_, node_at_step_, candidates_;
+  std::vector<std::ptrdiff_t> last_write_, node_at_step_, candidates_, last_of_actor_;
   std::vector<std::vector<std::ptrdiff_t>> reads_;
-  std::vector<std::size_t> v_;
-  std::vector<std::uint8_t> seen_;
-  std::vector<int> initials_;
+  std::vector<std::uint32_t> prev_, first_in_v_;
+  std::vector<std::uint8_t> initial_;
+  struct Support {
+    std::uint32_t object;
+    std::ptrdiff_t last_writer;
+  };
+  static constexpr std::size_t kMaxSupport = 2 + StepAccess::kMax;
+  Support support_[kMaxSupport];
+  std::size_t nsupport_ = 0;
   std::vector<Node> stack_;
   std::size_t size_ = 0, frozen_ = 0;
   std::size_t pos_ = 0, processed_ = 0;
@@ -477,7 +545,8 @@ std::uint64_t outcome_of(const ExecResult& r) {
   return h;
 }
 
-void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, bool collect) {
+void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, const DfsConfig& cfg) {
+  const bool collect = cfg.collect_outcomes;
   ItemResult res;
   res.key = item.key;
   s.load(std::move(item));
@@ -495,6 +564,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, b
     w.steps += r.steps;
     w.weight += static_cast<std::uint64_t>(std::llround(s.weight() * kWeightScale));
     const std::uint64_t index = res.executions++;
+    if (cfg.on_execution) cfg.on_execution(s.path(), s.record().class_fingerprint(), s.blocked() || s.pruned());
     if (s.blocked()) {
       ++w.blocked;
     } else if (s.pruned()) {
@@ -565,7 +635,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
           sh.pool.pop_front();
           ++sh.busy;
         }
-        explore_item(s, sim, std::move(item), sh, w, cfg.collect_outcomes);
+        explore_item(s, sim, std::move(item), sh, w, cfg);
         {
           std::lock_guard<std::mutex> lock(sh.m);
           --sh.busy;

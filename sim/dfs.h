@@ -67,6 +67,9 @@ struct DfsConfig {
   unsigned jobs = 1;
   bool keep_going = false;
   bool collect_outcomes = false;  // fill DfsCoverage::outcomes (tests)
+  /// Called after each execution with its choice list, its class fingerprint and whether it was
+  /// abandoned (sleep-set blocked or out of the bounds); from the worker threads (tests).
+  std::function<void(const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned)> on_execution;
   std::function<void(std::uint64_t executions, std::uint64_t violations, double seconds)> progress;
 };
 
