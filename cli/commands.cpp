@@ -109,8 +109,17 @@ std::string coverage_line(const sim::DfsConfig& c, const sim::DfsResult& r) {
   const sim::DfsCoverage& v = r.last();
   std::ostringstream o;
   if (v.complete) {
-    o << "complete: every schedule within the bounds (" << bounds_text(c, v.preemption_bound) << ") explored: " << v.executions
-      << " executions, " << v.classes << " equivalence classes, " << v.distinct_end_states << " distinct end states";
+    if (r.reduction && c.dpor && !r.sleep_sets && v.reversals_beyond_bounds == 0)  // what the bound guarantees with DPOR
+      o << "complete: every equivalence class explored, within the bounds (" << bounds_text(c, v.preemption_bound)
+        << "; no race reversal needed more): ";
+    else if (r.reduction && c.dpor && !r.sleep_sets)
+      o << "complete within the bounds (" << bounds_text(c, v.preemption_bound) << ") for source-DPOR, but "
+        << v.reversals_beyond_bounds << " race reversals needed more than the bounds (classes reached only through them may "
+        << "be missing; --reduction none covers every schedule within the bounds): ";
+    else
+      o << "complete: every schedule within the bounds (" << bounds_text(c, v.preemption_bound) << ") explored: ";
+    o << v.executions << " executions, " << v.classes << " equivalence classes, " << v.distinct_end_states
+      << " distinct end states";
   } else {
     char frac[32];
     std::snprintf(frac, sizeof frac, "%.3g", v.fraction);
@@ -192,6 +201,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
                        {"distinct_end_states", it.distinct_end_states},
                        {"sleep_blocked", it.sleep_blocked},
                        {"bounded_out", it.bounded_out},
+                       {"reversals_beyond_bounds", it.reversals_beyond_bounds},
                        {"steps", it.steps},
                        {"fraction", it.fraction},
                        {"work_items", it.work_items},
@@ -225,7 +235,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   std::ostream& out = std::cout;
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
       << (l.prepared.source == "kernel" ? ", source kernel" : "") << ", strategy dfs (" << bounds_text(cfg, cfg.preemption_bound) << "), reduction "
-      << (r.reduction ? (cfg.dpor ? "source-DPOR + sleep sets (experimental)" : "sleep sets") : "none") << ", jobs "
+      << (r.reduction ? (cfg.dpor ? (r.sleep_sets ? "source-DPOR + sleep sets" : "source-DPOR within the bounds (BPOR)") : "sleep sets") : "none") << ", jobs "
       << (r.reduction && cfg.dpor ? 1u : cfg.jobs) << "\n";
   if (r.iterations.size() > 1)
     for (const auto& it : r.iterations)
@@ -596,8 +606,8 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_option("--interrupt-bound", eo.interrupt_bound, "dfs: at most M interrupt firings taken at a choice (default: none)");
   explore->add_option("--depth-bound", eo.depth_bound, "dfs: only the first D choice points branch (default: none)");
   explore->add_option("--reduction", eo.reduction,
-                      "dfs without bounds: sleep (sleep sets, default) | dpor (source-DPOR, experimental: not yet sound "
-                      "with interrupts; one thread) | none");
+                      "dfs: sleep (sleep sets, default; off under bounds) | dpor (source-DPOR with sleep sets, one thread; "
+                      "under preemption/interrupt bounds with BPOR's conservative points, no sleep sets) | none");
   explore->add_flag("--no-reduction", eo.no_reduction, "dfs: the same as --reduction none");
   explore->add_option("--seed", eo.seed, "master seed (default 1)")->check(seed_check());
   auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget")->check(executions_check());

@@ -48,7 +48,8 @@ struct Node {
   bool frozen = false;  // a prefix node of a donated item: replayed, never backtracked
   double weight = 1;    // share of the tree below this node (Knuth: split evenly among children)
   std::uint32_t eligible = 1;
-  // Source-DPOR: per option 0 = not in the backtrack set, 1 = to explore, 2 = explored.
+  // Source-DPOR: per option 0 = not in the backtrack set, 1 = to explore (a race's reversal),
+  // 2 = explored, 3 = to explore (BPOR's conservative point), 4 = beyond the bounds.
   std::vector<std::uint8_t> mark;
   std::ptrdiff_t step = -1;  // index of the step the chosen child began with (this execution)
 };
@@ -67,7 +68,7 @@ struct ItemResult {
 };
 
 struct WorkerTotals {
-  std::uint64_t executions = 0, steps = 0, blocked = 0, bounded_out = 0, weight = 0;
+  std::uint64_t executions = 0, steps = 0, blocked = 0, bounded_out = 0, weight = 0, cut = 0;
   std::vector<std::uint64_t> classes, end_states, outcomes;
   std::array<std::uint64_t, static_cast<std::size_t>(Property::kCount)> violations{};
   std::vector<ItemResult> items;
@@ -94,8 +95,10 @@ struct Pool {
 
 class Searcher final : public ChoiceSource {
  public:
-  Searcher(Sim& sim, const Bounds& bounds, bool reduction, bool dpor)
-      : sim_(sim), rec_(sim), bounds_(bounds), reduction_(reduction), dpor_(reduction && dpor),
+  // sleep: sleep sets; dpor: source-DPOR backtrack sets (with a bound, without sleep sets).
+  Searcher(Sim& sim, const Bounds& bounds, bool sleep, bool dpor)
+      : sim_(sim), rec_(sim), bounds_(bounds), reduction_(sleep), dpor_(dpor),
+        bounded_(bounds.preemptions.has_value() || bounds.interrupts.has_value()),
         actors_(static_cast<std::size_t>(sim.actor_count())) {
     sim_.set_observer(&rec_);
   }
@@ -203,12 +206,18 @@ class Searcher final : public ChoiceSource {
       if (nd.child_known && reduction_) nd.done.push_back(nd.child_step);
       nd.child_known = false;
       if (dpor_) {
-        for (std::uint32_t j = 0; j < nd.n; ++j)
-          if (nd.mark[j] == 1 && eligible(nd, j)) {
+        for (std::uint32_t j = 0; j < nd.n; ++j) {
+          if ((nd.mark[j] == 1 || nd.mark[j] == 3) && !within_bounds(nd, j)) {
+            // A reversal the bounds do not allow: a race's own (1) is counted, BPOR's extra (3) not.
+            if (nd.mark[j] == 1) ++cut_;
+            nd.mark[j] = 4;
+          }
+          if ((nd.mark[j] == 1 || nd.mark[j] == 3) && eligible(nd, j)) {
             nd.mark[j] = 2;
             nd.chosen = j;
             return true;
           }
+        }
         --size_;
         continue;
       }
@@ -256,11 +265,18 @@ class Searcher final : public ChoiceSource {
   bool pruned() const { return pruned_; }
   double weight() const { return weight_; }
   const AccessRecord& record() const { return rec_; }
+  /// Race reversals (source-DPOR backtrack points) the bounds did not allow, so far.
+  std::uint64_t cut() const { return cut_; }
 
  private:
   std::uint32_t take(std::uint32_t k) {
     path_.push_back(k);
     return k;
+  }
+  bool within_bounds(const Node& nd, std::uint32_t j) const {
+    if (bounds_.preemptions && nd.pre_before + preemption_cost(nd.options.data(), nd.n, j, nd.running) > *bounds_.preemptions)
+      return false;
+    return !(bounds_.interrupts && nd.irq_before + interrupt_cost(nd.options.data(), j) > *bounds_.interrupts);
   }
   bool eligible(const Node& nd, std::uint32_t j) const {
     // Without a preemption bound, yield() is fair: a spinner does not run again while another
@@ -456,13 +472,37 @@ class Searcher final : public ChoiceSource {
         else certain = false;
       }
       if (reverted && option_of(nd, q) == nd.n) certain = false;
-      if (mark_initial(nd, x, k) && certain) return;
+      const int added = mark_initial(nd, x, k);
+      if (added >= 0 && bounded_) conservative(x, added);
+      if (added >= 0 && certain) return;
     }
   }
 
+  // Bounded partial-order reduction (Coons, Musuvathi & McKinley, OOPSLA 2013): the reversal
+  // asked for at x's node may cost a preemption (or a firing) the bound does not allow, while the
+  // same reordering started where x's actor began its run costs no more than the schedule already
+  // paid there. So the actor is also added at the node where the run containing x began (the
+  // latest step y <= x whose predecessor is another actor's), or every option there when that
+  // actor is not one.
+  void conservative(std::size_t x, int actor) {
+    const std::vector<StepAccess>& st = rec_.steps();
+    std::size_t y = x;
+    while (y > 0 && st[y - 1].actor == st[x].actor) --y;
+    const std::ptrdiff_t at = node_at_step_[y];
+    if (at < 0) return;  // nothing else could run where the run began
+    Node& nd = stack_[static_cast<std::size_t>(at)];
+    const std::uint32_t o = option_of(nd, actor);
+    if (o < nd.n) {
+      if (!nd.mark[o]) nd.mark[o] = 3;
+      return;
+    }
+    for (auto& m : nd.mark)
+      if (!m) m = 3;
+  }
+
   // Adds to nd's backtrack set one initial of v = notdep(x).k that is an option at nd, unless one
-  // already is in it; false when no initial of v is an option at nd.
-  bool mark_initial(Node& nd, std::size_t x, std::size_t k) {
+  // already is in it; returns that initial's actor, or -1 when no initial of v is an option at nd.
+  int mark_initial(Node& nd, std::size_t x, std::size_t k) {
     const std::vector<StepAccess>& st = rec_.steps();
     const std::size_t A = actors_;
     first_in_v_.assign(A, 0);  // 1 + the own clock of each actor's first step in v (0: none yet)
@@ -484,7 +524,7 @@ class Searcher final : public ChoiceSource {
     for (std::uint32_t o = 0; o < nd.n; ++o) {
       const int actor = nd.options[o].actor;
       if (!initial_[static_cast<std::size_t>(actor)]) continue;
-      if (nd.mark[o]) return true;  // an initial is already in the backtrack set
+      if (nd.mark[o]) return actor;  // an initial is already in the backtrack set
       bool asleep = false;
       for (const StepAccess& z : nd.sleep)
         if (z.actor == actor) asleep = true;
@@ -493,16 +533,18 @@ class Searcher final : public ChoiceSource {
         pick_asleep = asleep;
       }
     }
-    if (pick == nd.n) return false;
+    if (pick == nd.n) return -1;
     nd.mark[pick] = 1;
-    return true;
+    return nd.options[pick].actor;
   }
 
   Sim& sim_;
   AccessRecord rec_;
   Bounds bounds_;
-  bool reduction_;
+  bool reduction_;  // sleep sets
   bool dpor_;
+  bool bounded_;    // DPOR under a preemption or interrupt bound (the conservative points of BPOR)
+  std::uint64_t cut_ = 0;
   std::size_t actors_;
   std::size_t blocked_at_ = SIZE_MAX;
   std::vector<std::uint32_t> clocks_, actor_clock_;
@@ -550,6 +592,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
   ItemResult res;
   res.key = item.key;
   s.load(std::move(item));
+  const std::uint64_t cut_before = s.cut();
   for (;;) {
     if (sh.stop.load(std::memory_order_relaxed)) break;
     if (sh.executions.fetch_add(1, std::memory_order_relaxed) >= sh.limit ||
@@ -598,6 +641,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
       break;
     }
   }
+  w.cut += s.cut() - cut_before;
   w.items.push_back(std::move(res));
 }
 
@@ -606,7 +650,9 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
                         DfsResult& out) {
   // Source-DPOR adds backtrack points to ancestors of the node being explored, which another
   // thread may own: with it the search runs on one thread.
-  const unsigned jobs = reduction && cfg.dpor ? 1u : std::max(1u, cfg.jobs);
+  const bool dpor = reduction && cfg.dpor;
+  const bool sleep = reduction && !(bounds.preemptions || bounds.interrupts || bounds.depth);
+  const unsigned jobs = dpor ? 1u : std::max(1u, cfg.jobs);
   Pool sh;
   sh.limit = budget_left ? budget_left : UINT64_MAX;
   sh.seconds = seconds_left;
@@ -619,7 +665,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
       std::unique_ptr<Workload> workload = factory();
       Sim sim(config);
       sim.load(*workload);
-      Searcher s(sim, bounds, reduction, cfg.dpor);
+      Searcher s(sim, bounds, sleep, dpor);
       for (;;) {
         Item item;
         {
@@ -669,6 +715,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
     cov.steps += w.steps;
     cov.sleep_blocked += w.blocked;
     cov.bounded_out += w.bounded_out;
+    cov.reversals_beyond_bounds += w.cut;
     weight += w.weight;
     classes.insert(classes.end(), w.classes.begin(), w.classes.end());
     ends.insert(ends.end(), w.end_states.begin(), w.end_states.end());
@@ -714,7 +761,10 @@ DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config,
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   DfsResult res;
   const bool bounded = cfg.preemption_bound || cfg.interrupt_bound || cfg.depth_bound;
-  res.reduction = cfg.reduction && !bounded;
+  // Sleep sets without bounds; source-DPOR also under preemption and interrupt bounds (BPOR, with
+  // no sleep sets there); with a depth bound, no reduction.
+  res.reduction = cfg.reduction && (!bounded || (cfg.dpor && !cfg.depth_bound));
+  res.sleep_sets = res.reduction && !bounded;
   std::vector<std::optional<std::uint32_t>> rounds;
   if (cfg.preemption_bound && cfg.iterate)
     for (std::uint32_t b = 0; b <= *cfg.preemption_bound; ++b) rounds.emplace_back(b);

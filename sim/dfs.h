@@ -82,6 +82,10 @@ struct DfsCoverage {
   std::uint64_t distinct_end_states = 0;
   std::uint64_t sleep_blocked = 0;   // abandoned: every enabled actor asleep
   std::uint64_t bounded_out = 0;     // abandoned: no option left within the bounds
+  /// Source-DPOR under bounds: race reversals (backtrack points) the bounds did not allow. 0 on a
+  /// complete search: every equivalence class was explored, within the bounds. More: classes
+  /// reached only through those reversals may be missing (the plain bounded search has them).
+  std::uint64_t reversals_beyond_bounds = 0;
   std::uint64_t steps = 0;
   double fraction = 0;               // Knuth-style estimate of the explored share of the tree
   double seconds = 0;
@@ -99,7 +103,8 @@ struct DfsViolation {
 };
 
 struct DfsResult {
-  bool reduction = false;                 // sleep sets were used
+  bool reduction = false;                 // some reduction was used (sleep sets, or source-DPOR)
+  bool sleep_sets = false;                // sleep sets were used (never under a bound)
   std::vector<DfsCoverage> iterations;    // one per bound searched, in order (last = final)
   std::optional<std::uint32_t> deepest_bound_covered;  // largest preemption bound searched completely
   std::optional<DfsViolation> first;
