@@ -118,6 +118,7 @@ class Searcher final : public ChoiceSource {
     asleep_.clear();
     blocked_ = pruned_ = false;
     blocked_at_ = SIZE_MAX;
+    block_node_ = false;
     pending_child_ = -1;
     cur_pre_ = cur_irq_ = 0;
     weight_ = 1;
@@ -168,7 +169,10 @@ class Searcher final : public ChoiceSource {
       }
     if (count == 0) {
       (reduction_ && !nd.sleep.empty() ? blocked_ : pruned_) = true;
-      if (blocked_) blocked_at_ = rec_.steps().size();
+      if (blocked_) {
+        blocked_at_ = rec_.steps().size();
+        block_node_ = true;  // stack_[size_] holds the options where it blocked
+      }
       return take(0);
     }
     ++size_;
@@ -191,6 +195,7 @@ class Searcher final : public ChoiceSource {
     process();
     if (!dpor_) return;
     analyze(std::min(blocked_at_, rec_.steps().size()));
+    disabled(std::min(blocked_at_, rec_.steps().size()));
     // An execution cut short by a violation or a deadlock never ran the pending steps of the other
     // actors, so the races they would have had are unknown: every node of it backtracks fully.
     if (truncated && !blocked_)
@@ -425,6 +430,45 @@ class Searcher final : public ChoiceSource {
     }
   }
 
+  // An actor that was an option at a node and is not one at the next (or where the execution was
+  // sleep-set blocked), without having run in between, was disabled by a step there (a task
+  // behind a preempt_disable or irq-off region on its CPU, an interrupt whose CPU entered a
+  // handler). DPOR's races assume that steps are never disabled; a disabled actor's next step
+  // never runs in this execution, so its races with the disabling step are never seen. They are
+  // reversed here, as a race with an unknown step: the actor joins the node's backtrack set.
+  void disabled(std::size_t m) {
+    const std::vector<StepAccess>& st = rec_.steps();
+    for (std::size_t i = frozen_; i < size_; ++i) {
+      Node& nd = stack_[i];
+      if (nd.step < 0) break;
+      const Option* next = nullptr;
+      std::uint32_t n_next = 0;
+      std::size_t to = m;
+      int only = -1;
+      if (i + 1 < size_) {
+        next = stack_[i + 1].options.data();
+        n_next = stack_[i + 1].n;
+        to = stack_[i + 1].step < 0 ? m : static_cast<std::size_t>(stack_[i + 1].step);
+      } else if (blocked_ && block_node_) {
+        next = stack_[size_].options.data();
+        n_next = stack_[size_].n;
+      } else if (blocked_ && blocked_at_ < st.size()) {
+        only = st[blocked_at_].actor;  // a sleeping actor was the only option
+      } else {
+        break;  // the execution went on to its end
+      }
+      const std::size_t from = static_cast<std::size_t>(nd.step);
+      for (std::uint32_t o = 0; o < nd.n; ++o) {
+        if (nd.mark[o]) continue;
+        const int q = nd.options[o].actor;
+        bool still = q == only;
+        for (std::uint32_t z = 0; z < n_next && !still; ++z) still = static_cast<int>(next[z].actor) == q;
+        for (std::size_t h = from; h < to && h < m && !still; ++h) still = st[h].actor == q;
+        if (!still) nd.mark[o] = 1;
+      }
+    }
+  }
+
   bool hb(std::size_t x, std::size_t y) const {  // step x happens before (or is) step y
     const std::size_t ax = static_cast<std::size_t>(rec_.steps()[x].actor);
     return clocks_[y * actors_ + ax] >= clocks_[x * actors_ + ax];
@@ -566,6 +610,7 @@ class Searcher final : public ChoiceSource {
   std::vector<std::uint32_t> path_;
   std::vector<StepAccess> asleep_;
   bool blocked_ = false, pruned_ = false;
+  bool block_node_ = false;  // blocked where a new node found no eligible option
   std::uint32_t cur_pre_ = 0, cur_irq_ = 0;
   double weight_ = 1;
 };
