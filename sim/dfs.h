@@ -25,16 +25,21 @@
 // execution whose every enabled actor sleeps is abandoned ("sleep-set blocked"). Over the whole
 // tree this explores exactly one execution per Mazurkiewicz class that is not blocked (checked
 // by tests against the unreduced search). It is sound with respect to the dependency relation
-// (access.h; interrupts, spinlocks, wait queues, irq_work and timers included). It is NOT combined
-// with bounds: Coons, Musuvathi & McKinley (OOPSLA 2013) show that bounding and reduction together
-// lose schedules unless the bound is made reduction-aware, so with any bound the reduction is off
-// and the bounded search is the plain one, which covers every schedule within the bounds.
-// Experimental, off by default (`dpor`): source-DPOR backtrack sets (Abdulla, Aronis, Jonsson,
-// Sagonas, POPL 2014) on top of the sleep sets, on one thread. It explores one execution per
-// class on readers(N) and indexer(N) (indexer(12): 8, indexer(13): 64, as published), but the
-// RapidCheck property against the unreduced search still finds programs (a hardirq with tasks on
-// two CPUs) where it misses a class: it is NOT yet sound for interrupts. See DfsProp.DISABLED_*.
-//
+// (access.h; interrupts, spinlocks, wait queues, irq_work and timers included). Sleep sets are
+// NOT combined with bounds: Coons, Musuvathi & McKinley (OOPSLA 2013) show that bounding and
+// reduction together lose schedules, so with any bound they are off.
+// `dpor`: source-DPOR backtrack sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014) on one
+// thread. Without bounds, on top of the sleep sets: one execution per class on readers(N) and
+// indexer(N) (indexer(12): 8, indexer(13): 64, as published). Two generalisations of the race
+// rule make it sound for relaysim (dfs.cpp, `reverse` and `disabled`): a race whose later step is
+// disabled at the earlier step's node (by its CPU's state, or a lock it is blocked on) is
+// reversed at the node where the enabling objects let it run; and an actor disabled by another's
+// step (a preempt/irq-off region, a firing) is added where it was last enabled. Checked against
+// the unreduced search on random programs (DfsProp.SourceDporAgreesWithTheUnreducedSearch).
+// With a preemption or interrupt bound (not a depth bound): source-DPOR without sleep sets, with
+// BPOR's conservative points, counting the reversals the bounds cut
+// (DfsCoverage::reversals_beyond_bounds). With none cut, every class was explored within the
+// bounds; otherwise classes reached only through a cut reversal may be missing.
 // Parallel: `jobs` threads share the tree by work stealing. A worker that sees an idle one donates
 // the untried options of its shallowest open node (with that node's sleep set), so every subtree is
 // explored with the sleep sets the one-thread search would use. Items are ordered by their prefix;
@@ -59,8 +64,8 @@ struct DfsConfig {
   std::optional<std::uint32_t> preemption_bound;
   std::optional<std::uint32_t> interrupt_bound;
   std::optional<std::uint32_t> depth_bound;
-  bool reduction = true;        // sleep sets; ignored (off) when any bound is set
-  bool dpor = false;            // with reduction: source-DPOR backtrack sets (experimental, one thread)
+  bool reduction = true;        // sleep sets (off when any bound is set)
+  bool dpor = false;            // with reduction: source-DPOR backtrack sets (one thread; also under bounds)
   bool iterate = true;          // with a preemption bound K: bounds 0, 1, ..., K in turn
   std::uint64_t executions = 0;  // budget over all iterations; 0: none
   double seconds = 0;            // 0: none
