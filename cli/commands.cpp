@@ -88,6 +88,7 @@ struct ExploreOpts {
   double seconds = 0;
   unsigned jobs = 1, pct_depth = 0;
   bool keep_going = false, json = false, quiet = false;
+  bool classes = false;  // random/pct: count the equivalence classes visited (sim::sampled_classes)
   std::string perfetto, html;
   std::optional<std::uint32_t> preemption_bound, interrupt_bound, depth_bound;
   bool no_reduction = false;
@@ -287,6 +288,12 @@ int cmd_explore(const ExploreOpts& o) {
     throw std::runtime_error("execution " + std::to_string(*r.error_execution) + ": internal fault in model code: " + r.error_message);
 
   const double exec_s = r.seconds > 0 ? r.executions / r.seconds : 0;
+  // --classes: the executions the run counted (up to the first violation when it stopped there).
+  std::optional<std::uint64_t> classes;
+  if (o.classes)
+    classes = sim::sampled_classes(l.prepared.factory, l.config, cfg.strategy, cfg.seed, cfg.pct_depth,
+                                   r.pct_steps_estimate,
+                                   r.first && !o.keep_going ? std::min(r.executions, r.first->execution + 1) : r.executions);
   const double steps_s = r.seconds > 0 ? r.steps / r.seconds : 0;
   std::optional<sim::Violation> found;
   if (r.first) found = r.first->violation;
@@ -337,6 +344,7 @@ int cmd_explore(const ExploreOpts& o) {
     j["preemptions"] = r.preemptions;
     j["interrupts"] = r.interrupts;
     j["distinct_end_states"] = r.distinct_end_states;
+    if (classes) j["classes"] = *classes;
     j["expect"] = expectation(l.spec);
     j["as_expected"] = ok;
     if (r.first) {
@@ -366,6 +374,7 @@ int cmd_explore(const ExploreOpts& o) {
   out << "  executions " << r.executions << ", steps " << r.steps << ", " << human(exec_s) << " exec/s, " << human(steps_s)
       << " steps/s, preemptions " << r.preemptions << ", interrupts " << r.interrupts << ", distinct end states "
       << r.distinct_end_states << (r.end_states_saturated ? "+" : "") << ", " << r.seconds << " s\n";
+  if (classes) out << "  equivalence classes visited: " << *classes << " (Mazurkiewicz classes, as dfs counts them)\n";
   if (o.keep_going) {
     for (std::size_t p = 0; p < r.violations.size(); ++p)
       if (r.violations[p])
@@ -616,6 +625,8 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_option("--pct-depth", eo.pct_depth, "PCT bug depth d (default: the scenario's, else 3)")->check(depth_check());
   explore->add_option("--out", eo.out, "directory for schedules and traces (default ./relaysim-out)");
   explore->add_flag("--keep-going", eo.keep_going, "run the whole budget and count violations per property");
+  explore->add_flag("--classes", eo.classes,
+                    "random/pct: also count the distinct equivalence classes the executions visited (reruns them once)");
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
   explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
   eo.source.add_to(explore);

@@ -838,4 +838,25 @@ DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config,
   return res;
 }
 
+std::uint64_t sampled_classes(const WorkloadFactory& factory, const Sim::Config& config, Strategy strategy,
+                              std::uint64_t seed, unsigned pct_depth, std::uint64_t pct_steps, std::uint64_t n) {
+  std::unique_ptr<Workload> workload = factory();
+  Sim sim(config);
+  sim.load(*workload);
+  AccessRecord rec(sim);
+  sim.set_observer(&rec);
+  ExecutionSource src(strategy, pct_depth, strategy == Strategy::Pct ? pct_steps : 1);
+  std::vector<std::uint64_t> classes;
+  classes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, 1u << 20)));
+  for (std::uint64_t i = 0; i < n; ++i) {
+    rec.begin();
+    sim.run(src.at(seed, i));
+    rec.close();
+    classes.push_back(rec.class_fingerprint());
+  }
+  sim.set_observer(nullptr);
+  std::sort(classes.begin(), classes.end());
+  return static_cast<std::uint64_t>(std::unique(classes.begin(), classes.end()) - classes.begin());
+}
+
 }  // namespace sim

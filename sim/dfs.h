@@ -123,4 +123,11 @@ struct DfsResult {
 
 DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& dfs);
 
+/// How many distinct Mazurkiewicz classes (AccessRecord::class_fingerprint, the DFS's notion) the
+/// executions 0..n-1 of a sampling run visited: reruns each one (same strategy, seed, index and
+/// PCT step estimate as sim::explore) with the access record installed, on one thread. An
+/// execution stopped by a violation counts the class of its prefix. For comparing strategies.
+std::uint64_t sampled_classes(const WorkloadFactory& factory, const Sim::Config& config, Strategy strategy,
+                              std::uint64_t seed, unsigned pct_depth, std::uint64_t pct_steps, std::uint64_t n);
+
 }  // namespace sim
