@@ -134,6 +134,7 @@ struct ExploreOpts {
   double seconds = 0;
   unsigned jobs = 1, pct_depth = 0;
   bool keep_going = false, json = false, quiet = false;
+  bool classes = false;  // random/pct: count the equivalence classes visited (sim::sampled_classes)
   std::string perfetto, html;
   std::optional<std::uint32_t> preemption_bound, interrupt_bound, depth_bound;
   bool no_reduction = false;
@@ -155,8 +156,17 @@ std::string coverage_line(const sim::DfsConfig& c, const sim::DfsResult& r) {
   const sim::DfsCoverage& v = r.last();
   std::ostringstream o;
   if (v.complete) {
-    o << "complete: every schedule within the bounds (" << bounds_text(c, v.preemption_bound) << ") explored: " << v.executions
-      << " executions, " << v.classes << " equivalence classes, " << v.distinct_end_states << " distinct end states";
+    if (r.reduction && c.dpor && !r.sleep_sets && v.reversals_beyond_bounds == 0)  // what the bound guarantees with DPOR
+      o << "complete: every equivalence class explored, within the bounds (" << bounds_text(c, v.preemption_bound)
+        << "; no race reversal needed more): ";
+    else if (r.reduction && c.dpor && !r.sleep_sets)
+      o << "complete within the bounds (" << bounds_text(c, v.preemption_bound) << ") for source-DPOR, but "
+        << v.reversals_beyond_bounds << " race reversals needed more than the bounds (classes reached only through them may "
+        << "be missing; --reduction none covers every schedule within the bounds): ";
+    else
+      o << "complete: every schedule within the bounds (" << bounds_text(c, v.preemption_bound) << ") explored: ";
+    o << v.executions << " executions, " << v.classes << " equivalence classes, " << v.distinct_end_states
+      << " distinct end states";
   } else {
     char frac[32];
     std::snprintf(frac, sizeof frac, "%.3g", v.fraction);
@@ -238,6 +248,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
                        {"distinct_end_states", it.distinct_end_states},
                        {"sleep_blocked", it.sleep_blocked},
                        {"bounded_out", it.bounded_out},
+                       {"reversals_beyond_bounds", it.reversals_beyond_bounds},
                        {"steps", it.steps},
                        {"fraction", it.fraction},
                        {"work_items", it.work_items},
@@ -271,7 +282,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   std::ostream& out = std::cout;
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
       << (l.prepared.source == "kernel" ? ", source kernel" : "") << ", strategy dfs (" << bounds_text(cfg, cfg.preemption_bound) << "), reduction "
-      << (r.reduction ? (cfg.dpor ? "source-DPOR + sleep sets (experimental)" : "sleep sets") : "none") << ", jobs "
+      << (r.reduction ? (cfg.dpor ? (r.sleep_sets ? "source-DPOR + sleep sets" : "source-DPOR within the bounds (BPOR)") : "sleep sets") : "none") << ", jobs "
       << (r.reduction && cfg.dpor ? 1u : cfg.jobs) << "\n";
   if (r.iterations.size() > 1)
     for (const auto& it : r.iterations)
@@ -323,6 +334,12 @@ int cmd_explore(const ExploreOpts& o) {
     throw std::runtime_error("execution " + std::to_string(*r.error_execution) + ": internal fault in model code: " + r.error_message);
 
   const double exec_s = r.seconds > 0 ? r.executions / r.seconds : 0;
+  // --classes: the executions the run counted (up to the first violation when it stopped there).
+  std::optional<std::uint64_t> classes;
+  if (o.classes)
+    classes = sim::sampled_classes(l.prepared.factory, l.config, cfg.strategy, cfg.seed, cfg.pct_depth,
+                                   r.pct_steps_estimate,
+                                   r.first && !o.keep_going ? std::min(r.executions, r.first->execution + 1) : r.executions);
   const double steps_s = r.seconds > 0 ? r.steps / r.seconds : 0;
   std::optional<sim::Violation> found;
   if (r.first) found = r.first->violation;
@@ -399,6 +416,7 @@ int cmd_explore(const ExploreOpts& o) {
     j["preemptions"] = r.preemptions;
     j["interrupts"] = r.interrupts;
     j["distinct_end_states"] = r.distinct_end_states;
+    if (classes) j["classes"] = *classes;
     j["expect"] = expectation(l.spec);
     j["as_expected"] = ok;
     if (r.first) {
@@ -430,6 +448,7 @@ int cmd_explore(const ExploreOpts& o) {
   out << "  executions " << r.executions << ", steps " << r.steps << ", " << human(exec_s) << " exec/s, " << human(steps_s)
       << " steps/s, preemptions " << r.preemptions << ", interrupts " << r.interrupts << ", distinct end states "
       << r.distinct_end_states << (r.end_states_saturated ? "+" : "") << ", " << r.seconds << " s\n";
+  if (classes) out << "  equivalence classes visited: " << *classes << " (Mazurkiewicz classes, as dfs counts them)\n";
   if (o.keep_going) {
     for (std::size_t p = 0; p < r.violations.size(); ++p)
       if (r.violations[p])
@@ -740,8 +759,8 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_option("--interrupt-bound", eo.interrupt_bound, "dfs: at most M interrupt firings taken at a choice (default: none)");
   explore->add_option("--depth-bound", eo.depth_bound, "dfs: only the first D choice points branch (default: none)");
   explore->add_option("--reduction", eo.reduction,
-                      "dfs without bounds: sleep (sleep sets, default) | dpor (source-DPOR, experimental: not yet sound "
-                      "with interrupts; one thread) | none");
+                      "dfs: sleep (sleep sets, default; off under bounds) | dpor (source-DPOR with sleep sets, one thread; "
+                      "under preemption/interrupt bounds with BPOR's conservative points, no sleep sets) | none");
   explore->add_flag("--no-reduction", eo.no_reduction, "dfs: the same as --reduction none");
   explore->add_option("--seed", eo.seed, "master seed (default 1)")->check(seed_check());
   auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget")->check(executions_check());
@@ -750,6 +769,8 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_option("--pct-depth", eo.pct_depth, "PCT bug depth d (default: the scenario's, else 3)")->check(depth_check());
   explore->add_option("--out", eo.out, "directory for schedules and traces (default ./relaysim-out)");
   explore->add_flag("--keep-going", eo.keep_going, "run the whole budget and count violations per property");
+  explore->add_flag("--classes", eo.classes,
+                    "random/pct: also count the distinct equivalence classes the executions visited (reruns them once)");
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
   explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
   eo.source.add_to(explore);

@@ -5,10 +5,15 @@
 # scenario: whether the search completed within the bounds, executions, seconds, the coverage of an
 # incomplete search, and whether the expected violation was found and at which preemption bound.
 #
-# Usage: scripts/dfs-table.sh [TIME_BUDGET_SECONDS=60] [PARALLEL=1] > table.md
+# Usage: scripts/dfs-table.sh [--readme] [TIME_BUDGET_SECONDS=60] [PARALLEL=1] > table.md
+#   --readme   write the table into README.md instead, between the lines
+#              <!-- dfs-table:begin --> and <!-- dfs-table:end --> (the command that made it goes
+#              on the line after the begin marker)
 #   RELAYSIM   relaysim binary (default build/release/relaysim)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+README=0
+if [ "${1:-}" = "--readme" ]; then README=1; shift; fi
 T=${1:-60}
 P=${2:-1}
 RELAYSIM=${RELAYSIM:-build/release/relaysim}
@@ -53,7 +58,27 @@ print("| `%s` | %s | %s | %d | %.2f | %s | %s | %s |" % (s, irq, cov, j["executi
 export -f row
 export RELAYSIM T OUT
 mkdir -p "$OUT/rows"
-echo "| scenario | interrupts | search (preemption bound 2) | executions | seconds | expected | found (smallest bound) | as expected |"
-echo "|---|---|---|---|---|---|---|---|"
-find scenarios -name '*.toml' | sort | xargs -P "$P" -I{} bash -c 'row "$1"' _ {}
-cat "$OUT"/rows/*.row
+table() {
+  echo "| scenario | interrupts | search (preemption bound 2) | executions | seconds | expected | found (smallest bound) | as expected |"
+  echo "|---|---|---|---|---|---|---|---|"
+  find scenarios -name '*.toml' | sort | xargs -P "$P" -I{} bash -c 'row "$1"' _ {}
+  cat "$OUT"/rows/*.row
+}
+if [ "$README" = 0 ]; then
+  table
+  exit 0
+fi
+grep -q '^<!-- dfs-table:begin -->$' README.md && grep -q '^<!-- dfs-table:end -->$' README.md ||
+  { echo "dfs-table: README.md has no <!-- dfs-table:begin --> / <!-- dfs-table:end --> lines" >&2; exit 2; }
+table > "$OUT/table.md"
+python3 - "$OUT/table.md" "scripts/dfs-table.sh --readme $T $P" <<'PY'
+import sys
+table, cmd = open(sys.argv[1]).read(), sys.argv[2]
+text = open("README.md").read()
+head, rest = text.split("<!-- dfs-table:begin -->\n", 1)
+_, tail = rest.split("<!-- dfs-table:end -->\n", 1)
+block = "<!-- dfs-table:begin -->\n<!-- made by: %s -->\n\n%s\n<!-- dfs-table:end -->\n" % (cmd, table.rstrip("\n"))
+open("README.md.tmp", "w").write(head + block + tail)
+PY
+mv README.md.tmp README.md
+echo "dfs-table: README.md updated" >&2

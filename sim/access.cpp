@@ -51,7 +51,8 @@ void AccessRecord::close() {
   if (!open_) return;
   open_ = false;
   StepAccess& s = steps_.back();
-  s.add(kCpuObject | static_cast<std::uint32_t>(sim_.actor_cpu(s.actor)), true);
+  s.cpu = static_cast<std::int16_t>(sim_.actor_cpu(s.actor));
+  s.add(kCpuObject | static_cast<std::uint32_t>(s.cpu), true);
   const int src = sim_.actor_source(s.actor);
   if (src >= 0) s.add(kSourceObject | static_cast<std::uint32_t>(src), true);
   if (timers_) s.add(kClockObject, true);  // every step advances the clock mod_timer reads

@@ -45,6 +45,7 @@ inline constexpr std::uint32_t kClockObject = 0x20000000u;
 struct StepAccess {
   static constexpr int kMax = 10;
   std::int32_t actor = -1;
+  std::int16_t cpu = -1;  // the CPU the step ran on (set when the step closes)
   std::uint8_t n = 0;
   bool overflow = false;
   Access acc[kMax];
@@ -97,6 +98,8 @@ class AccessRecord final : public StepObserver {
   /// A dense index for an object or pseudo-object, below object_slots().
   std::uint32_t dense(std::uint32_t object) const;
   std::uint32_t object_slots() const { return static_cast<std::uint32_t>(versions_.size()); }
+  /// Whether every step writes the global clock (the workload has timers).
+  bool timers() const { return timers_; }
 
  private:
   const Sim& sim_;

@@ -48,7 +48,8 @@ struct Node {
   bool frozen = false;  // a prefix node of a donated item: replayed, never backtracked
   double weight = 1;    // share of the tree below this node (Knuth: split evenly among children)
   std::uint32_t eligible = 1;
-  // Source-DPOR: per option 0 = not in the backtrack set, 1 = to explore, 2 = explored.
+  // Source-DPOR: per option 0 = not in the backtrack set, 1 = to explore (a race's reversal),
+  // 2 = explored, 3 = to explore (BPOR's conservative point), 4 = beyond the bounds.
   std::vector<std::uint8_t> mark;
   std::ptrdiff_t step = -1;  // index of the step the chosen child began with (this execution)
 };
@@ -67,7 +68,7 @@ struct ItemResult {
 };
 
 struct WorkerTotals {
-  std::uint64_t executions = 0, steps = 0, blocked = 0, bounded_out = 0, weight = 0;
+  std::uint64_t executions = 0, steps = 0, blocked = 0, bounded_out = 0, weight = 0, cut = 0;
   std::vector<std::uint64_t> classes, end_states, outcomes;
   std::array<std::uint64_t, static_cast<std::size_t>(Property::kCount)> violations{};
   std::vector<ItemResult> items;
@@ -94,8 +95,10 @@ struct Pool {
 
 class Searcher final : public ChoiceSource {
  public:
-  Searcher(Sim& sim, const Bounds& bounds, bool reduction, bool dpor)
-      : sim_(sim), rec_(sim), bounds_(bounds), reduction_(reduction), dpor_(reduction && dpor),
+  // sleep: sleep sets; dpor: source-DPOR backtrack sets (with a bound, without sleep sets).
+  Searcher(Sim& sim, const Bounds& bounds, bool sleep, bool dpor)
+      : sim_(sim), rec_(sim), bounds_(bounds), reduction_(sleep), dpor_(dpor),
+        bounded_(bounds.preemptions.has_value() || bounds.interrupts.has_value()),
         actors_(static_cast<std::size_t>(sim.actor_count())) {
     sim_.set_observer(&rec_);
   }
@@ -115,6 +118,7 @@ class Searcher final : public ChoiceSource {
     asleep_.clear();
     blocked_ = pruned_ = false;
     blocked_at_ = SIZE_MAX;
+    block_node_ = false;
     pending_child_ = -1;
     cur_pre_ = cur_irq_ = 0;
     weight_ = 1;
@@ -165,7 +169,10 @@ class Searcher final : public ChoiceSource {
       }
     if (count == 0) {
       (reduction_ && !nd.sleep.empty() ? blocked_ : pruned_) = true;
-      if (blocked_) blocked_at_ = rec_.steps().size();
+      if (blocked_) {
+        blocked_at_ = rec_.steps().size();
+        block_node_ = true;  // stack_[size_] holds the options where it blocked
+      }
       return take(0);
     }
     ++size_;
@@ -188,6 +195,7 @@ class Searcher final : public ChoiceSource {
     process();
     if (!dpor_) return;
     analyze(std::min(blocked_at_, rec_.steps().size()));
+    disabled(std::min(blocked_at_, rec_.steps().size()));
     // An execution cut short by a violation or a deadlock never ran the pending steps of the other
     // actors, so the races they would have had are unknown: every node of it backtracks fully.
     if (truncated && !blocked_)
@@ -203,12 +211,18 @@ class Searcher final : public ChoiceSource {
       if (nd.child_known && reduction_) nd.done.push_back(nd.child_step);
       nd.child_known = false;
       if (dpor_) {
-        for (std::uint32_t j = 0; j < nd.n; ++j)
-          if (nd.mark[j] == 1 && eligible(nd, j)) {
+        for (std::uint32_t j = 0; j < nd.n; ++j) {
+          if ((nd.mark[j] == 1 || nd.mark[j] == 3) && !within_bounds(nd, j)) {
+            // A reversal the bounds do not allow: a race's own (1) is counted, BPOR's extra (3) not.
+            if (nd.mark[j] == 1) ++cut_;
+            nd.mark[j] = 4;
+          }
+          if ((nd.mark[j] == 1 || nd.mark[j] == 3) && eligible(nd, j)) {
             nd.mark[j] = 2;
             nd.chosen = j;
             return true;
           }
+        }
         --size_;
         continue;
       }
@@ -256,11 +270,18 @@ class Searcher final : public ChoiceSource {
   bool pruned() const { return pruned_; }
   double weight() const { return weight_; }
   const AccessRecord& record() const { return rec_; }
+  /// Race reversals (source-DPOR backtrack points) the bounds did not allow, so far.
+  std::uint64_t cut() const { return cut_; }
 
  private:
   std::uint32_t take(std::uint32_t k) {
     path_.push_back(k);
     return k;
+  }
+  bool within_bounds(const Node& nd, std::uint32_t j) const {
+    if (bounds_.preemptions && nd.pre_before + preemption_cost(nd.options.data(), nd.n, j, nd.running) > *bounds_.preemptions)
+      return false;
+    return !(bounds_.interrupts && nd.irq_before + interrupt_cost(nd.options.data(), j) > *bounds_.interrupts);
   }
   bool eligible(const Node& nd, std::uint32_t j) const {
     // Without a preemption bound, yield() is fair: a spinner does not run again while another
@@ -299,12 +320,30 @@ class Searcher final : public ChoiceSource {
     }
   }
 
-  // Source-DPOR (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014), stateless form: after each
-  // execution, every race e < e' between steps of different actors (dependent, and e not known
-  // to the actor of e' before e') at a node N (the step e began right after N's choice) asks N to
-  // also explore one initial of v = notdep(e).e' (the steps after e that do not happen after it,
-  // then e'), unless one already is in N's backtrack set. If no initial is an option at N (our
-  // dependency over-approximates, so v may not be executable there), every option of N is added.
+  // Source-DPOR (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014), stateless form. After each
+  // execution E (up to a sleep-set block), for every race e ⋖ e' (different actors, e happens
+  // before e' through a dependency and through no third step) the reversal is requested: at the
+  // node N before e, one initial of v = notdep(e).e' (the steps after e that do not happen after
+  // it, then e') joins N's backtrack set, unless one already is there.
+  //
+  // The textbook rule assumes v can run from N. Here it can fail in one way, and the rule is
+  // generalised for it (`reverse`): e' may be disabled at N because of its CPU's state (an
+  // interrupt inside an irq-off region, a task on a CPU that cannot switch, a timer not yet due).
+  // Every step that changes what may run on a CPU writes that CPU's pseudo-object (access.h), so
+  // such an e' is re-enabled only by a step writing its CPU: moving e' before e then means moving
+  // it before the step that disabled it. The walk goes back from e over the steps x that write
+  // e''s CPU (or the clock), stopping at q's own steps and at steps that happen before q's
+  // previous step (q = e''s actor: program order cannot be reversed), and applies the rule at the
+  // first node where v_x = notdep(x).e' is executable:
+  //   - the CPU state v_x runs in: when the last writer w of e''s CPU before e' is x itself or
+  //     happens after x, every writer of that CPU after x is left out of v_x, so the CPU is as it
+  //     was at x's node, and e' is enabled there iff q is an option at x's node; otherwise w is in
+  //     v_x and e' runs in the CPU state it had in E;
+  //   - v_x's first steps: some initial of v_x must be an option at x's node (steps disabled by
+  //     their own actor's earlier step, a lock attempt or a sleep, are re-enabled only after a
+  //     step this race does not reverse: the walk goes on, and such a race has its reversal
+  //     through the attempt's or the sleep's own race).
+  // e itself is the first candidate (the textbook case). Tests: DfsProp.SourceDpor*.
   void analyze(std::size_t m) {
     const std::vector<StepAccess>& st = rec_.steps();
     const std::size_t A = actors_;
@@ -315,16 +354,17 @@ class Searcher final : public ChoiceSource {
     if (reads_.size() < slots) reads_.resize(slots);
     for (auto& r : reads_) r.clear();
     node_at_step_.assign(m, -1);
+    last_of_actor_.assign(A, -1);
     for (std::size_t i = frozen_; i < size_; ++i)
       if (stack_[i].step >= 0 && static_cast<std::size_t>(stack_[i].step) < m)
         node_at_step_[static_cast<std::size_t>(stack_[i].step)] = static_cast<std::ptrdiff_t>(i);
-    std::vector<std::uint32_t> prev(A);
+    prev_.resize(A);
     for (std::size_t k = 0; k < m; ++k) {
       const StepAccess& s = st[k];
       const std::size_t a = static_cast<std::size_t>(s.actor);
       std::uint32_t* C = &clocks_[k * A];
       std::copy_n(&actor_clock_[a * A], A, C);
-      std::copy_n(C, A, prev.begin());
+      std::copy_n(C, A, prev_.begin());
       candidates_.clear();
       auto depend = [&](std::ptrdiff_t j) {
         const std::uint32_t* J = &clocks_[static_cast<std::size_t>(j) * A];
@@ -341,8 +381,36 @@ class Searcher final : public ChoiceSource {
             for (std::ptrdiff_t r : reads_[d]) depend(r);
         }
       }
-      C[a] = prev[a] + 1;
+      C[a] = prev_[a] + 1;
       std::copy_n(C, A, &actor_clock_[a * A]);
+      // What decides whether k's actor can run (its support, see reverse), with the last writer of
+      // each before k: its CPU, the clock (timers), and what its previous step touched (a lock it
+      // was blocked on, a wait queue it slept on).
+      nsupport_ = 0;
+      auto support = [&](std::uint32_t object) {
+        for (std::size_t i = 0; i < nsupport_; ++i)
+          if (support_[i].object == object) return;
+        if (nsupport_ == kMaxSupport) return;
+        support_[nsupport_++] = Support{object, last_write_[rec_.dense(object)]};
+      };
+      if (s.cpu >= 0) support(kCpuObject | static_cast<std::uint32_t>(s.cpu));
+      if (rec_.timers()) support(kClockObject);
+      if (last_of_actor_[a] >= 0) {
+        const StepAccess& p = st[static_cast<std::size_t>(last_of_actor_[a])];
+        for (int i = 0; i < p.n; ++i) support(p.acc[i].object);
+      }
+      std::sort(candidates_.begin(), candidates_.end());
+      candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+      for (std::ptrdiff_t j : candidates_) {
+        const std::size_t b = static_cast<std::size_t>(st[static_cast<std::size_t>(j)].actor);
+        const std::uint32_t jc = clocks_[static_cast<std::size_t>(j) * A + b];
+        if (prev_[b] >= jc) continue;  // j happens before k's actor's previous step
+        bool immediate = true;         // no other direct predecessor of k happens after j
+        for (std::ptrdiff_t o : candidates_)
+          if (o != j && clocks_[static_cast<std::size_t>(o) * A + b] >= jc) immediate = false;
+        if (immediate) reverse(static_cast<std::size_t>(j), k, last_of_actor_[a]);
+      }
+      last_of_actor_[a] = static_cast<std::ptrdiff_t>(k);
       if (s.overflow) {
         for (std::uint32_t d = 0; d < slots; ++d) {
           last_write_[d] = static_cast<std::ptrdiff_t>(k);
@@ -359,96 +427,182 @@ class Searcher final : public ChoiceSource {
           }
         }
       }
-      for (std::ptrdiff_t j : candidates_) {
-        const std::size_t b = static_cast<std::size_t>(st[static_cast<std::size_t>(j)].actor);
-        if (prev[b] >= clocks_[static_cast<std::size_t>(j) * A + b]) continue;  // ordered before k already
-        race(static_cast<std::size_t>(j), k);
+    }
+  }
+
+  // An actor that was an option at a node and is not one at the next (or where the execution was
+  // sleep-set blocked), without having run in between, was disabled by a step there (a task
+  // behind a preempt_disable or irq-off region on its CPU, an interrupt whose CPU entered a
+  // handler). DPOR's races assume that steps are never disabled; a disabled actor's next step
+  // never runs in this execution, so its races with the disabling step are never seen. They are
+  // reversed here, as a race with an unknown step: the actor joins the node's backtrack set.
+  void disabled(std::size_t m) {
+    const std::vector<StepAccess>& st = rec_.steps();
+    for (std::size_t i = frozen_; i < size_; ++i) {
+      Node& nd = stack_[i];
+      if (nd.step < 0) break;
+      const Option* next = nullptr;
+      std::uint32_t n_next = 0;
+      std::size_t to = m;
+      int only = -1;
+      if (i + 1 < size_) {
+        next = stack_[i + 1].options.data();
+        n_next = stack_[i + 1].n;
+        to = stack_[i + 1].step < 0 ? m : static_cast<std::size_t>(stack_[i + 1].step);
+      } else if (blocked_ && block_node_) {
+        next = stack_[size_].options.data();
+        n_next = stack_[size_].n;
+      } else if (blocked_ && blocked_at_ < st.size()) {
+        only = st[blocked_at_].actor;  // a sleeping actor was the only option
+      } else {
+        break;  // the execution went on to its end
+      }
+      const std::size_t from = static_cast<std::size_t>(nd.step);
+      for (std::uint32_t o = 0; o < nd.n; ++o) {
+        if (nd.mark[o]) continue;
+        const int q = nd.options[o].actor;
+        bool still = q == only;
+        for (std::uint32_t z = 0; z < n_next && !still; ++z) still = static_cast<int>(next[z].actor) == q;
+        for (std::size_t h = from; h < to && h < m && !still; ++h) still = st[h].actor == q;
+        if (!still) nd.mark[o] = 1;
       }
     }
   }
-  void race(std::size_t j, std::size_t k) {
+
+  bool hb(std::size_t x, std::size_t y) const {  // step x happens before (or is) step y
+    const std::size_t ax = static_cast<std::size_t>(rec_.steps()[x].actor);
+    return clocks_[y * actors_ + ax] >= clocks_[x * actors_ + ax];
+  }
+  static bool writes(const StepAccess& s, std::uint32_t object) {
+    if (s.overflow) return true;
+    for (int i = 0; i < s.n; ++i)
+      if (s.acc[i].object == object && s.acc[i].write) return true;
+    return false;
+  }
+  static std::uint32_t option_of(const Node& n, int actor) {
+    for (std::uint32_t o = 0; o < n.n; ++o)
+      if (static_cast<int>(n.options[o].actor) == actor) return o;
+    return n.n;
+  }
+
+  // The race j ⋖ k (see analyze); pq: k's actor's previous step. Candidates x: j, then every
+  // earlier step writing a support object of k. At each, v_x = notdep(x).k runs from x's node in
+  // a state where each support object S is as in E before k (S's last writer before k is in
+  // v_x), or as at x's node (x writes S: every later writer of S happens after x and is left
+  // out), or unknown (a writer of S happens after x, x does not write S). Whether k's actor may
+  // run is a conjunction of one condition per support object (its CPU's state, the lock's
+  // holder, the queue's wake-up), so v_x is certainly executable when no S is unknown and, if
+  // some S is as at x's node, k's actor is an option there. Where it is certain, an initial of
+  // v_x is added and the walk ends; where it is not, one is added too (a useless addition is only
+  // work) and the walk goes on.
+  void reverse(std::size_t j, std::size_t k, std::ptrdiff_t pq) {
     const std::vector<StepAccess>& st = rec_.steps();
-    // e ran with nothing else enabled (inside an irq-off or preempt-off region, say): the
-    // reversal has to happen before it, at the nearest earlier node (Flanagan & Godefroid take
-    // the last co-enabled dependent transition); that node's step must not be k's own actor's.
-    std::ptrdiff_t at = node_at_step_[j];
-    while (at < 0 || st[j].actor == st[k].actor) {
-      if (j == 0) return;
-      --j;
-      at = node_at_step_[j];
-    }
-    auto option_of = [](const Node& n, int actor) {
-      for (std::uint32_t o = 0; o < n.n; ++o)
-        if (static_cast<int>(n.options[o].actor) == actor) return o;
-      return n.n;
-    };
-    if (option_of(stack_[static_cast<std::size_t>(at)], st[k].actor) == stack_[static_cast<std::size_t>(at)].n) {
-      // k's actor was not enabled there (an interrupt while irqs were off, a task while its CPU
-      // could not switch): the race cannot be reversed at that node, and v need not be executable
-      // from it. As Flanagan & Godefroid, reverse it at the last earlier node where that actor was
-      // enabled, by adding the actor itself.
-      for (std::size_t x = j; x-- > 0;) {
-        const std::ptrdiff_t n2 = node_at_step_[x];
-        if (n2 < 0) continue;
-        Node& e = stack_[static_cast<std::size_t>(n2)];
-        const std::uint32_t o = option_of(e, st[k].actor);
-        if (o == e.n) continue;
-        if (!e.mark[o]) e.mark[o] = 1;
-        return;
+    const int q = st[k].actor;
+    for (std::size_t x = j + 1; x-- > 0;) {
+      const StepAccess& sx = st[x];
+      bool candidate = x == j;
+      for (std::size_t i = 0; i < nsupport_ && !candidate; ++i) candidate = writes(sx, support_[i].object);
+      if (!candidate) continue;
+      if (sx.actor == q) return;                                   // program order
+      if (pq >= 0 && hb(x, static_cast<std::size_t>(pq))) return;  // q's earlier step needs x first
+      const std::ptrdiff_t at = node_at_step_[x];
+      if (at < 0) continue;  // x ran alone: nothing can be scheduled before it there
+      Node& nd = stack_[static_cast<std::size_t>(at)];
+      bool certain = true, reverted = false;
+      for (std::size_t i = 0; i < nsupport_; ++i) {
+        const std::ptrdiff_t w = support_[i].last_writer;
+        if (w < 0 || !hb(x, static_cast<std::size_t>(w))) continue;  // as in E
+        if (writes(sx, support_[i].object)) reverted = true;
+        else certain = false;
       }
+      if (reverted && option_of(nd, q) == nd.n) certain = false;
+      const int added = mark_initial(nd, x, k);
+      if (added >= 0 && bounded_) conservative(x, added);
+      if (added >= 0 && certain) return;
+    }
+  }
+
+  // Bounded partial-order reduction (Coons, Musuvathi & McKinley, OOPSLA 2013): the reversal
+  // asked for at x's node may cost a preemption (or a firing) the bound does not allow, while the
+  // same reordering started where x's actor began its run costs no more than the schedule already
+  // paid there. So the actor is also added at the node where the run containing x began (the
+  // latest step y <= x whose predecessor is another actor's), or every option there when that
+  // actor is not one.
+  void conservative(std::size_t x, int actor) {
+    const std::vector<StepAccess>& st = rec_.steps();
+    std::size_t y = x;
+    while (y > 0 && st[y - 1].actor == st[x].actor) --y;
+    const std::ptrdiff_t at = node_at_step_[y];
+    if (at < 0) return;  // nothing else could run where the run began
+    Node& nd = stack_[static_cast<std::size_t>(at)];
+    const std::uint32_t o = option_of(nd, actor);
+    if (o < nd.n) {
+      if (!nd.mark[o]) nd.mark[o] = 3;
       return;
     }
-    Node& nd = stack_[static_cast<std::size_t>(at)];
+    for (auto& m : nd.mark)
+      if (!m) m = 3;
+  }
+
+  // Adds to nd's backtrack set one initial of v = notdep(x).k that is an option at nd, unless one
+  // already is in it; returns that initial's actor, or -1 when no initial of v is an option at nd.
+  int mark_initial(Node& nd, std::size_t x, std::size_t k) {
+    const std::vector<StepAccess>& st = rec_.steps();
     const std::size_t A = actors_;
-    const std::size_t bj = static_cast<std::size_t>(st[j].actor);
-    const std::uint32_t jc = clocks_[j * A + bj];
-    v_.clear();
-    for (std::size_t h = j + 1; h < k; ++h)
-      if (clocks_[h * A + bj] < jc) v_.push_back(h);
-    v_.push_back(k);
-    seen_.assign(A, 0);
-    initials_.clear();
-    for (std::size_t x = 0; x < v_.size(); ++x) {
-      const std::size_t h = v_[x];
+    first_in_v_.assign(A, 0);  // 1 + the own clock of each actor's first step in v (0: none yet)
+    initial_.assign(A, 0);
+    auto visit = [&](std::size_t h) {
       const std::size_t ha = static_cast<std::size_t>(st[h].actor);
-      if (seen_[ha]) continue;
-      seen_[ha] = 1;
-      bool initial = true;
-      for (std::size_t y = 0; y < x && initial; ++y) {
-        const std::size_t g = v_[y];
-        const std::size_t ga = static_cast<std::size_t>(st[g].actor);
-        if (clocks_[h * A + ga] >= clocks_[g * A + ga]) initial = false;  // g happens before h
-      }
-      if (initial) initials_.push_back(static_cast<int>(ha));
-    }
+      if (first_in_v_[ha]) return;
+      bool init = true;
+      for (std::size_t g = 0; g < A && init; ++g)
+        if (first_in_v_[g] && clocks_[h * A + g] >= first_in_v_[g] - 1) init = false;
+      first_in_v_[ha] = clocks_[h * A + ha] + 1;
+      initial_[ha] = init;
+    };
+    for (std::size_t h = x + 1; h < k; ++h)
+      if (!hb(x, h)) visit(h);
+    visit(k);
     std::uint32_t pick = nd.n;
-    for (std::uint32_t o = 0; o < nd.n; ++o)
-      for (int q : initials_)
-        if (static_cast<int>(nd.options[o].actor) == q) {
-          if (nd.mark[o]) return;  // an initial is already in the backtrack set
-          if (pick == nd.n) pick = o;
-        }
-    if (pick < nd.n) {
-      nd.mark[pick] = 1;
-    } else {
-      for (std::uint32_t o = 0; o < nd.n; ++o)
-        if (!nd.mark[o]) nd.mark[o] = 1;
+    bool pick_asleep = true;
+    for (std::uint32_t o = 0; o < nd.n; ++o) {
+      const int actor = nd.options[o].actor;
+      if (!initial_[static_cast<std::size_t>(actor)]) continue;
+      if (nd.mark[o]) return actor;  // an initial is already in the backtrack set
+      bool asleep = false;
+      for (const StepAccess& z : nd.sleep)
+        if (z.actor == actor) asleep = true;
+      if (pick == nd.n || (pick_asleep && !asleep)) {
+        pick = o;
+        pick_asleep = asleep;
+      }
     }
+    if (pick == nd.n) return -1;
+    nd.mark[pick] = 1;
+    return nd.options[pick].actor;
   }
 
   Sim& sim_;
   AccessRecord rec_;
   Bounds bounds_;
-  bool reduction_;
+  bool reduction_;  // sleep sets
   bool dpor_;
+  bool bounded_;    // DPOR under a preemption or interrupt bound (the conservative points of BPOR)
+  std::uint64_t cut_ = 0;
   std::size_t actors_;
   std::size_t blocked_at_ = SIZE_MAX;
   std::vector<std::uint32_t> clocks_, actor_clock_;
-  std::vector<std::ptrdiff_t> last_write_, node_at_step_, candidates_;
+  std::vector<std::ptrdiff_t> last_write_, node_at_step_, candidates_, last_of_actor_;
   std::vector<std::vector<std::ptrdiff_t>> reads_;
-  std::vector<std::size_t> v_;
-  std::vector<std::uint8_t> seen_;
-  std::vector<int> initials_;
+  std::vector<std::uint32_t> prev_, first_in_v_;
+  std::vector<std::uint8_t> initial_;
+  struct Support {
+    std::uint32_t object;
+    std::ptrdiff_t last_writer;
+  };
+  static constexpr std::size_t kMaxSupport = 2 + StepAccess::kMax;
+  Support support_[kMaxSupport];
+  std::size_t nsupport_ = 0;
   std::vector<Node> stack_;
   std::size_t size_ = 0, frozen_ = 0;
   std::size_t pos_ = 0, processed_ = 0;
@@ -456,6 +610,7 @@ class Searcher final : public ChoiceSource {
   std::vector<std::uint32_t> path_;
   std::vector<StepAccess> asleep_;
   bool blocked_ = false, pruned_ = false;
+  bool block_node_ = false;  // blocked where a new node found no eligible option
   std::uint32_t cur_pre_ = 0, cur_irq_ = 0;
   double weight_ = 1;
 };
@@ -477,10 +632,12 @@ std::uint64_t outcome_of(const ExecResult& r) {
   return h;
 }
 
-void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, bool collect) {
+void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, const DfsConfig& cfg) {
+  const bool collect = cfg.collect_outcomes;
   ItemResult res;
   res.key = item.key;
   s.load(std::move(item));
+  const std::uint64_t cut_before = s.cut();
   for (;;) {
     if (sh.stop.load(std::memory_order_relaxed)) break;
     if (sh.executions.fetch_add(1, std::memory_order_relaxed) >= sh.limit ||
@@ -495,6 +652,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, b
     w.steps += r.steps;
     w.weight += static_cast<std::uint64_t>(std::llround(s.weight() * kWeightScale));
     const std::uint64_t index = res.executions++;
+    if (cfg.on_execution) cfg.on_execution(s.path(), s.record().class_fingerprint(), s.blocked() || s.pruned());
     if (s.blocked()) {
       ++w.blocked;
     } else if (s.pruned()) {
@@ -528,6 +686,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, b
       break;
     }
   }
+  w.cut += s.cut() - cut_before;
   w.items.push_back(std::move(res));
 }
 
@@ -536,7 +695,9 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
                         DfsResult& out) {
   // Source-DPOR adds backtrack points to ancestors of the node being explored, which another
   // thread may own: with it the search runs on one thread.
-  const unsigned jobs = reduction && cfg.dpor ? 1u : std::max(1u, cfg.jobs);
+  const bool dpor = reduction && cfg.dpor;
+  const bool sleep = reduction && !(bounds.preemptions || bounds.interrupts || bounds.depth);
+  const unsigned jobs = dpor ? 1u : std::max(1u, cfg.jobs);
   Pool sh;
   sh.limit = budget_left ? budget_left : UINT64_MAX;
   sh.seconds = seconds_left;
@@ -549,7 +710,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
       std::unique_ptr<Workload> workload = factory();
       Sim sim(config);
       sim.load(*workload);
-      Searcher s(sim, bounds, reduction, cfg.dpor);
+      Searcher s(sim, bounds, sleep, dpor);
       for (;;) {
         Item item;
         {
@@ -565,7 +726,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
           sh.pool.pop_front();
           ++sh.busy;
         }
-        explore_item(s, sim, std::move(item), sh, w, cfg.collect_outcomes);
+        explore_item(s, sim, std::move(item), sh, w, cfg);
         {
           std::lock_guard<std::mutex> lock(sh.m);
           --sh.busy;
@@ -599,6 +760,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
     cov.steps += w.steps;
     cov.sleep_blocked += w.blocked;
     cov.bounded_out += w.bounded_out;
+    cov.reversals_beyond_bounds += w.cut;
     weight += w.weight;
     classes.insert(classes.end(), w.classes.begin(), w.classes.end());
     ends.insert(ends.end(), w.end_states.begin(), w.end_states.end());
@@ -644,7 +806,10 @@ DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config,
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   DfsResult res;
   const bool bounded = cfg.preemption_bound || cfg.interrupt_bound || cfg.depth_bound;
-  res.reduction = cfg.reduction && !bounded;
+  // Sleep sets without bounds; source-DPOR also under preemption and interrupt bounds (BPOR, with
+  // no sleep sets there); with a depth bound, no reduction.
+  res.reduction = cfg.reduction && (!bounded || (cfg.dpor && !cfg.depth_bound));
+  res.sleep_sets = res.reduction && !bounded;
   std::vector<std::optional<std::uint32_t>> rounds;
   if (cfg.preemption_bound && cfg.iterate)
     for (std::uint32_t b = 0; b <= *cfg.preemption_bound; ++b) rounds.emplace_back(b);
@@ -671,6 +836,27 @@ DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config,
   }
   res.seconds = elapsed();
   return res;
+}
+
+std::uint64_t sampled_classes(const WorkloadFactory& factory, const Sim::Config& config, Strategy strategy,
+                              std::uint64_t seed, unsigned pct_depth, std::uint64_t pct_steps, std::uint64_t n) {
+  std::unique_ptr<Workload> workload = factory();
+  Sim sim(config);
+  sim.load(*workload);
+  AccessRecord rec(sim);
+  sim.set_observer(&rec);
+  ExecutionSource src(strategy, pct_depth, strategy == Strategy::Pct ? pct_steps : 1);
+  std::vector<std::uint64_t> classes;
+  classes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, 1u << 20)));
+  for (std::uint64_t i = 0; i < n; ++i) {
+    rec.begin();
+    sim.run(src.at(seed, i));
+    rec.close();
+    classes.push_back(rec.class_fingerprint());
+  }
+  sim.set_observer(nullptr);
+  std::sort(classes.begin(), classes.end());
+  return static_cast<std::uint64_t>(std::unique(classes.begin(), classes.end()) - classes.begin());
 }
 
 }  // namespace sim

@@ -25,16 +25,21 @@
 // execution whose every enabled actor sleeps is abandoned ("sleep-set blocked"). Over the whole
 // tree this explores exactly one execution per Mazurkiewicz class that is not blocked (checked
 // by tests against the unreduced search). It is sound with respect to the dependency relation
-// (access.h; interrupts, spinlocks, wait queues, irq_work and timers included). It is NOT combined
-// with bounds: Coons, Musuvathi & McKinley (OOPSLA 2013) show that bounding and reduction together
-// lose schedules unless the bound is made reduction-aware, so with any bound the reduction is off
-// and the bounded search is the plain one, which covers every schedule within the bounds.
-// Experimental, off by default (`dpor`): source-DPOR backtrack sets (Abdulla, Aronis, Jonsson,
-// Sagonas, POPL 2014) on top of the sleep sets, on one thread. It explores one execution per
-// class on readers(N) and indexer(N) (indexer(12): 8, indexer(13): 64, as published), but the
-// RapidCheck property against the unreduced search still finds programs (a hardirq with tasks on
-// two CPUs) where it misses a class: it is NOT yet sound for interrupts. See DfsProp.DISABLED_*.
-//
+// (access.h; interrupts, spinlocks, wait queues, irq_work and timers included). Sleep sets are
+// NOT combined with bounds: Coons, Musuvathi & McKinley (OOPSLA 2013) show that bounding and
+// reduction together lose schedules, so with any bound they are off.
+// `dpor`: source-DPOR backtrack sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014) on one
+// thread. Without bounds, on top of the sleep sets: one execution per class on readers(N) and
+// indexer(N) (indexer(12): 8, indexer(13): 64, as published). Two generalisations of the race
+// rule make it sound for relaysim (dfs.cpp, `reverse` and `disabled`): a race whose later step is
+// disabled at the earlier step's node (by its CPU's state, or a lock it is blocked on) is
+// reversed at the node where the enabling objects let it run; and an actor disabled by another's
+// step (a preempt/irq-off region, a firing) is added where it was last enabled. Checked against
+// the unreduced search on random programs (DfsProp.SourceDporAgreesWithTheUnreducedSearch).
+// With a preemption or interrupt bound (not a depth bound): source-DPOR without sleep sets, with
+// BPOR's conservative points, counting the reversals the bounds cut
+// (DfsCoverage::reversals_beyond_bounds). With none cut, every class was explored within the
+// bounds; otherwise classes reached only through a cut reversal may be missing.
 // Parallel: `jobs` threads share the tree by work stealing. A worker that sees an idle one donates
 // the untried options of its shallowest open node (with that node's sleep set), so every subtree is
 // explored with the sleep sets the one-thread search would use. Items are ordered by their prefix;
@@ -59,14 +64,17 @@ struct DfsConfig {
   std::optional<std::uint32_t> preemption_bound;
   std::optional<std::uint32_t> interrupt_bound;
   std::optional<std::uint32_t> depth_bound;
-  bool reduction = true;        // sleep sets; ignored (off) when any bound is set
-  bool dpor = false;            // with reduction: source-DPOR backtrack sets (experimental, one thread)
+  bool reduction = true;        // sleep sets (off when any bound is set)
+  bool dpor = false;            // with reduction: source-DPOR backtrack sets (one thread; also under bounds)
   bool iterate = true;          // with a preemption bound K: bounds 0, 1, ..., K in turn
   std::uint64_t executions = 0;  // budget over all iterations; 0: none
   double seconds = 0;            // 0: none
   unsigned jobs = 1;
   bool keep_going = false;
   bool collect_outcomes = false;  // fill DfsCoverage::outcomes (tests)
+  /// Called after each execution with its choice list, its class fingerprint and whether it was
+  /// abandoned (sleep-set blocked or out of the bounds); from the worker threads (tests).
+  std::function<void(const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned)> on_execution;
   std::function<void(std::uint64_t executions, std::uint64_t violations, double seconds)> progress;
 };
 
@@ -79,6 +87,10 @@ struct DfsCoverage {
   std::uint64_t distinct_end_states = 0;
   std::uint64_t sleep_blocked = 0;   // abandoned: every enabled actor asleep
   std::uint64_t bounded_out = 0;     // abandoned: no option left within the bounds
+  /// Source-DPOR under bounds: race reversals (backtrack points) the bounds did not allow. 0 on a
+  /// complete search: every equivalence class was explored, within the bounds. More: classes
+  /// reached only through those reversals may be missing (the plain bounded search has them).
+  std::uint64_t reversals_beyond_bounds = 0;
   std::uint64_t steps = 0;
   double fraction = 0;               // Knuth-style estimate of the explored share of the tree
   double seconds = 0;
@@ -96,7 +108,8 @@ struct DfsViolation {
 };
 
 struct DfsResult {
-  bool reduction = false;                 // sleep sets were used
+  bool reduction = false;                 // some reduction was used (sleep sets, or source-DPOR)
+  bool sleep_sets = false;                // sleep sets were used (never under a bound)
   std::vector<DfsCoverage> iterations;    // one per bound searched, in order (last = final)
   std::optional<std::uint32_t> deepest_bound_covered;  // largest preemption bound searched completely
   std::optional<DfsViolation> first;
@@ -109,5 +122,12 @@ struct DfsResult {
 };
 
 DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& dfs);
+
+/// How many distinct Mazurkiewicz classes (AccessRecord::class_fingerprint, the DFS's notion) the
+/// executions 0..n-1 of a sampling run visited: reruns each one (same strategy, seed, index and
+/// PCT step estimate as sim::explore) with the access record installed, on one thread. An
+/// execution stopped by a violation counts the class of its prefix. For comparing strategies.
+std::uint64_t sampled_classes(const WorkloadFactory& factory, const Sim::Config& config, Strategy strategy,
+                              std::uint64_t seed, unsigned pct_depth, std::uint64_t pct_steps, std::uint64_t n);
 
 }  // namespace sim

@@ -132,3 +132,18 @@ TEST(Cli, ReplayOnAnotherVariant) {
   EXPECT_EQ(buggy.status, 0) << buggy.text;  // its own variant: an exact replay
   EXPECT_NE(buggy.text.find("matches the schedule"), std::string::npos) << buggy.text;
 }
+
+TEST(Cli, DporUnderABoundSaysWhatItCovered) {
+  std::string out = tmpdir("dpor");
+  Out a = sh("explore scenarios/toy/indexer.toml --strategy dfs --preemption-bound 1 --reduction dpor --out " + out);
+  ASSERT_EQ(a.status, 0) << a.text;
+  EXPECT_NE(a.text.find("complete: every equivalence class explored, within the bounds (preemptions <= 1; no race reversal"),
+            std::string::npos) << a.text;
+  Out b = sh("explore scenarios/toy/toy_counter.toml --strategy dfs --preemption-bound 2 --reduction dpor --json --out " + out);
+  ASSERT_EQ(b.status, 0) << b.text;
+  EXPECT_NE(b.text.find("race reversals needed more than the bounds"), std::string::npos) << b.text;
+  EXPECT_NE(b.text.find("\"reversals_beyond_bounds\":4"), std::string::npos) << b.text;
+  Out c = sh("explore scenarios/toy/irq_counter_locked.toml --strategy random -n 2000 --classes --json --out " + out);
+  ASSERT_EQ(c.status, 0) << c.text;
+  EXPECT_NE(c.text.find("\"classes\":"), std::string::npos) << c.text;
+}

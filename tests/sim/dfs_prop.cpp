@@ -1,18 +1,23 @@
-// tests/sim/dfs_prop.cpp — RapidCheck: on random small programs the sleep-set search finds the
-// same outcomes (end states and violations) as the unreduced search; on programs without a
-// violation also the same Mazurkiewicz classes, with exactly one execution per class that is not
-// sleep-set blocked; and the same results for 1 and 2 jobs. The same check for source-DPOR is
-// kept disabled: it still fails (see below).
+// tests/sim/dfs_prop.cpp — RapidCheck: on random small programs the reduced searches find the
+// same outcomes (end states and violations, messages included) as the unreduced search:
+//   - sleep sets: also the same Mazurkiewicz classes on programs without a violation, exactly one
+//     execution per class that is not sleep-set blocked, and the same results for 1 and 2 jobs;
+//   - source-DPOR (sleep sets + backtrack sets, sim/dfs.cpp): the same outcomes and, without a
+//     violation, the same classes, in no more executions than sleep sets alone.
 //
 // Generated programs: 1–3 CPUs, 2–3 tasks (task i on CPU i mod cpus, so tasks may share a CPU and
-// preempt each other), 1–3 shared words, one spinlock, optionally a hardirq on CPU 0 (1–2 firings).
-// Each task or handler runs 1–3 operations: load, store, fetch_add, or a locked increment (tasks
-// take spin_lock_irqsave or, when `plain_lock`, spin_lock — then the handler can deadlock on its
-// own CPU). Loaded values are kept per actor and are part of the end state; a load that returns the
-// generated `trap` value reports an assertion, and so does an end state whose words sum to `target`.
+// preempt each other), at least 3 actors in all, 1–3 shared words, one spinlock, one wait queue,
+// optionally a hardirq on CPU 0 (1–2 firings) and an irq_work. Each task or handler runs 1–3
+// operations: load, store, fetch_add, a locked increment (tasks take spin_lock_irqsave or, when
+// `plain_lock`, spin_lock — then the hardirq can deadlock on its own CPU), irq_work_queue, wake_up
+// of the queue, and (tasks only) wait_event(queue, word != 0), which may sleep for good (a
+// deadlock outcome). Loaded values are kept per actor and are part of the end state; a load that
+// returns the generated `trap` value reports an assertion, and so does an end state whose words
+// sum to `target`.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -23,7 +28,7 @@
 namespace {
 
 struct Op {
-  int kind;  // 0 load, 1 store, 2 fetch_add, 3 locked increment
+  int kind;  // 0 load, 1 store, 2 fetch_add, 3 locked increment, 4 irq_work_queue, 5 wake_up, 6 wait_event
   int var;
   int value;
 };
@@ -33,13 +38,14 @@ struct Program {
   std::vector<std::vector<Op>> tasks;
   std::vector<Op> handler;
   int fires = 0;
+  std::vector<Op> work;  // the irq_work's handler; none when empty
   bool plain_lock = false;
   int trap = 0, target = 0;
 };
 
 void showValue(const Program& p, std::ostream& os) {
   auto ops = [&](const std::vector<Op>& v) {
-    for (const Op& o : v) os << " " << "LSFI"[o.kind] << o.var << (o.kind == 1 ? "=" + std::to_string(o.value) : "");
+    for (const Op& o : v) os << " " << "LSFIQWE"[o.kind] << o.var << (o.kind == 1 ? "=" + std::to_string(o.value) : "");
   };
   os << "cpus " << p.cpus << " vars " << p.vars << (p.plain_lock ? " plain-lock" : "") << " trap " << p.trap << " target "
      << p.target << "\n";
@@ -53,6 +59,11 @@ void showValue(const Program& p, std::ostream& os) {
     ops(p.handler);
     os << "\n";
   }
+  if (!p.work.empty()) {
+    os << "  irq_work:";
+    ops(p.work);
+    os << "\n";
+  }
 }
 
 class ProgramWorkload final : public sim::Workload {
@@ -63,12 +74,14 @@ class ProgramWorkload final : public sim::Workload {
     s.set_cpus(p_.cpus);
     for (int v = 0; v < p_.vars; ++v) vars_.push_back(std::make_unique<sim::Shared<int>>(s, "v" + std::to_string(v), 0));
     lock_.emplace(s, "lock");
-    seen_.resize(p_.tasks.size() + 1);
+    wq_.emplace(s, "wq");
+    seen_.resize(p_.tasks.size() + 2);
     for (std::size_t t = 0; t < p_.tasks.size(); ++t)
       s.add_task("task" + std::to_string(t), static_cast<int>(t) % p_.cpus, [this, t] { run(p_.tasks[t], seen_[t], true); });
     if (p_.fires)
       s.add_interrupt("irq", 0, sim::Ctx::Hardirq, static_cast<std::uint32_t>(p_.fires),
-                      [this] { run(p_.handler, seen_.back(), false); });
+                      [this] { run(p_.handler, seen_[p_.tasks.size()], false); });
+    if (!p_.work.empty()) work_ = s.add_irq_work("work", [this] { run(p_.work, seen_.back(), false); });
   }
   void reset(sim::Sim&) override {
     for (auto& v : seen_) v.clear();
@@ -101,6 +114,13 @@ class ProgramWorkload final : public sim::Workload {
         }
         case 1: v.store(o.value); break;
         case 2: v.fetch_add(1); break;
+        case 4:
+          if (work_ >= 0) seen.push_back(sim_->irq_work_queue(work_) ? 100 : 101);
+          break;
+        case 5: wq_->wake_up(); break;
+        case 6:
+          if (task) wq_->wait_event([&] { return v.load() != 0; });
+          break;
         default: {
           unsigned long flags = 0;
           if (task && !p_.plain_lock) flags = lock_->lock_irqsave();
@@ -117,11 +137,13 @@ class ProgramWorkload final : public sim::Workload {
   sim::Sim* sim_ = nullptr;
   std::vector<std::unique_ptr<sim::Shared<int>>> vars_;
   std::optional<sim::SpinLock> lock_;
+  std::optional<sim::WaitQueue> wq_;
+  int work_ = -1;
   std::vector<std::vector<int>> seen_;  // per actor: what it loaded (actor-local, not shared)
 };
 
-rc::Gen<Op> gen_op(int vars) {
-  return rc::gen::apply([](int kind, int var, int value) { return Op{kind, var, value}; }, rc::gen::inRange(0, 4),
+rc::Gen<Op> gen_op(int vars, int kinds) {
+  return rc::gen::apply([](int kind, int var, int value) { return Op{kind, var, value}; }, rc::gen::inRange(0, kinds),
                         rc::gen::inRange(0, vars), rc::gen::inRange(1, 4));
 }
 
@@ -131,9 +153,11 @@ rc::Gen<Program> gen_program() {
     p.cpus = *rc::gen::inRange(1, 4);
     p.vars = *rc::gen::inRange(1, 4);
     int tasks = *rc::gen::inRange(2, 4);
-    for (int t = 0; t < tasks; ++t) p.tasks.push_back(*rc::gen::container<std::vector<Op>>(*rc::gen::inRange(1, 4), gen_op(p.vars)));
-    p.fires = *rc::gen::inRange(0, 3);
-    if (p.fires) p.handler = *rc::gen::container<std::vector<Op>>(*rc::gen::inRange(1, 3), gen_op(p.vars));
+    for (int t = 0; t < tasks; ++t) p.tasks.push_back(*rc::gen::container<std::vector<Op>>(*rc::gen::inRange(1, 4), gen_op(p.vars, 7)));
+    const bool work = *rc::gen::arbitrary<bool>();
+    p.fires = *rc::gen::inRange(tasks == 2 && !work ? 1 : 0, 3);  // at least 3 actors
+    if (p.fires) p.handler = *rc::gen::container<std::vector<Op>>(*rc::gen::inRange(1, 3), gen_op(p.vars, 6));
+    if (work) p.work = *rc::gen::container<std::vector<Op>>(*rc::gen::inRange(1, 3), gen_op(p.vars, 4));
     p.plain_lock = *rc::gen::arbitrary<bool>();
     p.trap = *rc::gen::inRange(1, 6);
     p.target = *rc::gen::inRange(1, 10);
@@ -179,10 +203,10 @@ RC_GTEST_PROP(DfsProp, SleepSetsAgreeWithTheUnreducedSearch, ()) {
   if (r.first) RC_ASSERT(r2.first->choices == r.first->choices);
 }
 
-// Known to fail (source-DPOR is experimental): with seeds 7, 20261124 and 5 at 300 cases it finds
-// programs with a hardirq and tasks on two CPUs where DPOR misses an outcome or a class. Run it
-// with --gtest_also_run_disabled_tests while working on sim/dfs.cpp's race analysis.
-RC_GTEST_PROP(DfsProp, DISABLED_SourceDporAgreesWithTheUnreducedSearch, ()) {
+// Source-DPOR against the unreduced search. Mutations that make it fail (each tried): reversing
+// races only at the earlier step's node (the textbook rule, without the walk back over what
+// enables the later step), and an unlock recorded as a read of the lock (access.cpp).
+RC_GTEST_PROP(DfsProp, SourceDporAgreesWithTheUnreducedSearch, ()) {
   Program p = *gen_program();
   sim::WorkloadFactory factory = [&p] { return std::make_unique<ProgramWorkload>(p); };
   auto full = unreduced(factory);
@@ -191,7 +215,56 @@ RC_GTEST_PROP(DfsProp, DISABLED_SourceDporAgreesWithTheUnreducedSearch, ()) {
   dpor.dpor = true;
   dpor.collect_outcomes = true;
   auto d = sim::explore_dfs(factory, sim::Sim::Config{}, dpor);
+  RC_ASSERT(d.reduction);
   RC_ASSERT(d.last().complete);
   RC_ASSERT(d.last().outcomes == full.last().outcomes);
+  RC_ASSERT(d.last().distinct_end_states == full.last().distinct_end_states);
+  for (std::size_t q = 0; q < full.violations.size(); ++q) RC_ASSERT((d.violations[q] > 0) == (full.violations[q] > 0));
   if (!full.first) RC_ASSERT(d.last().classes == full.last().classes);
+  sim::DfsConfig sleep;
+  sleep.collect_outcomes = true;
+  auto z = sim::explore_dfs(factory, sim::Sim::Config{}, sleep);
+  RC_ASSERT(d.last().executions <= z.last().executions);
+}
+
+// Source-DPOR under a preemption bound K (and sometimes an interrupt bound), with the conservative
+// backtrack points of bounded partial-order reduction (Coons et al. 2013), against the unreduced
+// search at the same bounds. What it guarantees: every execution it runs is within the bounds (its
+// outcomes are a subset), and when no race reversal was cut by the bounds
+// (reversals_beyond_bounds == 0) it explored every class: then its outcomes equal those of the
+// unreduced search at the same bounds and those of the unbounded one. Mutation that makes it fail
+// (tried): reversals cut by the bounds not counted (seed 2 finds a bound-0 program in which a
+// switch made free by an unrelated finish on another CPU is the only bounded representative).
+RC_GTEST_PROP(DfsProp, BoundedSourceDporIsExactWhenNoReversalIsCut, ()) {
+  Program p = *gen_program();
+  const auto k = static_cast<std::uint32_t>(*rc::gen::inRange(0, 3));
+  const int irq = *rc::gen::inRange(-1, 2);
+  sim::WorkloadFactory factory = [&p] { return std::make_unique<ProgramWorkload>(p); };
+  sim::DfsConfig plain;
+  plain.reduction = false;
+  plain.collect_outcomes = true;
+  plain.executions = 300'000;
+  plain.preemption_bound = k;
+  plain.iterate = false;
+  if (irq >= 0) plain.interrupt_bound = static_cast<std::uint32_t>(irq);
+  auto full = sim::explore_dfs(factory, sim::Sim::Config{}, plain);
+  RC_PRE(full.last().complete);
+  sim::DfsConfig dpor = plain;
+  dpor.reduction = true;
+  dpor.dpor = true;
+  dpor.executions = 0;
+  auto d = sim::explore_dfs(factory, sim::Sim::Config{}, dpor);
+  RC_ASSERT(d.reduction);
+  RC_ASSERT(!d.sleep_sets);
+  RC_ASSERT(d.last().complete);
+  const auto& got = d.last().outcomes;
+  const auto& want = full.last().outcomes;
+  RC_ASSERT(std::includes(want.begin(), want.end(), got.begin(), got.end()));
+  RC_ASSERT(d.last().executions <= full.last().executions);
+  RC_TAG(d.last().reversals_beyond_bounds == 0 ? "no reversal cut" : "reversals cut");
+  if (d.last().reversals_beyond_bounds == 0) {
+    RC_ASSERT(got == want);
+    auto all = unreduced(factory);
+    if (all.last().complete) RC_ASSERT(got == all.last().outcomes);
+  }
 }
