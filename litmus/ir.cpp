@@ -53,26 +53,31 @@ Value eval(const Expr& e, const std::vector<Value>& regs) {
   throw std::logic_error("litmus::eval: unknown operator");
 }
 
-bool eval_prop(const Program& p, const Prop& prop, const FinalState& s) {
+bool eval_prop(const Prop& prop, const std::function<Value(const Observed&)>& lookup) {
   switch (prop.kind) {
     case Prop::Kind::True: return true;
     case Prop::Kind::False: return false;
-    case Prop::Kind::Not: return !eval_prop(p, prop.args[0], s);
+    case Prop::Kind::Not: return !eval_prop(prop.args[0], lookup);
     case Prop::Kind::And:
       for (const auto& a : prop.args)
-        if (!eval_prop(p, a, s)) return false;
+        if (!eval_prop(a, lookup)) return false;
       return true;
     case Prop::Kind::Or:
       for (const auto& a : prop.args)
-        if (eval_prop(p, a, s)) return true;
+        if (eval_prop(a, lookup)) return true;
       return false;
-    case Prop::Kind::Implies: return !eval_prop(p, prop.args[0], s) || eval_prop(p, prop.args[1], s);
-    case Prop::Kind::Atom:
-      for (std::size_t i = 0; i < p.observed.size(); ++i)
-        if (p.observed[i].thread == prop.thread && p.observed[i].name == prop.name) return s.at(i) == prop.value;
-      throw std::logic_error("litmus::eval_prop: atom not observed");
+    case Prop::Kind::Implies: return !eval_prop(prop.args[0], lookup) || eval_prop(prop.args[1], lookup);
+    case Prop::Kind::Atom: return lookup(Observed{prop.thread, prop.name}) == prop.value;
   }
   return false;
+}
+
+bool eval_prop(const Program& p, const Prop& prop, const FinalState& s) {
+  return eval_prop(prop, [&](const Observed& o) {
+    for (std::size_t i = 0; i < p.observed.size(); ++i)
+      if (p.observed[i] == o) return s.at(i);
+    throw std::logic_error("litmus::eval_prop: atom not observed");
+  });
 }
 
 std::string value_to_string(const Program& p, const Value& v) {

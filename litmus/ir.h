@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -135,8 +136,10 @@ struct Program {
   std::vector<bool> is_lock;          // locations declared spinlock_t
   std::vector<Value> init;            // initial value of each location (0 unless given)
   std::vector<Thread> threads;
-  std::vector<Observed> observed;     // `locations [...]` then the condition's atoms, first use order
+  std::vector<Observed> observed;     // `locations [...]` and the condition's atoms: what a state prints
   Condition condition;
+  std::optional<Prop> filter;         // herd7's `filter (...)`: executions whose final state fails it
+                                      // are discarded (its atoms need not be observed)
 
   int location_index(const std::string& n) const;  // -1 if absent
 };
@@ -153,6 +156,9 @@ inline bool truthy(const Value& v) { return v.is_loc() || v.v != 0; }
 
 /// Evaluates the condition's proposition (not the quantifier) on a final state.
 bool eval_prop(const Program& p, const Prop& prop, const FinalState& s);
+
+/// The same over any final values: `lookup` gives the final value of a register or location.
+bool eval_prop(const Prop& prop, const std::function<Value(const Observed&)>& lookup);
 
 /// herd7's spelling: `1:r0=1`, `x=y`, and the condition as herd7 prints it.
 std::string value_to_string(const Program& p, const Value& v);

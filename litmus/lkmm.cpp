@@ -161,6 +161,9 @@ class ThreadRunner {
   ThreadRunner(const Program& p, const Thread& t, const Domains& d, const std::vector<bool>& lock_loc)
       : p_(p), t_(t), d_(d), lock_loc_(lock_loc) {}
 
+  /// The line of the last access through a non-pointer (0: none): its path was dropped.
+  int dropped_line() const { return dropped_line_; }
+
   void run(const std::function<void(const Path&)>& on_path) {
     State s;
     s.regs.assign(t_.registers.size(), Value::integer(0));
@@ -209,7 +212,10 @@ class ThreadRunner {
   // it can only come from a read value no execution delivers, or herd7 would fault).
   int location(const Instr& in, const State& s, bool lock_op) const {
     const Value a = eval(in.addr, s.regs);
-    if (!a.is_loc()) return -1;
+    if (!a.is_loc()) {
+      dropped_line_ = in.line;
+      return -1;
+    }
     const int l = static_cast<int>(a.v);
     if (lock_op != lock_loc_[static_cast<std::size_t>(l)])
       throw LitmusError(p_.file, in.line,
@@ -416,6 +422,7 @@ class ThreadRunner {
   const Domains& d_;
   const std::vector<bool>& lock_loc_;
   const std::function<void(const Path&)>* on_path_ = nullptr;
+  mutable int dropped_line_ = 0;
 };
 
 // ---- one combination of thread paths ----------------------------------------------------------
@@ -788,22 +795,24 @@ class Checker {
     return m;
   }
 
-  void record(const Rel& co, const std::vector<std::string>& flags) {
-    FinalState st;
-    for (const Observed& o : p_.observed) {
-      if (o.thread >= 0) {
-        const Path& path = *(*paths_)[static_cast<std::size_t>(o.thread)];
-        const auto& regs = p_.threads[static_cast<std::size_t>(o.thread)].registers;
-        const auto it = std::find(regs.begin(), regs.end(), o.name);
-        st.push_back(path.regs[static_cast<std::size_t>(it - regs.begin())]);
-      } else {
-        const int l = p_.location_index(o.name);
-        int last = l;  // the IW
-        for (int w = 0; w < n_; ++w)
-          if (ev_[static_cast<std::size_t>(w)].kind == Ev::W && ev_[static_cast<std::size_t>(w)].loc == l && co.has(last, w)) last = w;
-        st.push_back(ev_[static_cast<std::size_t>(last)].value);
-      }
+  Value final_value(const Rel& co, const Observed& o) const {
+    if (o.thread >= 0) {
+      const Path& path = *(*paths_)[static_cast<std::size_t>(o.thread)];
+      const auto& regs = p_.threads[static_cast<std::size_t>(o.thread)].registers;
+      const auto it = std::find(regs.begin(), regs.end(), o.name);
+      return path.regs[static_cast<std::size_t>(it - regs.begin())];
     }
+    const int l = p_.location_index(o.name);
+    int last = l;  // the IW
+    for (int w = 0; w < n_; ++w)
+      if (ev_[static_cast<std::size_t>(w)].kind == Ev::W && ev_[static_cast<std::size_t>(w)].loc == l && co.has(last, w)) last = w;
+    return ev_[static_cast<std::size_t>(last)].value;
+  }
+
+  void record(const Rel& co, const std::vector<std::string>& flags) {
+    if (p_.filter && !eval_prop(*p_.filter, [&](const Observed& o) { return final_value(co, o); })) return;
+    FinalState st;
+    for (const Observed& o : p_.observed) st.push_back(final_value(co, o));
     if (eval_prop(p_, p_.condition.prop, st))
       ++res_.positive;
     else
@@ -886,6 +895,8 @@ Result check(const Program& p, const CheckOptions& options) {
   for (std::size_t t = 0; t < p.threads.size(); ++t) {
     ThreadRunner run(p, p.threads[t], d, lock_loc);
     run.run([&](const Path& path) { paths[t].push_back(path); });
+    if (paths[t].empty())  // every path accesses memory through an integer: nothing to check
+      throw LitmusError(p.file, run.dropped_line(), "unsupported: access through a value that is not a pointer");
   }
   Result res;
   std::map<FinalState, std::uint64_t> states;

@@ -62,13 +62,12 @@ class Lexer {
   }
 
   // The rest of the current line, raw (the test name after `C`).
-  std::string rest_of_line() {
+  // The next word on the current line, raw (the test name after `C`: `MP+po.once-2`).
+  std::string word_on_line() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
     std::string r;
-    while (pos_ < s_.size() && s_[pos_] != '\n') r += s_[pos_++];
-    while (!r.empty() && std::isspace(static_cast<unsigned char>(r.back()))) r.pop_back();
-    std::size_t b = 0;
-    while (b < r.size() && std::isspace(static_cast<unsigned char>(r[b]))) ++b;
-    return r.substr(b);
+    while (pos_ < s_.size() && !std::isspace(static_cast<unsigned char>(s_[pos_]))) r += s_[pos_++];
+    return r;
   }
   int line() const { return line_; }
 
@@ -212,9 +211,8 @@ class Parser {
     const Token arch = lx_.next();
     if (arch.kind != Token::Kind::Ident) lx_.fail(arch.line, "syntax error: expected 'C NAME' on the first line");
     if (arch.text != "C") lx_.fail(arch.line, "unsupported architecture '" + arch.text + "' (only C litmus tests)");
-    prog_.name = lx_.rest_of_line();
-    if (prog_.name.empty() || prog_.name.find_first_of(" \t") != std::string::npos)
-      lx_.fail(arch.line, "syntax error: expected one test name after 'C'");
+    prog_.name = lx_.word_on_line();
+    if (prog_.name.empty() || prog_.name.rfind("(*", 0) == 0) lx_.fail(arch.line, "syntax error: expected a test name after 'C'");
     while (lx_.peek().kind == Token::Kind::String) lx_.next();  // doc string
   }
 
@@ -319,7 +317,12 @@ class Parser {
         observe(observed_ref(), lx_.peek().line);
       }
     }
-    if (lx_.is_ident("filter")) lx_.fail(lx_.peek().line, "unsupported: filter clause");
+    if (lx_.is_ident("filter")) {
+      lx_.next();
+      filtering_ = true;
+      prog_.filter = prop_implies();
+      filtering_ = false;
+    }
     const Token q = lx_.peek();
     if (lx_.accept("~")) {
       if (!lx_.is_ident("exists")) lx_.fail(q.line, "syntax error: expected 'exists' after '~'");
@@ -450,7 +453,7 @@ class Parser {
       p.value = resolve_value_ident(v.text, v.line);
     else
       lx_.fail(v.line, "syntax error: expected a value, got " + Lexer::describe(v));
-    observe(o, line);
+    if (!filtering_) observe(o, line);
     return p;
   }
 
@@ -986,6 +989,7 @@ class Parser {
   Program prog_;
   Thread* th_ = nullptr;
   int temps_ = 0;
+  bool filtering_ = false;  // parsing the filter: its atoms are not printed
   std::vector<PendingInit> pending_init_;
 };
 

@@ -196,6 +196,8 @@ const BadCase kBad[] = {
     {"C t\n{}\nP0(int *x) {\n  WRITE_ONCE(*x, 1)\n}\nexists (x=0)\n", "5: syntax error: expected ';', got '}'"},
     {"C t\n{}\nP0(int *x, spinlock_t *l) {\n  int r0;\n  r0 = READ_ONCE(*l);\n}\nexists (x=0)\n",
      "5: unsupported: ordinary access to spinlock 'l' (lock.cat: mixed-lock-accesses)"},
+    {"C t\n{}\nP0(int *x) {\n  int r0;\n  r0 = READ_ONCE(*x);\n  WRITE_ONCE(*r0, 1);\n}\nexists (x=0)\n",
+     "6: unsupported: access through a value that is not a pointer"},
 };
 
 class BadInput : public ::testing::TestWithParam<BadCase> {};
@@ -213,6 +215,25 @@ TEST_P(BadInput, OneLineNamingTheLine) {
 
 INSTANTIATE_TEST_SUITE_P(Litmus, BadInput, ::testing::ValuesIn(kBad),
                          [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
+
+TEST(LitmusParser, FilterDiscardsExecutionsAndCommentsFollowTheName) {
+  // Documentation/litmus-tests.txt's C-SB+l-o-o-u+l-o-o-u-X: xchg_acquire as a lock, the failed
+  // acquisitions filtered out. herd7 prints States 2, Positive: 0 Negative: 2.
+  const litmus::Program p = litmus::parse(
+      "C C-SB+xchg-lock (* a comment after the name *)\n{}\n"
+      "P0(int *sl, int *x0, int *x1) { int r2; int r1; r2 = xchg_acquire(sl, 1); WRITE_ONCE(*x0, 1);\n"
+      "  r1 = READ_ONCE(*x1); smp_store_release(sl, 0); }\n"
+      "P1(int *sl, int *x0, int *x1) { int r2; int r1; r2 = xchg_acquire(sl, 1); WRITE_ONCE(*x1, 1);\n"
+      "  r1 = READ_ONCE(*x0); smp_store_release(sl, 0); }\n"
+      "filter (0:r2=0 /\\ 1:r2=0)\nexists (0:r1=0 /\\ 1:r1=0)\n",
+      "filter.litmus");
+  EXPECT_EQ(p.name, "C-SB+xchg-lock");
+  const litmus::Result r = litmus::check(p);
+  EXPECT_EQ(r.states.size(), 2u);
+  EXPECT_EQ(r.positive, 0u);
+  EXPECT_EQ(r.negative, 2u);
+  ASSERT_EQ(p.observed.size(), 2u);  // the filter's 0:r2 and 1:r2 are not printed
+}
 
 // ---- the command ------------------------------------------------------------------------------
 
