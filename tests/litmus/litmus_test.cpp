@@ -53,6 +53,8 @@ const Case kCases[] = {
     {"cmpxchg.litmus", "Never", 0, 2, Axiom::Atomic},
     {"locked-incs.litmus", "Never", 0, 2, Axiom::HappensBefore},
     {"trylock.litmus", "Never", 0, 4, Axiom::HappensBefore},
+    {"SB+unlock-lock.litmus", "Sometimes", 1, 3, {}},
+    {"SB+unlock-lock+after.litmus", "Never", 0, 3, Axiom::Propagation},
     {"trylock-fails.litmus", "Sometimes", 2, 2, {}},
     {"rcu-gp.litmus", "Never", 0, 3, Axiom::Rcu},
     {"rcu-pointer.litmus", "Never", 0, 2, Axiom::HappensBefore},
