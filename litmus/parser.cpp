@@ -395,6 +395,7 @@ class Parser {
   }
 
   Prop prop_implies() {
+    const Depth depth(*this, lx_.peek().line);
     Prop l = prop_or();
     if (!lx_.accept("=>")) return l;
     Prop p;
@@ -422,6 +423,7 @@ class Parser {
     return p;
   }
   Prop prop_unary() {
+    const Depth depth(*this, lx_.peek().line);
     if (lx_.accept("~") || (lx_.is_ident("not") && (lx_.next(), true))) {
       Prop p;
       p.kind = Prop::Kind::Not;
@@ -461,7 +463,7 @@ class Parser {
   void thread() {
     const Token name = lx_.next();
     Thread th;
-    th.id = std::stoi(name.text.substr(1));
+    th.id = name.text.size() > 4 ? -1 : std::stoi(name.text.substr(1));
     if (th.id != static_cast<int>(prog_.threads.size()))
       lx_.fail(name.line, "syntax error: expected thread P" + std::to_string(prog_.threads.size()) + ", got " + name.text);
     lx_.expect("(");
@@ -511,6 +513,7 @@ class Parser {
 
   void statement() {
     const Token t = lx_.peek();
+    const Depth depth(*this, t.line);
     if (lx_.accept(";")) return;
     if (lx_.accept("{")) {
       while (!lx_.accept("}")) {
@@ -640,12 +643,14 @@ class Parser {
 
   Ast binary(int min_prec) {
     Ast l = unary();
+    int chain = 0;
     for (;;) {
       const Token& t = lx_.peek();
       if (t.kind != Token::Kind::Punct) return l;
       const int p = precedence(t.text);
       if (p < 0 || p <= min_prec - 1 || p < min_prec) return l;
       const Token op = lx_.next();
+      if (++chain > kMaxDepth) lx_.fail(op.line, "unsupported: more than " + std::to_string(kMaxDepth) + " operators in a row");
       Ast r = binary(p + 1);
       Ast b;
       b.kind = Ast::Kind::Binary;
@@ -657,8 +662,21 @@ class Parser {
     }
   }
 
+  // Nesting bound (expressions, statements, conditions): deep input is an error, not a stack overflow.
+  static constexpr int kMaxDepth = 200;
+  struct Depth {
+    Parser& p;
+    explicit Depth(Parser& parser, int line) : p(parser) {
+      if (++p.depth_ > kMaxDepth) p.lx_.fail(line, "unsupported: nesting deeper than " + std::to_string(kMaxDepth));
+    }
+    ~Depth() { --p.depth_; }
+    Depth(const Depth&) = delete;
+    Depth& operator=(const Depth&) = delete;
+  };
+
   Ast unary() {
     const Token t = lx_.peek();
+    const Depth depth(*this, t.line);
     if (t.kind == Token::Kind::Punct && (t.text == "!" || t.text == "-" || t.text == "~" || t.text == "*" || t.text == "&")) {
       lx_.next();
       Ast u;
@@ -989,7 +1007,8 @@ class Parser {
   Program prog_;
   Thread* th_ = nullptr;
   int temps_ = 0;
-  bool filtering_ = false;  // parsing the filter: its atoms are not printed
+  bool filtering_ = false;
+  int depth_ = 0;  // parsing the filter: its atoms are not printed
   std::vector<PendingInit> pending_init_;
 };
 

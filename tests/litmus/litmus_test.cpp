@@ -202,6 +202,18 @@ const BadCase kBad[] = {
      "6: unsupported: access through a value that is not a pointer"},
 };
 
+TEST(LitmusParser, DeepInputIsAnErrorNotAStackOverflow) {
+  for (const std::string& body : {std::string(100000, '(') + "1" + std::string(100000, ')'), "1" + std::string(1000, '+') + "1",
+                                  [] {
+                                    std::string e = "1";
+                                    for (int i = 0; i < 1000; ++i) e += "+1";
+                                    return e;
+                                  }()}) {
+    const std::string text = "C deep\n{}\nP0(int *x) { int r0; r0 = " + body + "; }\nexists (0:r0=1)\n";
+    EXPECT_THROW((void)litmus::parse(text, "deep.litmus"), litmus::LitmusError);
+  }
+}
+
 class BadInput : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadInput, OneLineNamingTheLine) {
