@@ -13,7 +13,7 @@
 //    each choice of read values and keeps the candidate executions linux-kernel.cat allows;
 //  - (later) the engine's operational memory model, which can run each thread as an actor, answer
 //    each Instr's memory operation from its own memory, and judge the final state with
-//    eval_condition() below, so that both give the same set of final states.
+//    eval_prop() below, so that both give the same set of final states (Result::states).
 //
 // Annotations follow linux-kernel.def: each Instr carries the herd7 annotation of the macro it came
 // from (Once, Acquire, Release, Mb, ...); `mb` read-modify-writes are Once accesses between two
