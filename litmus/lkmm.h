@@ -31,7 +31,8 @@ struct Result {
   std::vector<StateCount> states;  // sorted: integers before addresses (by location name)
   std::uint64_t positive = 0;      // executions whose final state satisfies the proposition
   std::uint64_t negative = 0;      // executions whose final state does not
-  std::uint64_t candidates = 0;    // candidate executions examined (consistent or not)
+  std::uint64_t candidates = 0;    // candidates that reached the axioms (an rf/co choice incoherent
+                                   // at one location is cut before: not counted)
   std::vector<std::string> flags;  // sorted flag names seen in some execution
   bool ok = false;                 // the condition holds: exists: positive > 0; ~exists: positive == 0;
                                    // forall: negative == 0
