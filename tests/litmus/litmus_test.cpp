@@ -6,6 +6,7 @@
 // (for example one that made READ_ONCE an acquire, or ctrl extend past the if).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -60,7 +61,26 @@ const Case kCases[] = {
     {"rcu-pointer.litmus", "Never", 0, 2, Axiom::HappensBefore},
     {"plain-race.litmus", "Sometimes", 1, 1, {}},
     {"plain-mp-release.litmus", "Never", 0, 2, Axiom::PlainCoherence},
+    {"plain-mp-wmb-rmb.litmus", "Never", 0, 2, Axiom::PlainCoherence},
+    {"plain-mp-no-rmb.litmus", "Sometimes", 1, 2, {}},
+    {"plain-locked.litmus", "Never", 0, 2, Axiom::PlainCoherence},
+    {"plain-unlocked.litmus", "Sometimes", 2, 2, {}},
 };
+
+// linux-kernel.cat's data-race flag: plain accesses bounded by locks, release/acquire or
+// smp_wmb()/smp_rmb() do not race; without the bounds they do.
+TEST(LitmusFlags, DataRaces) {
+  const std::pair<const char*, bool> cases[] = {
+      {"plain-race.litmus", true},        {"plain-unlocked.litmus", true},    {"plain-mp-no-rmb.litmus", true},
+      {"plain-locked.litmus", false},     {"plain-mp-release.litmus", false}, {"plain-mp-wmb-rmb.litmus", false},
+      {"MP.litmus", false},
+  };
+  for (const auto& [file, race] : cases) {
+    const litmus::Program p = litmus::parse_file(path_of(file));
+    const auto flags = litmus::check(p).flags;
+    EXPECT_EQ(std::find(flags.begin(), flags.end(), "data-race") != flags.end(), race) << file;
+  }
+}
 
 class Shapes : public ::testing::TestWithParam<Case> {};
 
