@@ -152,8 +152,10 @@ struct Path {
   std::vector<Value> regs;
 };
 
+// The values a thread's read may return from other threads or the initial state, per location,
+// sorted (its own earlier stores of the path are added at the read: ThreadRunner::candidates).
 struct Domains {
-  std::vector<std::vector<Value>> values;  // per location, sorted
+  std::vector<std::vector<Value>> values;
 };
 
 class ThreadRunner {
@@ -222,6 +224,14 @@ class ThreadRunner {
                         lock_op ? "unsupported: lock operation on '" + p_.locations[static_cast<std::size_t>(l)] + "', which is also accessed as memory"
                                 : "unsupported: ordinary access to spinlock '" + p_.locations[static_cast<std::size_t>(l)] + "' (lock.cat: mixed-lock-accesses)");
     return l;
+  }
+
+  // What a read of l may return on this path: the domain, and this path's own earlier stores to l.
+  std::vector<Value> candidates(const State& s, int l) const {
+    std::set<Value> v(d_.values[static_cast<std::size_t>(l)].begin(), d_.values[static_cast<std::size_t>(l)].end());
+    for (const Event& e : s.events)
+      if (e.kind == Ev::W && e.loc == l) v.insert(e.value);
+    return {v.begin(), v.end()};
   }
 
   void set_reg(State& s, int r, Value v, Set taint) {
@@ -306,7 +316,7 @@ class ThreadRunner {
         case Instr::Kind::Load: {
           const int l = location(in, s, false);
           if (l < 0) return;
-          for (const Value& v : d_.values[static_cast<std::size_t>(l)]) {
+          for (const Value& v : candidates(s, l)) {
             State c = s;
             const int e = add(c, mem(Ev::R, l, v, ann_of(in.order), taint_of(in.addr, c)));
             set_reg(c, in.dst, v, bit(e));
@@ -318,7 +328,7 @@ class ThreadRunner {
         case Instr::Kind::Rmw: {
           const int l = location(in, s, false);
           if (l < 0) return;
-          for (const Value& old : d_.values[static_cast<std::size_t>(l)]) rmw(s, in, l, old);
+          for (const Value& old : candidates(s, l)) rmw(s, in, l, old);
           return;
         }
         case Instr::Kind::Lock:
@@ -865,34 +875,60 @@ std::vector<bool> lock_locations(const Program& p) {
   return lock;
 }
 
-// The values a read may return, per location: the fixpoint of "initial values, and every value
-// some path stores when its reads return values from the current sets". A chain of n stores needs
-// n rounds; there are no loops, so a consistent execution's chain is at most the number of store
-// instructions long.
-Domains value_domains(const Program& p, const std::vector<bool>& lock_loc) {
-  Domains d;
-  d.values.resize(p.locations.size());
+// The values a read may return, per location. herd7 reads symbolic values and solves the
+// equations an execution's rf induces, so a load may return a value that only the store it
+// justifies produces (`r0 = *x; if (r0 == 1) *y = 1;` and the mirror: both read 1). Here the
+// sets start from every integer constant of the program and the initial values (the solutions such
+// equalities can have), and grow to the fixpoint of "every value some path of another thread
+// stores when its reads return values from its current sets" (a thread's own earlier stores are
+// added per path, at the read). A chain of n stores needs n rounds; there are no loops, so
+// one execution's chain is at most the number of store instructions long. Values no store of an
+// execution writes find no rf source and cost nothing but time.
+std::vector<Domains> value_domains(const Program& p, const std::vector<bool>& lock_loc) {
+  const std::size_t nloc = p.locations.size(), nthreads = p.threads.size();
   std::size_t stores = 0;
   for (const auto& t : p.threads)
     for (const auto& in : t.code) stores += (in.kind == Instr::Kind::Store || in.kind == Instr::Kind::Rmw);
-  for (std::size_t l = 0; l < p.locations.size(); ++l) d.values[l] = {p.init[l]};
+  std::set<Value> constants;
+  std::function<void(const Expr&)> collect = [&](const Expr& e) {
+    if (e.op == Expr::Op::Const && !e.value.is_loc()) constants.insert(e.value);
+    for (const auto& a : e.args) collect(a);
+  };
+  for (const auto& t : p.threads)
+    for (const auto& in : t.code) {
+      collect(in.addr);
+      collect(in.a);
+      collect(in.b);
+    }
+  std::vector<std::set<Value>> base(nloc);
+  for (std::size_t l = 0; l < nloc; ++l) {
+    base[l] = constants;
+    base[l].insert(p.init[l]);
+  }
+  std::vector<Domains> d(nthreads);
+  for (auto& dt : d)
+    for (std::size_t l = 0; l < nloc; ++l) dt.values.emplace_back(base[l].begin(), base[l].end());
   for (std::size_t round = 0; round <= stores + 1; ++round) {
-    std::vector<std::set<Value>> next(p.locations.size());
-    for (std::size_t l = 0; l < p.locations.size(); ++l) next[l].insert(d.values[l].begin(), d.values[l].end());
-    for (const auto& t : p.threads) {
-      ThreadRunner run(p, t, d, lock_loc);
+    // What each thread stores, per location, when its reads return values from its domain.
+    std::vector<std::vector<std::set<Value>>> stored(nthreads, std::vector<std::set<Value>>(nloc));
+    for (std::size_t t = 0; t < nthreads; ++t) {
+      ThreadRunner run(p, p.threads[t], d[t], lock_loc);
       run.run([&](const Path& path) {
         for (const auto& e : path.events)
-          if (e.kind == Ev::W && !(e.ann & (kLKW | kUL))) next[static_cast<std::size_t>(e.loc)].insert(e.value);
+          if (e.kind == Ev::W && !(e.ann & (kLKW | kUL))) stored[t][static_cast<std::size_t>(e.loc)].insert(e.value);
       });
     }
     bool changed = false;
-    for (std::size_t l = 0; l < p.locations.size(); ++l) {
-      std::vector<Value> v(next[l].begin(), next[l].end());
-      if (v.size() > 64) throw LitmusError(p.file, 0, "unsupported: more than 64 possible values of '" + p.locations[l] + "'");
-      changed = changed || v != d.values[l];
-      d.values[l] = std::move(v);
-    }
+    for (std::size_t t = 0; t < nthreads; ++t)
+      for (std::size_t l = 0; l < nloc; ++l) {
+        std::set<Value> v = base[l];
+        for (std::size_t u = 0; u < nthreads; ++u)
+          if (u != t) v.insert(stored[u][l].begin(), stored[u][l].end());
+        if (v.size() > 64) throw LitmusError(p.file, 0, "unsupported: more than 64 possible values of '" + p.locations[l] + "'");
+        std::vector<Value> next(v.begin(), v.end());
+        changed = changed || next != d[t].values[l];
+        d[t].values[l] = std::move(next);
+      }
     if (!changed) break;
   }
   return d;
@@ -902,10 +938,10 @@ Domains value_domains(const Program& p, const std::vector<bool>& lock_loc) {
 
 Result check(const Program& p, const CheckOptions& options) {
   const std::vector<bool> lock_loc = lock_locations(p);
-  const Domains d = value_domains(p, lock_loc);
+  const std::vector<Domains> d = value_domains(p, lock_loc);
   std::vector<std::vector<Path>> paths(p.threads.size());
   for (std::size_t t = 0; t < p.threads.size(); ++t) {
-    ThreadRunner run(p, p.threads[t], d, lock_loc);
+    ThreadRunner run(p, p.threads[t], d[t], lock_loc);
     run.run([&](const Path& path) { paths[t].push_back(path); });
     if (paths[t].empty())  // every path accesses memory through an integer: nothing to check
       throw LitmusError(p.file, run.dropped_line(), "unsupported: access through a value that is not a pointer");
