@@ -43,6 +43,7 @@ const Case kCases[] = {
     {"LB.litmus", "Sometimes", 1, 3, {}},
     {"LB+ctrl+after-if.litmus", "Sometimes", 1, 2, {}},
     {"LB+ctrls.litmus", "Never", 0, 2, Axiom::HappensBefore},
+    {"LB+ctrl-via-plain+ctrl.litmus", "Never", 0, 1, Axiom::HappensBefore},
     {"IRIW.litmus", "Sometimes", 1, 15, {}},
     {"IRIW+acquires.litmus", "Sometimes", 1, 15, {}},
     {"IRIW+mbs.litmus", "Never", 0, 15, Axiom::Propagation},
