@@ -30,8 +30,12 @@ Value eval(const Expr& e, const std::vector<Value>& regs) {
     case Op::Ne: return Value::integer(!(a == b));
     default: break;
   }
-  // Arithmetic and ordering on integers; an address takes part by its index (meaningless but
-  // deterministic: herd7's tests do not compute on addresses).
+  // A pointer plus or minus zero is the pointer (`y + (r1 ^ r1)`: an address dependency).
+  if (e.op == Op::Add && a.is_loc() && !b.is_loc() && b.v == 0) return a;
+  if (e.op == Op::Add && b.is_loc() && !a.is_loc() && a.v == 0) return b;
+  if (e.op == Op::Sub && a.is_loc() && !b.is_loc() && b.v == 0) return a;
+  // Other arithmetic and ordering on integers; an address takes part by its index (meaningless but
+  // deterministic; an address computed so is an integer, and accessing through it is an error).
   const std::int64_t x = a.v, y = b.v;
   switch (e.op) {
     case Op::Add: return Value::integer(x + y);

@@ -223,7 +223,7 @@ const BadCase kBad[] = {
     {"C t\n{}\nP0(int *x, spinlock_t *l) {\n  int r0;\n  r0 = READ_ONCE(*l);\n}\nexists (x=0)\n",
      "5: unsupported: ordinary access to spinlock 'l' (lock.cat: mixed-lock-accesses)"},
     {"C t\n{}\nP0(int *x) {\n  int r0;\n  r0 = READ_ONCE(*x);\n  WRITE_ONCE(*r0, 1);\n}\nexists (x=0)\n",
-     "6: unsupported: access through a value that is not a pointer"},
+     "6: unsupported: an allowed execution accesses memory through a value that is not a pointer"},
 };
 
 TEST(LitmusParser, DeepInputIsAnErrorNotAStackOverflow) {
