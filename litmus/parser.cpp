@@ -694,7 +694,14 @@ class Parser {
     }
     if (t.kind == Token::Kind::Punct && t.text == "(") {
       lx_.next();
-      if (lx_.peek().kind == Token::Kind::Ident && is_type_word(lx_.peek().text)) lx_.fail(t.line, "unsupported: casts");
+      if (lx_.peek().kind == Token::Kind::Ident && is_type_word(lx_.peek().text)) {
+        // A cast (`(intptr_t)r1`, `(int **)x`): values are untyped here, so it changes nothing.
+        while (lx_.peek().kind == Token::Kind::Ident && is_type_word(lx_.peek().text)) lx_.next();
+        while (lx_.accept("*")) {
+        }
+        lx_.expect(")");
+        return unary();
+      }
       Ast e = expression();
       lx_.expect(")");
       return e;

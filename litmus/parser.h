@@ -8,7 +8,8 @@
 //   exists (0:r0=1 /\ ~(x=2 \/ 1:r1=0))    (or ~exists, forall)
 //
 // The C subset: local declarations (`int r0;`, `int r0 = e;`, `int *r0;`), assignments, `*x = e`
-// and `*x` (plain accesses), if/else, blocks, C arithmetic, comparison and logical operators, and
+// and `*x` (plain accesses), if/else, blocks, casts (no effect), C arithmetic, comparison and
+// logical operators, and
 // the macros of linux-kernel.def: READ_ONCE/WRITE_ONCE, smp_load_acquire/smp_store_release,
 // rcu_dereference/rcu_assign_pointer, smp_store_mb, the fences (smp_mb/rmb/wmb, barrier,
 // smp_mb__before_atomic/__after_atomic/__after_spinlock/__after_unlock_lock), xchg/cmpxchg and

@@ -226,6 +226,14 @@ const BadCase kBad[] = {
      "6: unsupported: an allowed execution accesses memory through a value that is not a pointer"},
 };
 
+TEST(LitmusParser, CastsChangeNothing) {
+  const litmus::Program p = litmus::parse(
+      "C casts\n{ p=x; }\nP0(intptr_t *x, intptr_t **p) { intptr_t r1 = (intptr_t)rcu_dereference(*(intptr_t **)p);\n"
+      "  WRITE_ONCE(*(intptr_t *)r1, 1); }\nexists (x=1 /\\ 0:r1=x)\n",
+      "casts.litmus");
+  EXPECT_EQ(litmus::check(p).observation(), "Always");
+}
+
 TEST(LitmusParser, DeepInputIsAnErrorNotAStackOverflow) {
   for (const std::string& body : {std::string(100000, '(') + "1" + std::string(100000, ')'), "1" + std::string(1000, '+') + "1",
                                   [] {
