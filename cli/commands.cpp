@@ -5,6 +5,7 @@
 #include "cli/common.h"
 #include "cli/diff.h"
 #include "cli/exec_stream.h"
+#include "cli/litmus.h"
 #include "cli/validate.h"
 
 #include <CLI/CLI.hpp>
@@ -856,6 +857,11 @@ int main(int argc, char** argv, bool parse_only) {
   check_patch->add_option("--kernel-tree", cpo.tree, "kernel tree (default: Debian's linux-source-6.12)");
   check_patch->add_option("--out", cpo.out, "directory for the new violations' schedules (default ./relaysim-out)");
 
+  // `relaysim litmus` is dispatched before this parser (cli/main.cpp, cli/litmus.h); it is listed
+  // here so that --help, `relaysim help` and the man page name it.
+  app.add_subcommand("litmus", "check C litmus tests (herd7's format) exhaustively under the Linux-kernel memory model")
+      ->allow_extras();
+
   std::string list_what, list_model;
   auto* list = app.add_subcommand("list", "list models, variants, properties or scenarios");
   list->add_option("what", list_what, "models | variants | properties | scenarios")->required();
@@ -871,6 +877,11 @@ int main(int argc, char** argv, bool parse_only) {
     if (argc > 3) {
       std::cerr << "relaysim: help: give at most one command (see relaysim help)\n";
       return kExitUsage;
+    }
+    if (std::string(argv[2]) == "litmus") {
+      char litmus[] = "litmus", help[] = "--help";
+      char* args[] = {litmus, help, nullptr};
+      return litmus_main(2, args);
     }
     for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
       if (sub->get_name() == argv[2]) {

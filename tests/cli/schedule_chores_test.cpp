@@ -116,7 +116,7 @@ TEST(ScheduleChores, KeepGoingWritesAScheduleForEveryViolatedProperty) {
 TEST(ScheduleChores, HelpNamesEveryCommandAndEachCommandsFlags) {
   auto all = sh("help");
   EXPECT_EQ(all.status, 0);
-  for (const char* c : {"explore", "run", "replay", "shrink", "diff", "exec", "check-patch", "list"})
+  for (const char* c : {"explore", "run", "replay", "shrink", "diff", "exec", "check-patch", "list", "litmus"})
     EXPECT_NE(all.text.find(c), std::string::npos) << c;
   auto replay = sh("help replay");
   EXPECT_EQ(replay.status, 0);
