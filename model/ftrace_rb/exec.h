@@ -20,14 +20,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernel/build.h"
 #include "model/exec_support.h"
 
 #include <string>
 
 namespace model::ftrace_rb {
 
-nlohmann::json ftrace_rb_exec(const nlohmann::json& input, const std::string& file);
+/// `kernel`: run the ops on the kernel's own kernel/trace/ring_buffer.c (kernel_ring.h); the output
+/// then says "source": "kernel".
+nlohmann::json ftrace_rb_exec(const nlohmann::json& input, const std::string& file, const kernel::Source* kernel = nullptr);
 /// The same, streamed (model/exec_support.h): `input` with an empty "ops", the ops one by one.
-void ftrace_rb_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out);
+void ftrace_rb_exec_stream(const nlohmann::json& input, OpSource& ops, const std::string& file, ExecOutput& out,
+                           const kernel::Source* kernel = nullptr);
 
 }  // namespace model::ftrace_rb

@@ -125,12 +125,6 @@ void CpuBuffer::take_event(int page, U64 off, U32 body, ReadEvent& ev) {
 
 // ring_buffer_consume: peek (rb_buffer_peek) and advance under reader_lock. lost_events rides on
 // the first data event after a swap and is cleared by any consumed record (padding too).
-std::optional<ReadEvent> CpuBuffer::consume() {
-  ReadEvent ev;
-  if (!consume(ev)) return std::nullopt;
-  return ev;
-}
-
 bool CpuBuffer::consume(ReadEvent& ev) {
   const unsigned long flags = reader_lock_.lock_irqsave();
   bool out = false;
@@ -158,7 +152,7 @@ bool CpuBuffer::consume(ReadEvent& ev) {
 
 // ring_buffer_read_page, copy path: every record from the reader page's read offset to its
 // commit, then the missed count after the data when 8 bytes are free (else only the flag).
-CpuBuffer::PageRead CpuBuffer::read_page() {
+PageRead CpuBuffer::read_page() {
   const unsigned long flags = reader_lock_.lock_irqsave();
   PageRead out;
   const int reader = get_reader_page();
@@ -184,6 +178,33 @@ CpuBuffer::PageRead CpuBuffer::read_page() {
   }
   reader_lock_.unlock_irqrestore(flags);
   return out;
+}
+
+U64 CpuBuffer::meta_load(MetaField f, sim::Mo mo) {
+  switch (f) {
+    case MetaField::ReaderId: return meta_->reader_id.load(mo);
+    case MetaField::ReaderRead: return meta_->reader_read.load(mo);
+    case MetaField::ReaderLostEvents: return meta_->reader_lost_events.load(mo);
+    case MetaField::Entries: return meta_->entries.load(mo);
+    case MetaField::Overrun: return meta_->overrun.load(mo);
+    case MetaField::Read: return meta_->read.load(mo);
+    default: return meta_peek(f);  // written once at the first map: constant while mapped
+  }
+}
+
+U64 CpuBuffer::meta_peek(MetaField f) const {
+  switch (f) {
+    case MetaField::ReaderId: return meta_->reader_id.peek();
+    case MetaField::ReaderRead: return meta_->reader_read.peek();
+    case MetaField::ReaderLostEvents: return meta_->reader_lost_events.peek();
+    case MetaField::Entries: return meta_->entries.peek();
+    case MetaField::Overrun: return meta_->overrun.peek();
+    case MetaField::Read: return meta_->read.peek();
+    case MetaField::SubbufSize: return p_.subbuf_size;
+    case MetaField::MetaPageSize: return p_.subbuf_size;
+    case MetaField::NrSubbufs: return p_.nr_pages + 1;
+  }
+  return 0;
 }
 
 // rb_update_meta_page (reader_lock held).

@@ -368,7 +368,7 @@ void CpuBuffer::set_commit_to_write() {
   }
 }
 
-CpuBuffer::PageState CpuBuffer::page_state(int page) const {
+PageState CpuBuffer::page_state(int page) const {
   const Page& q = *pages_[static_cast<std::size_t>(page)];
   return PageState{page,
                    ids_[static_cast<std::size_t>(page)],
@@ -383,7 +383,7 @@ CpuBuffer::PageState CpuBuffer::page_state(int page) const {
                    static_cast<U64>(ptr_page(q.prev.peek()))};
 }
 
-CpuBuffer::Counters CpuBuffer::counters() const {
+Counters CpuBuffer::counters() const {
   return Counters{entries_.peek(),       overrun_.peek(),       commit_overrun_.peek(), dropped_events_.peek(),
                   entries_bytes_.peek(), read_,                 read_bytes_,            pages_touched_.peek(),
                   pages_lost_.peek(),    pages_read_.peek(),    lost_events_,           last_overrun_,

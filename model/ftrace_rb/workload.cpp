@@ -24,7 +24,7 @@ class FtraceWorkload final : public sim::Workload {
     s.set_cpus(c_.cpus);
     for (int b = 0; b < c_.cpus; ++b) {
       bufs_.push_back(std::make_unique<CpuBuffer>(s, c_.params, c_.variant, "cpu" + std::to_string(b)));
-      CpuBuffer& buf = *bufs_.back();
+      RingApi& buf = *bufs_.back();
       buf.on_reserved = [this, b](U64 id, int page, U32 off, U32 len) { reserved(b, id, page, off, len); };
       buf.on_overrun = [this, b](U64 id) {
         ledger_->lost(id);
@@ -73,7 +73,7 @@ class FtraceWorkload final : public sim::Workload {
     }
     ledger_->check_final(all_read && !c_.readers.empty());
     for (std::size_t b = 0; b < bufs_.size(); ++b) {
-      const CpuBuffer& buf = *bufs_[b];
+      const RingApi& buf = *bufs_[b];
       const auto k = buf.counters();
       const Ghost& g = g_[b];
       const std::string n = "cpu" + std::to_string(b) + ": ";
@@ -123,7 +123,7 @@ class FtraceWorkload final : public sim::Workload {
 
   void write(std::size_t i) {
     const Writer& w = c_.writers[i];
-    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(w.cpu)];
+    RingApi& buf = *bufs_[static_cast<std::size_t>(w.cpu)];
     Ghost& g = g_[static_cast<std::size_t>(w.cpu)];
     const U32 base = fired_[i]++ * w.messages.count;
     for (U32 k = 0; k < w.messages.count; ++k) {
@@ -147,7 +147,7 @@ class FtraceWorkload final : public sim::Workload {
   }
 
   void reserved(int b, U64 id, int page, U32 off, U32 len) {
-    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(b)];
+    RingApi& buf = *bufs_[static_cast<std::size_t>(b)];
     if (off + len > c_.params.subbuf_size)
       return sim_->report(Property::NoSplit, "cpu" + std::to_string(b) + ": event of " + std::to_string(len) + " bytes at offset " +
                                                  std::to_string(off) + " crosses the end of sub-buffer " + std::to_string(page), {id});
@@ -188,7 +188,7 @@ class FtraceWorkload final : public sim::Workload {
     ledger_->deliver(static_cast<int>(r), ev.body.data(), ev.tags.data(), ev.body.size());
   }
 
-  void told_lost(std::size_t r, CpuBuffer& buf, U64 n) {
+  void told_lost(std::size_t r, RingApi& buf, U64 n) {
     RState& st = rs_[r];
     st.reported += n;
     const U64 overrun = buf.counters().overrun;
@@ -199,7 +199,7 @@ class FtraceWorkload final : public sim::Workload {
 
   bool read_once(std::size_t r) {
     const Reader& rd = c_.readers[r];
-    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
+    RingApi& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
     switch (rd.kind) {
       case Reader::Kind::Consume: {
         ReadEvent& ev = events_[r];
@@ -223,33 +223,33 @@ class FtraceWorkload final : public sim::Workload {
 
   // User space on the mapping: GET_READER, then the meta page, then the reader sub-buffer from
   // where it stopped (0 on a new sub-buffer) up to the commit it loads from the page header.
-  bool mmap_read(std::size_t r, CpuBuffer& buf) {
+  bool mmap_read(std::size_t r, RingApi& buf) {
     RState& st = rs_[r];
     st.held_page = -1;  // calling GET_READER hands the previous sub-buffer back to the kernel
     buf.map_get_reader();
-    auto& m = buf.meta();
-    const U64 id = m.reader_id.load(Mo::Acquire);
+    const U64 id = buf.meta_load(MetaField::ReaderId, Mo::Acquire);
     const int page = buf.page_of_id(id);
     if (page < 0 || page != buf.reader_page()) {
       sim_->report(Property::Counters, "the meta page names sub-buffer " + std::to_string(id) + " but the kernel's reader page is sub-buffer " +
                                            std::to_string(buf.id_of_page(buf.reader_page())));
       return false;
     }
-    const U64 entries = m.entries.load(), overrun = m.overrun.load(), read = m.read.load();
+    const U64 entries = buf.meta_load(MetaField::Entries), overrun = buf.meta_load(MetaField::Overrun),
+              read = buf.meta_load(MetaField::Read);
     if (read + overrun > entries)
       sim_->report(Property::Counters, "meta page: read " + std::to_string(read) + " + overrun " + std::to_string(overrun) +
                                            " > entries " + std::to_string(entries));
-    const U64 commit = buf.commit_word(page).load(Mo::Acquire);
+    const U64 commit = buf.load_commit(page, Mo::Acquire);
     const U64 size = commit & ~kMissedFlags;
     const bool fresh = id != st.last_id;
     if (fresh) {
       st.last_id = id;
       st.pos = 0;
-      U64 lost = m.reader_lost_events.load();
+      U64 lost = buf.meta_load(MetaField::ReaderLostEvents);
       if (commit & kMissedEvents) {
         if (commit & kMissedStored) {
           std::uint8_t b[8] = {};
-          buf.data(page).read(size, b, 8);
+          buf.read_subbuf(page, size, b, 8);
           U64 stored = 0;
           for (int i = 7; i >= 0; --i) stored = (stored << 8) | b[i];
           lost += stored;
@@ -265,13 +265,13 @@ class FtraceWorkload final : public sim::Workload {
     // them and returns the same sub-buffer (ring_buffer_map_get_reader: `if (reader->read <
     // rb_page_size(reader))` -> consume, out): user space that already read them (up to the commit)
     // must ask again before it may conclude that nothing is left. The stop rule peeks (no step).
-    const U64 kread = m.reader_read.peek();
+    const U64 kread = buf.meta_peek(MetaField::ReaderRead);
     const bool kernel_caught_up = kread != st.last_kread;
     st.last_kread = kread;
     const bool progress = fresh || st.pos < size || kernel_caught_up;
     while (st.pos < size) {
       std::uint8_t h[4] = {};
-      if (!buf.data(page).read(st.pos, h, kHdr)) return false;
+      if (!buf.read_subbuf(page, st.pos, h, kHdr)) return false;
       const U32 hw = U32{h[0]} | U32{h[1]} << 8 | U32{h[2]} << 16 | U32{h[3]} << 24;
       const U32 type = hw & 31, body = hw >> 5;
       const U32 length = type == kTypePadding ? kHdr + body : event_length(body);
@@ -285,7 +285,7 @@ class FtraceWorkload final : public sim::Workload {
         ReadEvent ev;
         ev.body.resize(body);
         ev.tags.resize(body);
-        buf.data(page).read(st.pos + kHdr, ev.body.data(), body, ev.tags.data());
+        buf.read_subbuf(page, st.pos + kHdr, ev.body.data(), body, ev.tags.data());
         deliver(r, ev);
       }
       st.pos += length;
@@ -295,7 +295,7 @@ class FtraceWorkload final : public sim::Workload {
 
   void read_loop(std::size_t r) {
     const Reader& rd = c_.readers[r];
-    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
+    RingApi& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
     if (rd.kind == Reader::Kind::Mmap)
       for (int i = 0; i < rd.maps; ++i) buf.map();
     if (rd.after_writers)
@@ -319,7 +319,7 @@ class FtraceWorkload final : public sim::Workload {
 
   Config c_;
   sim::Sim* sim_ = nullptr;
-  std::vector<std::unique_ptr<CpuBuffer>> bufs_;
+  std::vector<std::unique_ptr<RingApi>> bufs_;
   std::optional<properties::Ledger> ledger_;
   std::optional<sim::Shared<std::int64_t>> left_;
   std::vector<std::vector<std::uint8_t>> scratch_;
