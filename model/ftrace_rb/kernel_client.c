@@ -106,7 +106,7 @@ struct rs_ft_state {
   unsigned long entries, overrun, commit_overrun, dropped_events, entries_bytes, read, read_bytes, pages_touched,
       pages_lost, pages_read, lost_events, last_overrun, committing, nr_pages, mapped, user_mapped;
   void *meta, *overrun_word, *waiters;
-  unsigned long subbuf_size, max_data_size, subbuf_order;
+  unsigned long subbuf_size, max_data_size, subbuf_order, write_off;
 };
 
 __attribute__((no_sanitize("thread"))) RS_EXPORT void rs_ft_state(struct trace_buffer *b, int cpu, struct rs_ft_state *s) {
@@ -138,6 +138,7 @@ __attribute__((no_sanitize("thread"))) RS_EXPORT void rs_ft_state(struct trace_b
   s->subbuf_size = PAGE_SIZE << b->subbuf_order;
   s->max_data_size = b->max_data_size;
   s->subbuf_order = b->subbuf_order;
+  s->write_off = offsetof(struct buffer_page, write);
 }
 
 __attribute__((no_sanitize("thread"))) RS_EXPORT void rs_ft_page(void *bp, struct rs_ft_page *p) {

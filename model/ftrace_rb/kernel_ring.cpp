@@ -25,7 +25,7 @@ struct FtState {
   unsigned long entries, overrun, commit_overrun, dropped_events, entries_bytes, read, read_bytes, pages_touched,
       pages_lost, pages_read, lost_events, last_overrun, committing, nr_pages, mapped, user_mapped;
   void *meta, *overrun_word, *waiters;
-  unsigned long subbuf_size, max_data_size, subbuf_order;
+  unsigned long subbuf_size, max_data_size, subbuf_order, write_off;
 };
 struct FtPage {
   void *bpage, *data;
@@ -132,6 +132,7 @@ class KernelCpuBuffer final : public RingApi {
     frozen_pages_ = pages_.size();
     ghost_.assign(pages_.size(), {});
     overrun_word_ = s.overrun_word;
+    write_off_ = s.write_off;
   }
 
   const Params& params() const override { return core_->params; }
@@ -141,6 +142,8 @@ class KernelCpuBuffer final : public RingApi {
     pages_.resize(frozen_pages_);
     ghost_.assign(pages_.size(), {});
     view_ = nullptr;
+    stamp_ = 0;
+    stamps_.clear();
   }
 
   // ---- writers ----
@@ -166,7 +169,9 @@ class KernelCpuBuffer final : public RingApi {
     s.length = hdr_length(static_cast<const std::uint8_t*>(e), &type, &body, &off);
     s.handle = a;
     if (pg >= 0) ghost_[static_cast<std::size_t>(pg)].push_back(id);
-    if (on_reserved) on_reserved(id, pg, s.offset, s.length);
+    const int me = core_->sim.current_actor();
+    const U64 stamp = me >= 0 && static_cast<std::size_t>(me) < stamps_.size() ? stamps_[static_cast<std::size_t>(me)] : ++stamp_;
+    if (on_reserved) on_reserved(id, pg, s.offset, s.length, stamp);
     return s;
   }
   bool write_event(const Slot& s, const std::uint8_t* body, U32 len, U64 id) override {
@@ -247,7 +252,9 @@ class KernelCpuBuffer final : public RingApi {
   int map_get_reader() override { return core_->api->get_reader(core_->buffer, cpu_); }
   int resize_check() override {
     const FtState s = state();
-    return core_->api->resize(core_->buffer, s.nr_pages * (core_->page_size - kPageHdr), cpu_);
+    // tracefs buffer_size_kb: ring_buffer_resize(RING_BUFFER_ALL_CPUS) with the current size: the
+    // mapped check (resize_disabled) comes before the size comparison on that path.
+    return core_->api->resize(core_->buffer, s.nr_pages * (core_->page_size - kPageHdr), -1);
   }
   int mapped() const override { return static_cast<int>(state().user_mapped); }
 
@@ -295,6 +302,39 @@ class KernelCpuBuffer final : public RingApi {
     return true;
   }
 
+  bool user_record(int pg, U64 pos, U64 size, Record& out) override {
+    const std::uint8_t* sub = user_subbuf(pg);
+    if (!sub || pos + 4 > core_->page_size - kPageHdr) return false;
+    const std::uint8_t* at = sub + kPageHdr + pos;
+    const U32 h = core_->api->load32(reinterpret_cast<const U32*>(at), 0);
+    const U32 type_len = h & 31;
+    out = Record{};
+    switch (type_len) {
+      case 29:  // padding: a null event (no delta) fills the rest of the page
+        if ((h >> 5) == 0) {
+          out.length = static_cast<U32>(size - pos);
+          return true;
+        }
+        out.length = core_->api->load32(reinterpret_cast<const U32*>(at + 4), 0) + 4;
+        return true;
+      case 30:
+      case 31: out.length = 8; return true;  // time extend / absolute time stamp
+      case 0: {
+        const U32 a0 = core_->api->load32(reinterpret_cast<const U32*>(at + 4), 0);
+        out = Record{a0 + 4, 8, a0 >= 4 ? a0 - 4 : 0, true};
+        return true;
+      }
+      default: out = Record{type_len * 4 + 4, 4, type_len * 4, true}; return true;
+    }
+  }
+  void trim(ReadEvent& ev) const override {
+    std::size_t k = 0;
+    const U64 id0 = ev.tags.empty() ? 0 : sim::tag_id(ev.tags[0]);
+    while (k < ev.tags.size() && id0 && sim::tag_id(ev.tags[k]) == id0 && sim::tag_index(ev.tags[k]) == k) ++k;
+    ev.body.resize(k);
+    ev.tags.resize(k);
+  }
+
   // ---- observable state ----
   PageState page_state(int pg) const override {
     const FtPage p = page(pages_[static_cast<std::size_t>(pg)]);
@@ -327,7 +367,21 @@ class KernelCpuBuffer final : public RingApi {
 
   // ---- the overwrite ghost (Runtime::on_atomic) ----
   void atomic(const void* addr, sim::Op op) {
-    if (addr != overrun_word_ || op != sim::Op::FetchAdd) return;
+    if (op != sim::Op::FetchAdd) return;
+    if (addr != overrun_word_) {
+      // __rb_reserve_next's local_add_return on the tail page's write index: the reservation (the
+      // last such add of a writer before ring_buffer_lock_reserve returns is its successful one).
+      const auto a = static_cast<const std::uint8_t*>(addr);
+      for (void* bp : pages_)
+        if (a == static_cast<const std::uint8_t*>(bp) + write_off_) {
+          const int me = core_->sim.current_actor();
+          if (me < 0) return;
+          if (static_cast<std::size_t>(me) >= stamps_.size()) stamps_.resize(static_cast<std::size_t>(me) + 1, 0);
+          stamps_[static_cast<std::size_t>(me)] = ++stamp_;
+          return;
+        }
+      return;
+    }
     // rb_handle_head_page's local_add(entries, &cpu_buffer->overrun): the page being pushed is
     // the one whose list pointer this writer turned from HEAD to UPDATE.
     for (std::size_t i = 0; i < pages_.size(); ++i) {
@@ -428,6 +482,9 @@ class KernelCpuBuffer final : public RingApi {
   void* rpage_ = nullptr;
   std::uint8_t* view_ = nullptr;
   const void* overrun_word_ = nullptr;
+  unsigned long write_off_ = 0;
+  U64 stamp_ = 0;
+  std::vector<U64> stamps_;  // per actor: the stamp of its last add to a write index
   mutable std::vector<void*> pages_;
   mutable std::vector<std::vector<U64>> ghost_;
   std::size_t frozen_pages_ = 0;

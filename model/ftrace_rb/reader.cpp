@@ -207,6 +207,19 @@ U64 CpuBuffer::meta_peek(MetaField f) const {
   return 0;
 }
 
+// User space's parse of a record through the mapping: one 4-byte header load.
+bool CpuBuffer::user_record(int page, U64 pos, U64, Record& out) {
+  std::uint8_t h[4] = {};
+  if (!data(page).read(pos, h, kHdr)) return false;
+  const U32 hw = U32{h[0]} | U32{h[1]} << 8 | U32{h[2]} << 16 | U32{h[3]} << 24;
+  const U32 type = hw & 31, body = hw >> 5;
+  out.length = type == kTypePadding ? kHdr + body : event_length(body);
+  out.data = type != kTypePadding;
+  out.body_off = kHdr;
+  out.body = body;
+  return true;
+}
+
 // rb_update_meta_page (reader_lock held).
 void CpuBuffer::update_meta_page() {
   const int reader = reader_page_.load();

@@ -63,6 +63,7 @@ void CpuBuffer::reset_ghost() {
   ghost_.assign(pages_.size(), {});
   unreported_missed_ = 0;
   wakeups_queued_ = 0;
+  stamp_ = 0;
   head_page_ = 0;
   read_ = read_bytes_ = lost_events_ = last_overrun_ = 0;
   mapped_ = 0;
@@ -135,7 +136,7 @@ Slot CpuBuffer::reserve_next(U32 length, U64 id) {
   if (write > p_.subbuf_size) return move_tail(tail, length, tail_page);
   // The add above is the reservation: the ghost records it before any other step can interleave.
   ghost_[static_cast<std::size_t>(tail_page)].push_back(id);
-  if (on_reserved) on_reserved(id, tail_page, tail, length);
+  if (on_reserved) on_reserved(id, tail_page, tail, length, ++stamp_);
   pg(tail_page).entries.fetch_add(1);
   if (tail == 0) pg(tail_page).time_stamp.store(ts);
   entries_bytes_.fetch_add(length);

@@ -97,6 +97,7 @@ class CpuBuffer final : public RingApi {
   int id_of_page(int page) const override { return ids_[static_cast<std::size_t>(page)]; }
   U64 load_commit(int page, sim::Mo mo) override { return commit_word(page).load(mo); }
   bool read_subbuf(int page, U64 off, std::uint8_t* out, U64 n, U64* tags) override { return data(page).read(off, out, n, tags); }
+  bool user_record(int page, U64 pos, U64 size, Record& out) override;
   sim::ByteBuffer& data(int page) { return *pages_[static_cast<std::size_t>(page)]->data; }
   sim::Shared<U64>& commit_word(int page) { return pages_[static_cast<std::size_t>(page)]->commit; }
 
@@ -174,6 +175,7 @@ class CpuBuffer final : public RingApi {
   std::unique_ptr<sim::WaitQueue> waiters_;
   int irq_work_ = -1;
   U64 wakeups_queued_ = 0;
+  U64 stamp_ = 0;  // reservations this execution (on_reserved's stamp)
   void wakeups();
   bool empty_cpu();
 };

@@ -95,8 +95,10 @@ class RingApi {
   virtual const Params& params() const = 0;
 
   // ---- ghost hooks (the workload's ledger) ----
-  /// A reservation succeeded: message `id` at (page, offset).
-  std::function<void(U64 id, int page, U32 offset, U32 length)> on_reserved;
+  /// A reservation succeeded: message `id` at (page, offset); `stamp` orders reservations of this
+  /// buffer as the kernel made them (the model: call order; the kernel source: the order of the
+  /// successful adds to the tail page's write index, which nested writers' returns do not follow).
+  std::function<void(U64 id, int page, U32 offset, U32 length, U64 stamp)> on_reserved;
   /// Message `id` was overwritten by the writer pushing the head (counted in overrun).
   std::function<void(U64 id)> on_overrun;
   /// Whether a reader already received message `id` (the kernel adapter's overrun ghost asks).
@@ -148,6 +150,16 @@ class RingApi {
   /// User space loads sub-buffer `page`'s header commit word / reads its data bytes (steps).
   virtual U64 load_commit(int page, sim::Mo mo) = 0;
   virtual bool read_subbuf(int page, U64 off, std::uint8_t* out, U64 n, U64* tags = nullptr) = 0;
+  /// User space parses the record at `pos` of sub-buffer `page` (its header loads are steps):
+  /// length 0 = unparsable; `data` false for padding and time records; the body's offset and size.
+  struct Record {
+    U32 length = 0, body_off = 0, body = 0;
+    bool data = false;
+  };
+  virtual bool user_record(int page, U64 pos, U64 size, Record& out) = 0;
+  /// A body read through the mapping, cut to the message it holds (the kernel keeps lengths in
+  /// 4-byte units: the slack after the message is no one's bytes). The model's lengths are exact.
+  virtual void trim(ReadEvent& ev) const { (void)ev; }
 
   // ---- observable state (ghost: no steps) ----
   virtual PageState page_state(int page) const = 0;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "model/ftrace_rb/config.h"
+#include "model/ftrace_rb/kernel_ring.h"
 #include "model/registry.h"
 #include "properties/ledger.h"
 
@@ -17,15 +18,19 @@ using sim::Property;
 
 class FtraceWorkload final : public sim::Workload {
  public:
-  explicit FtraceWorkload(Config c) : c_(std::move(c)) {}
+  explicit FtraceWorkload(Config c, std::optional<kernel::Source> kernel = std::nullopt)
+      : c_(std::move(c)), kernel_(std::move(kernel)) {}
 
   void build(sim::Sim& s) override {
     sim_ = &s;
     s.set_cpus(c_.cpus);
+    if (kernel_) bufs_ = make_kernel_buffers(s, c_.params, c_.cpus, *kernel_);  // kernel_ring.h
+    else
+      for (int b = 0; b < c_.cpus; ++b) bufs_.push_back(std::make_unique<CpuBuffer>(s, c_.params, c_.variant, "cpu" + std::to_string(b)));
     for (int b = 0; b < c_.cpus; ++b) {
-      bufs_.push_back(std::make_unique<CpuBuffer>(s, c_.params, c_.variant, "cpu" + std::to_string(b)));
-      RingApi& buf = *bufs_.back();
-      buf.on_reserved = [this, b](U64 id, int page, U32 off, U32 len) { reserved(b, id, page, off, len); };
+      RingApi& buf = *bufs_[static_cast<std::size_t>(b)];
+      buf.delivered = [this](U64 id) { return id >= 1 && id <= ledger_->messages().size() && ledger_->messages()[id - 1].delivered != 0; };
+      buf.on_reserved = [this, b](U64 id, int page, U32 off, U32 len, U64 stamp) { reserved(b, id, page, off, len, stamp); };
       buf.on_overrun = [this, b](U64 id) {
         ledger_->lost(id);
         ++g_[static_cast<std::size_t>(b)].overrun;
@@ -60,7 +65,6 @@ class FtraceWorkload final : public sim::Workload {
     rs_.assign(c_.readers.size(), {});
     events_.resize(c_.readers.size());  // kept across executions: consume() reuses their storage
     seq_.assign(1, 0);
-    reserve_seq_ = 0;
     fired_.assign(c_.writers.size(), 0);
   }
 
@@ -146,13 +150,13 @@ class FtraceWorkload final : public sim::Workload {
       for (auto& b : bufs_) b->wake_waiters();
   }
 
-  void reserved(int b, U64 id, int page, U32 off, U32 len) {
+  void reserved(int b, U64 id, int page, U32 off, U32 len, U64 stamp) {
     RingApi& buf = *bufs_[static_cast<std::size_t>(b)];
     if (off + len > c_.params.subbuf_size)
       return sim_->report(Property::NoSplit, "cpu" + std::to_string(b) + ": event of " + std::to_string(len) + " bytes at offset " +
                                                  std::to_string(off) + " crosses the end of sub-buffer " + std::to_string(page), {id});
     if (id >= seq_.size()) seq_.resize(id + 1, 0);
-    seq_[id] = ++reserve_seq_;
+    seq_[id] = stamp;
     for (std::size_t r = 0; r < c_.readers.size(); ++r) {
       if (c_.readers[r].buffer != b) continue;
       const RState& st = rs_[r];
@@ -161,7 +165,7 @@ class FtraceWorkload final : public sim::Workload {
       // reach it) although cpu_buffer->reader_page is only moved a few steps later.
       const U64 limit = c_.readers[r].kind == Reader::Kind::Mmap
                             ? (st.held_page == page ? st.held_limit : 0)
-                            : (buf.reader_page() == page && buf.out_of_ring(page) ? buf.page_state(page).read : 0);
+                            : (buf.reader_page() == page && buf.out_of_ring(page) ? held_read(buf, page) : 0);
       if (off < limit)
         return sim_->report(Property::NoCorruption, "cpu" + std::to_string(b) + ": a writer reserved offset " + std::to_string(off) +
                                                         " of sub-buffer " + std::to_string(page) + " which the reader holds up to " +
@@ -169,6 +173,14 @@ class FtraceWorkload final : public sim::Workload {
     }
     ledger_->accepted(id, b, U64{static_cast<U64>(page)} * c_.params.subbuf_size + off + kHdr, static_cast<U64>(page),
                       c_.params.overwrite);
+  }
+
+  // The consuming reader's offset on its reader page, when it is one: rb_get_reader_page stores
+  // cpu_buffer->reader_page a step before it zeroes the new page's `read`, which until then still
+  // holds its offset from the page's previous turn as reader page (greater than its commit).
+  static U64 held_read(const RingApi& buf, int page) {
+    const PageState ps = buf.page_state(page);
+    return ps.read <= (ps.commit & ~kMissedFlags) ? ps.read : 0;
   }
 
   // ---- readers ----
@@ -240,7 +252,9 @@ class FtraceWorkload final : public sim::Workload {
       sim_->report(Property::Counters, "meta page: read " + std::to_string(read) + " + overrun " + std::to_string(overrun) +
                                            " > entries " + std::to_string(entries));
     const U64 commit = buf.load_commit(page, Mo::Acquire);
-    const U64 size = commit & ~kMissedFlags;
+    // User space reads the header's commit as libtracefs's kbuffer does: an unsigned int, then the
+    // flags off (the kernel's local_add of RB_MISSED_EVENTS, an int, sign-extends into the long).
+    const U64 size = commit & ~kMissedFlags & 0xffffffffULL;
     const bool fresh = id != st.last_id;
     if (fresh) {
       st.last_id = id;
@@ -270,22 +284,21 @@ class FtraceWorkload final : public sim::Workload {
     st.last_kread = kread;
     const bool progress = fresh || st.pos < size || kernel_caught_up;
     while (st.pos < size) {
-      std::uint8_t h[4] = {};
-      if (!buf.read_subbuf(page, st.pos, h, kHdr)) return false;
-      const U32 hw = U32{h[0]} | U32{h[1]} << 8 | U32{h[2]} << 16 | U32{h[3]} << 24;
-      const U32 type = hw & 31, body = hw >> 5;
-      const U32 length = type == kTypePadding ? kHdr + body : event_length(body);
-      if (st.pos + length > size) {
+      RingApi::Record rec;
+      if (!buf.user_record(page, st.pos, size, rec)) return false;
+      const U32 length = rec.length;
+      if (length == 0 || st.pos + length > size) {
         sim_->report(Property::NoSplit, "user space found a record of " + std::to_string(length) + " bytes at offset " +
                                             std::to_string(st.pos) + " past the commit " + std::to_string(size) + " of sub-buffer " +
                                             std::to_string(id));
         return false;
       }
-      if (type != kTypePadding) {
+      if (rec.data) {
         ReadEvent ev;
-        ev.body.resize(body);
-        ev.tags.resize(body);
-        buf.read_subbuf(page, st.pos + kHdr, ev.body.data(), body, ev.tags.data());
+        ev.body.resize(rec.body);
+        ev.tags.resize(rec.body);
+        buf.read_subbuf(page, st.pos + rec.body_off, ev.body.data(), rec.body, ev.tags.data());
+        buf.trim(ev);
         deliver(r, ev);
       }
       st.pos += length;
@@ -318,6 +331,7 @@ class FtraceWorkload final : public sim::Workload {
   }
 
   Config c_;
+  std::optional<kernel::Source> kernel_;
   sim::Sim* sim_ = nullptr;
   std::vector<std::unique_ptr<RingApi>> bufs_;
   std::optional<properties::Ledger> ledger_;
@@ -328,7 +342,6 @@ class FtraceWorkload final : public sim::Workload {
   std::vector<ReadEvent> events_;  // per reader: the consumed event's storage
   std::vector<RState> rs_;
   std::vector<U64> seq_;
-  U64 reserve_seq_ = 0;
   std::vector<U32> fired_;
 };
 
@@ -349,7 +362,15 @@ void register_model(std::vector<ModelInfo>& out) {
         Config c = parse(spec, variant, root);
         return [c] { return std::make_unique<FtraceWorkload>(c); };
       },
-      nullptr});
+      [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root,
+         const SourceOptions& source) -> sim::WorkloadFactory {
+        // The tree decides, not the variant (kernel_ring.h): the knobs are the model's.
+        Config c = parse(spec, variant, root);
+        if (c.params.subbuf_size + 16 > 4096) root.fail(root.pos(), "[params] subbuf_size: at most 4080 under the kernel source");
+        kernel::Source k{source.tree, source.marked_only};
+        kernel::build_subject(ftrace_subject(), source.tree);  // build errors surface at load (exit 2)
+        return [c, k] { return std::make_unique<FtraceWorkload>(c, k); };
+      }});
 }
 
 }  // namespace model::ftrace_rb

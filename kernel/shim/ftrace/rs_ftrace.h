@@ -156,9 +156,10 @@ static inline void list_cut_position(struct list_head *list, struct list_head *h
   list->next = head->next; list->next->prev = list; list->prev = entry; entry->next = list;
   head->next = new_first; new_first->prev = head;
 }
-struct hlist_node { struct hlist_node *next, **pprev; };
+
 
 /* ---- CPUs, masks, hotplug, contexts --------------------------------------------------------- */
+struct hlist_node { struct hlist_node *next, **pprev; };
 typedef struct cpumask { unsigned long bits[1]; } cpumask_t;
 typedef cpumask_t *cpumask_var_t;
 #define cpumask_test_cpu(cpu, mask) test_bit((cpu), (mask)->bits)
@@ -183,7 +184,17 @@ static inline void *class_cpus_read_lock_constructor(void) { return (void *)1; }
 #define migrate_disable() do { } while (0)
 #define migrate_enable() do { } while (0)
 enum cpuhp_state { CPUHP_TRACE_RB_PREPARE = 1 };
-static inline int cpuhp_state_add_instance(enum cpuhp_state s, struct hlist_node *n) { (void)s; (void)n; return 0; }
+/* cpuhp_state_add_instance runs the state's startup callback for every CPU already online: for
+ * CPUHP_TRACE_RB_PREPARE that is trace_rb_cpu_prepare (trace.c registers it at boot), which
+ * allocates the other CPUs' buffers. At setup only: no CPU comes or goes during an execution. */
+struct hlist_node;
+int trace_rb_cpu_prepare(unsigned int cpu, struct hlist_node *node);
+static inline int cpuhp_state_add_instance(enum cpuhp_state s, struct hlist_node *n) {
+  int ret = 0;
+  (void)s;
+  for (int cpu = 0; cpu < rs_nr_cpus() && !ret; cpu++) ret = trace_rb_cpu_prepare((unsigned int)cpu, n);
+  return ret;
+}
 static inline int cpuhp_state_remove_instance(enum cpuhp_state s, struct hlist_node *n) { (void)s; (void)n; return 0; }
 int rs_interrupt_context_level(void);
 #define interrupt_context_level() rs_interrupt_context_level()
