@@ -106,7 +106,10 @@ bool CpuBuffer::is_reader_page(int page) {
 // (committing++, commits++), up to 1000 tries of __rb_reserve_next (-EAGAIN: the tail moved).
 Slot CpuBuffer::lock_reserve(U32 len, U64 id) {
   sim_.preempt_disable();
-  if (len > p_.subbuf_size - kHdr) {  // len > buffer->max_data_size: NULL, nothing counted
+  // ring_buffer_lock_reserve (ring_buffer.c:4626): length > buffer->max_data_size, which
+  // ring_buffer.c:2427 sets to the sub-buffer's capacity minus 8 (two u32: a header and a
+  // length word): NULL, nothing counted.
+  if (len > p_.subbuf_size - 8) {
     sim_.preempt_enable();
     Slot s;
     s.fail = Slot::Fail::TooBig;
@@ -252,7 +255,6 @@ int CpuBuffer::handle_head_page(int tail_page, int next) {
 void CpuBuffer::tail_page_update(int tail_page, int next) {
   const U64 old_write = pg(next).write.fetch_add(kWriteIntcnt) + kWriteIntcnt;
   const U64 old_entries = pg(next).entries.fetch_add(kWriteIntcnt) + kWriteIntcnt;
-  pages_touched_.fetch_add(1);
   if (tail_page == tail_page_.load()) {
     U64 w = old_write;
     pg(next).write.compare_exchange(w, old_write & ~kWriteMask);
@@ -260,7 +262,8 @@ void CpuBuffer::tail_page_update(int tail_page, int next) {
     if (pg(next).entries.compare_exchange(e, old_entries & ~kWriteMask)) ghost_[static_cast<std::size_t>(next)].clear();
     pg(next).commit.store(0);
     int t = tail_page;
-    tail_page_.compare_exchange(t, next);
+    // ring_buffer.c:1510-1511: pages_touched counts the pages this writer itself moved the tail to.
+    if (tail_page_.compare_exchange(t, next)) pages_touched_.fetch_add(1);
   }
 }
 

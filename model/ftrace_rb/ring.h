@@ -12,7 +12,7 @@
 // when the pointer no longer names the expected page. Every Shared access is a step.
 //
 // Events. A record is a 4-byte header (bits 0-4 type: 0 data, 29 padding; bits 5-31 body length)
-// and a body rounded up to 4 bytes: rb_calculate_event_length without time extends (time stamps
+// and a body, the record as long as rb_calculate_event_length makes it (without time extends: time stamps
 // are not encoded; deltas are the kernel's business, the model keeps the page stamp only).
 //
 // Writers (any context of the buffer's CPU; no lock; preemption disabled; nesting only in stack
@@ -148,7 +148,7 @@ class CpuBuffer final : public RingApi {
   int set_head_page();
   int get_reader_page();
   bool per_cpu_empty();
-  U64 page_size(int page) { return pg(page).commit.load(sim::Mo::Acquire) & ~kMissedFlags; }
+  U64 page_size(int page) { return pg(page).commit.load(sim::Mo::Acquire) & kSizeMask; }
   U32 event_at(int page, U64 off, U32* type, U32* body);
   void advance_reader();
   void take_event(int page, U64 off, U32 body, ReadEvent& ev);

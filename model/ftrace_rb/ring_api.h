@@ -27,12 +27,26 @@ inline constexpr U64 kWriteIntcnt = U64{1} << 20;      // RB_WRITE_INTCNT
 inline constexpr U64 kMissedEvents = U64{1} << 31;     // RB_MISSED_EVENTS
 inline constexpr U64 kMissedStored = U64{1} << 30;     // RB_MISSED_STORED
 inline constexpr U64 kMissedFlags = kMissedEvents | kMissedStored;
+/// rb_page_size's mask: ~RB_MISSED_MASK, the int ~(3 << 30), keeps the low 30 bits.
+inline constexpr U64 kSizeMask = (U64{1} << 30) - 1;
+/// What ring_buffer_map_get_reader's local_add(RB_MISSED_EVENTS, &bpage->commit) adds: the int
+/// (1 << 31), sign-extended into the 64-bit local_t (kernel/trace/ring_buffer.c:7391).
+inline constexpr U64 kMissedEventsAdd = 0xffffffff80000000ULL;
+inline constexpr U32 kBufPageHdrSize = 16;  // BUF_PAGE_HDR_SIZE: time_stamp + commit
 inline constexpr U32 kHdr = 4;
 inline constexpr U32 kTypeData = 0, kTypePadding = 29;
 inline constexpr int kEBUSY = 16, kENODEV = 19, kEINVAL = 22;
 
-/// rb_calculate_event_length without time extends: header + body rounded to 4 (0 → 1 → 4).
-constexpr U32 event_length(U32 len) { return kHdr + ((len ? len : 1) + 3) / 4 * 4; }
+inline constexpr U32 kMaxSmallData = 4 * 28;  // RB_MAX_SMALL_DATA: RB_ALIGNMENT * RINGBUF_TYPE_DATA_TYPE_LEN_MAX
+/// rb_calculate_event_length (kernel/trace/ring_buffer.c:3726): 0 → 1; + 4 (the length word
+/// array[0]) above RB_MAX_SMALL_DATA; + the 4-byte header; aligned to 4; and 12 becomes 16, so
+/// that a time extend (8) can later take the event's place with room for a padding record.
+constexpr U32 event_length(U32 len) {
+  U32 l = len ? len : 1;
+  if (l > kMaxSmallData) l += 4;
+  l = (l + kHdr + 3) / 4 * 4;
+  return l == 12 ? 16 : l;
+}
 
 /// Design knobs; every field true/false as in mainline by default.
 struct Variant {

@@ -180,7 +180,7 @@ class FtraceWorkload final : public sim::Workload {
   // holds its offset from the page's previous turn as reader page (greater than its commit).
   static U64 held_read(const RingApi& buf, int page) {
     const PageState ps = buf.page_state(page);
-    return ps.read <= (ps.commit & ~kMissedFlags) ? ps.read : 0;
+    return ps.read <= (ps.commit & kSizeMask) ? ps.read : 0;
   }
 
   // ---- readers ----

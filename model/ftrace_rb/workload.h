@@ -8,7 +8,7 @@
 //                in the ring, >= 2), mode = "overwrite" | "no-overwrite"
 //   [[cpu]]      count = N
 //   [[writer]]   cpu, context = "task" | "softirq" | "hardirq" | "nmi", fires (interrupts),
-//                messages = { count, size = N | [min, max] } (body bytes; > subbuf_size - 4 is NULL)
+//                messages = { count, size = N | [min, max] } (body bytes; > subbuf_size - 8 is NULL)
 //   [[reader]]   kind = "consume" | "read_page" | "mmap", buffer (the CPU buffer it reads), cpu
 //                (where it runs), start = "live" | "after-writers", pause (yields between reads:
 //                a slow reader), maps (mmap: nested mappings, each unmapped at the end), wait =
