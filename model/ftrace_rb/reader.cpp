@@ -297,7 +297,12 @@ int CpuBuffer::map() {
 int CpuBuffer::unmap() {
   if (mapped_ == 0) return -kENODEV;
   const unsigned long flags = reader_lock_.lock_irqsave();
-  --mapped_;
+  // The last unmap frees the id table (ring_buffer_unmap, ring_buffer.c:7318-7325): no page
+  // has a sub-buffer id until the next first map numbers them again.
+  if (--mapped_ == 0) {
+    subbuf_ids_.clear();
+    ids_.assign(pages_.size(), -1);
+  }
   reader_lock_.unlock_irqrestore(flags);
   return 0;
 }
