@@ -112,7 +112,7 @@ TEST(FtraceRbKernel, TheSixDefectsAreTheKernelsBehaviour) {
 // ring buffer from its own source").
 TEST(FtraceRbKernel, EveryScenarioEndsAsExpectedOrAsTheListed612Behaviour) {
   const std::map<std::string, std::string> kernel_passes = {
-      {"pre_commit_counters.toml", "6.12 has the committing/commits counters: the variant is a model knob"},
+      {"every_commit_publishes.toml", "6.12 has the committing/commits counters: the variant is a model knob"},
       {"pre_mmap_missed_events.toml", "6.12 has fe832be05a8e: GET_READER stores the missed count and clears lost_events"},
       {"candidate_swap_vs_commit.toml", "the kernel's writers take more steps per event: not reached within the budget"},
       {"quickstart.toml", "the same race as candidate_swap_vs_commit: not reached within the budget"},

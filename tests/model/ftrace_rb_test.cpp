@@ -100,7 +100,7 @@ TEST(FtraceRbBugs, FoundOnTheBuggyVariantAndTheScheduleHoldsOnMainline) {
   struct Case {
     const char* file;
     std::uint64_t budget;
-  } cases[] = {{"pre_mmap_missed_events.toml", 5}, {"commit_overrun_warn.toml", 500}, {"pre_commit_counters.toml", 200}};
+  } cases[] = {{"pre_mmap_missed_events.toml", 5}, {"commit_overrun_warn.toml", 500}, {"every_commit_publishes.toml", 200}};
   for (auto& c : cases) {
     SCOPED_TRACE(c.file);
     auto spec = scenario::load_file(path(c.file));
