@@ -17,12 +17,14 @@ namespace {
 using nlohmann::json;
 using I64 = std::int64_t;
 
-const std::vector<std::string> kOps = {"write", "reserve", "commit", "consume", "read_page", "map", "unmap", "get_reader", "resize"};
+const std::vector<std::string> kOps = {"write", "reserve", "commit", "consume", "read_page", "map", "mmap", "unmap", "get_reader", "resize"};
 
 struct Op {
   std::string name;
   json source;
   U32 len = 0;
+  U64 offset = 0, bytes = 0;  // mmap: file offset and length in bytes
+  bool write = false;         // mmap: PROT_WRITE
 };
 
 class ExecWorkload final : public sim::Workload {
@@ -110,6 +112,11 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
     op.name = r.string("op", std::nullopt, kOps);
     if (op.name == "write" || op.name == "reserve") op.len = static_cast<U32>(r.integer("len", std::nullopt, 0, 1 << 20));
     if (op.name == "reserve") ++open;
+    if (op.name == "mmap") {
+      op.offset = static_cast<U64>(r.integer("offset", 0, 0, 1 << 30));
+      op.bytes = static_cast<U64>(r.integer("len", std::nullopt, 0, 1 << 30));
+      op.write = r.boolean("write", false);
+    }
     if (op.name == "commit" && open-- == 0) r.fail("op", "commit with no open reservation");
     r.done();
     return op;
@@ -178,6 +185,12 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
           ret = json{{"ret", pr.ret}, {"ids", ids}, {"missed", pr.missed}};
         } else if (op.name == "map") {
           ret = json{{"ret", b.map()}};
+        } else if (op.name == "mmap") {
+          // mmap(2): the offset must be page aligned (a page: the sub-buffer with its header),
+          // the length is rounded up to pages.
+          const U64 page = U64{p.subbuf_size} + kBufPageHdrSize;
+          ret = op.offset % page ? json{{"ret", -kEINVAL}}
+                                 : json{{"ret", b.map_range(op.offset / page, (op.bytes + page - 1) / page, op.write)}};
         } else if (op.name == "unmap") {
           ret = json{{"ret", b.unmap()}};
         } else if (op.name == "get_reader") {

@@ -244,6 +244,13 @@ class KernelCpuBuffer final : public RingApi {
     if (!err && !view_) view_ = static_cast<std::uint8_t*>(view);
     return err;
   }
+  int map_range(U64 pgoff, U64 pages, bool writable) override {
+    void* view = nullptr;
+    const unsigned long flags = kVmMayshare | kVmShared | (writable ? 0x2UL : 0);  // VM_WRITE
+    const int err = core_->api->map(core_->buffer, cpu_, pgoff, pages, flags, &view);
+    if (!err && pgoff == 0 && !view_) view_ = static_cast<std::uint8_t*>(view);
+    return err;
+  }
   int unmap() override {
     const int err = core_->api->unmap(core_->buffer, cpu_);
     if (!err && state().user_mapped == 0) view_ = nullptr;

@@ -294,6 +294,18 @@ int CpuBuffer::map() {
   return 0;
 }
 
+// __rb_map_vma (kernel/trace/ring_buffer.c:7112-7150), order 0: VM_WRITE -> -EPERM; the mapping
+// holds the meta page and nr_pages + 1 sub-buffers; an offset at or past its end, an empty range
+// or one running past it -> -EINVAL (the first map then leaves nothing mapped).
+int CpuBuffer::map_range(U64 pgoff, U64 pages, bool writable) {
+  if (writable) return -1;  // -EPERM
+  U64 nr = U64{p_.nr_pages} + 2;
+  if (nr <= pgoff) return -kEINVAL;
+  nr -= pgoff;
+  if (pages == 0 || pages > nr) return -kEINVAL;
+  return map();
+}
+
 int CpuBuffer::unmap() {
   if (mapped_ == 0) return -kENODEV;
   const unsigned long flags = reader_lock_.lock_irqsave();

@@ -209,7 +209,10 @@ out_again:
 // compares the two values the kernel's local and the page held together.
 int CpuBuffer::handle_head_page(int tail_page, int next) {
   const U64 lost_entries = pg(next).entries.load() & kWriteMask;
-  const std::vector<U64> lost_ids = ghost_[static_cast<std::size_t>(next)];  // same step as the load
+  // Storage kept across executions (no allocation once warm), one per context: a nested writer on
+  // this CPU may run its own head push between our steps.
+  std::vector<U64>& lost_ids = lost_scratch_[static_cast<std::size_t>(sim_.current_ctx()) & 3];
+  lost_ids.assign(ghost_[static_cast<std::size_t>(next)].begin(), ghost_[static_cast<std::size_t>(next)].end());  // same step as the load
   const U64 type = head_page_set(next, tail_page, kHead, kUpdate);
   switch (type) {
     case kHead: {

@@ -80,6 +80,7 @@ class CpuBuffer final : public RingApi {
 
   // ---- the mapping (reader_lock, irqsave) ----
   int map() override;    // ring_buffer_map: first map assigns sub-buffer ids and fills the meta page
+  int map_range(U64 pgoff, U64 pages, bool writable) override;
   int unmap() override;  // ring_buffer_unmap: -ENODEV if not mapped
   int map_get_reader() override;  // TRACE_MMAP_IOCTL_GET_READER
   int resize_check() override;    // ring_buffer_resize's mapping rule: -EBUSY while mapped, else 0
@@ -176,6 +177,7 @@ class CpuBuffer final : public RingApi {
   int irq_work_ = -1;
   U64 wakeups_queued_ = 0;
   U64 stamp_ = 0;  // reservations this execution (on_reserved's stamp)
+  std::vector<U64> lost_scratch_[4];  // per context: rb_handle_head_page's snapshot of the pushed page's messages
   void wakeups();
   bool empty_cpu();
 };

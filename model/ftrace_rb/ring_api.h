@@ -150,6 +150,11 @@ class RingApi {
 
   // ---- the mapping ----
   virtual int map() = 0;
+  /// mmap(2) of trace_pipe_raw with page offset `pgoff` and `pages` pages (a page is one
+  /// sub-buffer of order 0: the data size + 16), read-only unless `writable`: ring_buffer_map's
+  /// __rb_map_vma checks (-EPERM for a writable mapping, -EINVAL past the meta page and the
+  /// sub-buffers), then map()'s counting. Each success needs its own unmap().
+  virtual int map_range(U64 pgoff, U64 pages, bool writable) = 0;
   virtual int unmap() = 0;
   virtual int map_get_reader() = 0;
   /// ring_buffer_resize's mapping rule: -EBUSY while mapped, else 0.
