@@ -723,7 +723,7 @@ int main(int argc, char** argv, bool parse_only) {
     std::cerr << "relaysim: " << m << " (see relaysim --help)\n";
     return kExitUsage;
   }
-  if (*diff && diff_variants.size() != 2) {
+  if (*diff && diff_sources.empty() && diff_variants.size() != 2) {
     std::cerr << "relaysim: diff: give exactly two variants (--variant A --variant B)\n";
     return kExitUsage;
   }
