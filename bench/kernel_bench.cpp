@@ -2,6 +2,7 @@
 //   BM_Source/<scenario>/<model|kernel>  executions/s, steps/s and ns per step of a bundled
 //                                        scenario from each source (kernel: the kernel's own file
 //                                        under the TSan hooks, every access a step)
+//   (ftrace_rb: nested_nmi_hardirq.toml, ring_buffer.c against the model)
 // The ratio of the two ns/step figures is the cost of an instrumented access against a model step
 // (issue 11's target: at most 2x). Part of build/release/relaysim_bench.
 #include <benchmark/benchmark.h>
@@ -39,3 +40,8 @@ BENCHMARK_CAPTURE(BM_Source, perf_buf_quickstart_model, "scenarios/perf_buf/quic
 BENCHMARK_CAPTURE(BM_Source, perf_buf_quickstart_kernel, "scenarios/perf_buf/quickstart.toml", "kernel");
 BENCHMARK_CAPTURE(BM_Source, perf_buf_every_context_model, "scenarios/perf_buf/bpf_output_every_context.toml", "model");
 BENCHMARK_CAPTURE(BM_Source, perf_buf_every_context_kernel, "scenarios/perf_buf/bpf_output_every_context.toml", "kernel");
+// The tracing ring buffer (kernel/trace/ring_buffer.c): nested task/hardirq/NMI writers and a live
+// consuming reader, a scenario that ends the same in both sources (quickstart.toml reaches a
+// candidate race on the model, which ends its executions early).
+BENCHMARK_CAPTURE(BM_Source, ftrace_rb_nested_nmi_hardirq_model, "scenarios/ftrace_rb/nested_nmi_hardirq.toml", "model");
+BENCHMARK_CAPTURE(BM_Source, ftrace_rb_nested_nmi_hardirq_kernel, "scenarios/ftrace_rb/nested_nmi_hardirq.toml", "kernel");

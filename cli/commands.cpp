@@ -640,9 +640,9 @@ int cmd_exec(const std::string& model_name, const std::string& file, const Sourc
   const model::SourceOptions so = source.options();
   if (so.source == "kernel") {
     // The kernel's own code: the same ops, the same JSON (model/relay/kernel_channel.h).
-    if (model_name != "relay" && model_name != "bpf_ringbuf" && model_name != "perf_buf")
+    if (model_name != "relay" && model_name != "bpf_ringbuf" && model_name != "perf_buf" && model_name != "ftrace_rb")
       throw UsageError("exec --source kernel: model \"" + model_name +
-                       "\" has no kernel source (models with one: relay, bpf_ringbuf, perf_buf)");
+                       "\" has no kernel source (models with one: relay, bpf_ringbuf, ftrace_rb, perf_buf)");
   }
   const model::relay::KernelSource relay_kernel{so.tree, so.marked_only};
   const model::bpf_ringbuf::KernelSource ringbuf_kernel{so.tree, so.marked_only};
@@ -657,7 +657,10 @@ int cmd_exec(const std::string& model_name, const std::string& file, const Sourc
        [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
          model::bpf_ringbuf::ringbuf_exec_stream(j, ops, f, out, so.source == "kernel" ? &ringbuf_kernel : nullptr);
        }},
-      {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec_stream},
+      {"ftrace_rb",
+       [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
+         model::ftrace_rb::ftrace_rb_exec_stream(j, ops, f, out, so.source == "kernel" ? &ringbuf_kernel : nullptr);
+       }},
       {"perf_buf",
        [&](const nlohmann::json& j, model::OpSource& ops, const std::string& f, model::ExecOutput& out) {
          model::perf_buf::perf_exec_stream(j, ops, f, out, so.source == "kernel" ? &perf_kernel : nullptr);

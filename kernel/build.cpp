@@ -109,6 +109,7 @@ const std::vector<std::string> kDefaultFiles = {
     "kernel/events/ring_buffer.c",
     "kernel/events/internal.h",
     "include/uapi/linux/perf_event.h",
+    "include/uapi/linux/trace_mmap.h",
 };
 
 void make_dirs(const fs::path& p) {
@@ -244,10 +245,14 @@ std::string build_subject(const SubjectSpec& spec, const TreeOptions& opts) {
   std::string resource;
   run(quote(clang()) + " -print-resource-dir", &resource);
   while (!resource.empty() && (resource.back() == '\n' || resource.back() == '\r')) resource.pop_back();
+  std::string subject_dirs;  // SubjectSpec::shim_dirs: each dir's include/ and the dir itself
+  for (const auto& d : spec.shim_dirs)
+    subject_dirs += " -I" + quote((shim / d / "include").string()) + " -I" + quote((shim / d).string());
   const std::string flags =
       "-std=gnu11 -O2 -g -fPIC -fno-strict-aliasing -fno-common -funwind-tables -fsanitize=thread -mllvm "
       "-tsan-distinguish-volatile=1 -nostdinc -isystem " + quote(resource + "/include") + " -I" + quote(real.string()) +
-      " -I" + quote((shim / "include").string()) + " -I" + quote(shim.string()) + " -include " +
+      subject_dirs + " -I" + quote((shim / "include").string()) + " -I" + quote(shim.string()) +
+      " -include " +
       quote((shim / "config.h").string()) + " -D__KERNEL__ -Wno-unused-command-line-argument";
 
   // The cache key: compiler, flags (without the temporary paths), and every input's bytes.

@@ -42,6 +42,9 @@ struct SubjectSpec {
   std::vector<std::string> kernel_files;   // tree paths of .c files, compiled as kernel code
   std::vector<std::pair<std::string, std::string>> real_headers;  // tree path -> include path
   std::vector<std::string> client_files;   // our files, relative to the relaysim source tree
+  /// Extra shim directories (relative to kernel/shim) searched before the common shim: shadow
+  /// headers that only this subject sees.
+  std::vector<std::string> shim_dirs;
 };
 
 /// Where the kernel comes from and what is applied to it.

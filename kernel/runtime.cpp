@@ -478,6 +478,12 @@ void* Runtime::vmalloc_to_page(const void* addr) const {
   return pfn < 0 ? nullptr : const_cast<PageInfo*>(&pages_[static_cast<std::size_t>(pfn)]);
 }
 
+void* Runtime::virt_to_page(const void* addr) const {
+  const Loc l = translate(addr);
+  if (!l.valid() || l.object != id_) return nullptr;
+  return const_cast<PageInfo*>(&pages_[static_cast<std::size_t>(l.offset / kPage)]);
+}
+
 void* Runtime::alloc_percpu(std::size_t size, std::size_t align) {
   if (!percpu_) {
     percpu_ = static_cast<std::uint8_t*>(kmalloc(kPercpuUnit * kMaxCpus, true, kPage));

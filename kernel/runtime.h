@@ -144,6 +144,8 @@ class Runtime final : public sim::SimObject {
   void* page_address(const void* page) const;
   void* vmap(void* const* pages, unsigned count, bool writable);
   void* vmalloc_to_page(const void* addr) const;
+  /// virt_to_page: the struct page of an address of the direct map or of a view (null if none).
+  void* virt_to_page(const void* addr) const;
   void* alloc_percpu(std::size_t size, std::size_t align);
 
   void lock(void* lock, bool preempt_off, const void* pc);

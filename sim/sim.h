@@ -250,6 +250,12 @@ class Sim {
   void preempt_disable();
   void preempt_enable();
   int preempt_count() const;
+  /// Whether CPU `cpu` is in an RCU-sched read-side section: preemption or irqs off, or serving an
+  /// interrupt (what synchronize_rcu waits for in the kernel-source mode).
+  bool cpu_in_rcu_sched(int cpu) const {
+    const Cpu& c = cpus_[static_cast<std::size_t>(cpu)];
+    return c.preempt > 0 || c.irqs_disabled || c.depth > 0;
+  }
   void local_bh_disable();
   void local_bh_enable();
   /// irq_work_queue(): false if the work is already pending (coalesced), as the kernel answers.

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "model/ftrace_rb/config.h"
+#include "model/ftrace_rb/kernel_ring.h"
 #include "scenarios/json_reader.h"
 #include "sim/choice.h"
 
@@ -16,31 +17,36 @@ namespace {
 using nlohmann::json;
 using I64 = std::int64_t;
 
-const std::vector<std::string> kOps = {"write", "reserve", "commit", "consume", "read_page", "map", "unmap", "get_reader", "resize"};
+const std::vector<std::string> kOps = {"write", "reserve", "commit", "consume", "read_page", "map", "mmap", "unmap", "get_reader", "resize"};
 
 struct Op {
   std::string name;
   json source;
   U32 len = 0;
+  U64 offset = 0, bytes = 0;  // mmap: file offset and length in bytes
+  bool write = false;         // mmap: PROT_WRITE
 };
 
 class ExecWorkload final : public sim::Workload {
  public:
-  ExecWorkload(Params p, Variant v, std::function<void(ExecWorkload&)> body) : p_(p), v_(v), body_(std::move(body)) {}
+  ExecWorkload(Params p, Variant v, const kernel::Source* kernel, std::function<void(ExecWorkload&)> body)
+      : p_(p), v_(v), kernel_(kernel), body_(std::move(body)) {}
   void build(sim::Sim& s) override {
-    buf = std::make_unique<CpuBuffer>(s, p_, v_, "cpu0");
+    if (kernel_) buf = std::move(make_kernel_buffers(s, p_, 1, *kernel_).front());
+    else buf = std::make_unique<CpuBuffer>(s, p_, v_, "cpu0");
     s.add_task("exec", 0, [this] { body_(*this); });
   }
   void reset(sim::Sim&) override { buf->reset_ghost(); }
-  std::unique_ptr<CpuBuffer> buf;
+  std::unique_ptr<RingApi> buf;
 
  private:
   Params p_;
   Variant v_;
+  const kernel::Source* kernel_;
   std::function<void(ExecWorkload&)> body_;
 };
 
-json state_json(CpuBuffer& b) {
+json state_json(RingApi& b) {
   json pages = json::array();
   auto page = [&](int i) {
     auto s = b.page_state(i);
@@ -62,19 +68,24 @@ json state_json(CpuBuffer& b) {
                          {"read_bytes", k.read_bytes}, {"pages_touched", k.pages_touched}, {"pages_lost", k.pages_lost},
                          {"pages_read", k.pages_read}, {"lost_events", k.lost_events}, {"committing", k.committing}}}};
   if (b.mapped()) {
-    auto& m = b.meta();
-    out["meta"] = json{{"subbuf_size", b.params().subbuf_size}, {"nr_subbufs", b.params().nr_pages + 1},
-                       {"reader", {{"id", m.reader_id.peek()}, {"read", m.reader_read.peek()}, {"lost_events", m.reader_lost_events.peek()}}},
-                       {"entries", m.entries.peek()}, {"overrun", m.overrun.peek()}, {"read", m.read.peek()}, {"mapped", b.mapped()}};
+    auto m = [&](MetaField f) { return b.meta_peek(f); };
+    out["meta"] = json{{"subbuf_size", m(MetaField::SubbufSize)}, {"nr_subbufs", m(MetaField::NrSubbufs)},
+                       {"reader", {{"id", m(MetaField::ReaderId)}, {"read", m(MetaField::ReaderRead)}, {"lost_events", m(MetaField::ReaderLostEvents)}}},
+                       {"entries", m(MetaField::Entries)}, {"overrun", m(MetaField::Overrun)}, {"read", m(MetaField::Read)}, {"mapped", b.mapped()}};
   }
   return out;
 }
 
 }  // namespace
 
-json ftrace_rb_exec(const json& input, const std::string& file) { return exec_document(input, file, ftrace_rb_exec_stream); }
+json ftrace_rb_exec(const json& input, const std::string& file, const kernel::Source* kernel) {
+  return exec_document(input, file, [kernel](const json& in, OpSource& ops, const std::string& f, ExecOutput& out) {
+    ftrace_rb_exec_stream(in, ops, f, out, kernel);
+  });
+}
 
-void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output) {
+void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& file, ExecOutput& output,
+                           const kernel::Source* kernel) {
   scenario::JsonReader top(input, "", file);
   Params p;
   std::string variant = "mainline";
@@ -101,6 +112,11 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
     op.name = r.string("op", std::nullopt, kOps);
     if (op.name == "write" || op.name == "reserve") op.len = static_cast<U32>(r.integer("len", std::nullopt, 0, 1 << 20));
     if (op.name == "reserve") ++open;
+    if (op.name == "mmap") {
+      op.offset = static_cast<U64>(r.integer("offset", 0, 0, 1 << 30));
+      op.bytes = static_cast<U64>(r.integer("len", std::nullopt, 0, 1 << 30));
+      op.write = r.boolean("write", false);
+    }
     if (op.name == "commit" && open-- == 0) r.fail("op", "commit with no open reservation");
     r.done();
     return op;
@@ -115,6 +131,7 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
       scenario::json_fail(file, "ops", std::to_string(open) + " reservation(s) left open at the end (every reserve needs a commit)");
   }
   json out{{"model", "ftrace_rb"},
+           {"source", kernel ? "kernel" : "model"},
            {"params", {{"subbuf_size", p.subbuf_size}, {"nr_subbufs", p.nr_pages}, {"mode", p.overwrite ? "overwrite" : "no-overwrite"}, {"variant", variant}}}};
   StepList steps(output);
   steps.begin(out);
@@ -122,9 +139,9 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
   sim::Sim::Config cfg;
   cfg.step_bound = 10'000'000;
   sim::Sim s(cfg);
-  ExecWorkload w(p, find_variant(variant)->kernel, [&](ExecWorkload& ew) {
+  ExecWorkload w(p, find_variant(variant)->kernel, kernel, [&](ExecWorkload& ew) {
     try {
-      CpuBuffer& b = *ew.buf;
+      RingApi& b = *ew.buf;
       U64 next_id = 1;
       std::vector<std::pair<Slot, std::pair<U64, U32>>> open_slots;
       auto slot_json = [](const Slot& sl) {
@@ -168,6 +185,12 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
           ret = json{{"ret", pr.ret}, {"ids", ids}, {"missed", pr.missed}};
         } else if (op.name == "map") {
           ret = json{{"ret", b.map()}};
+        } else if (op.name == "mmap") {
+          // mmap(2): the offset must be page aligned (a page: the sub-buffer with its header),
+          // the length is rounded up to pages.
+          const U64 page = U64{p.subbuf_size} + kBufPageHdrSize;
+          ret = op.offset % page ? json{{"ret", -kEINVAL}}
+                                 : json{{"ret", b.map_range(op.offset / page, (op.bytes + page - 1) / page, op.write)}};
         } else if (op.name == "unmap") {
           ret = json{{"ret", b.unmap()}};
         } else if (op.name == "get_reader") {

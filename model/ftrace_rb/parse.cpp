@@ -30,10 +30,12 @@ const std::vector<NamedVariant>& variants() {
                  pre});
     Variant any = k;
     any.outermost_commit = false;
-    v.push_back({"pre-commit-counters",
-                 "before fa7439531dee \"use commit counters for commit pointer accounting\" (2009), approximated: any "
-                 "commit, nested or not, publishes up to the write index, so an interrupt's commit exposes the "
-                 "interrupted writer's reserved but unwritten event",
+    v.push_back({"every-commit-publishes",
+                 "not a historical variant (renamed from pre-commit-counters, issue 15): every commit, nested or not, "
+                 "publishes up to the write index, so an interrupt's commit exposes the interrupted writer's reserved but "
+                 "unwritten event. The 2009 race fa7439531dee fixed was in the commit-pointer accounting of the code before "
+                 "it (an outer writer assuming it owned the commit after a nested writer moved tail and commit), which this "
+                 "knob does not rebuild",
                  any});
     return v;
   }();

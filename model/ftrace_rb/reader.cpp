@@ -125,12 +125,6 @@ void CpuBuffer::take_event(int page, U64 off, U32 body, ReadEvent& ev) {
 
 // ring_buffer_consume: peek (rb_buffer_peek) and advance under reader_lock. lost_events rides on
 // the first data event after a swap and is cleared by any consumed record (padding too).
-std::optional<ReadEvent> CpuBuffer::consume() {
-  ReadEvent ev;
-  if (!consume(ev)) return std::nullopt;
-  return ev;
-}
-
 bool CpuBuffer::consume(ReadEvent& ev) {
   const unsigned long flags = reader_lock_.lock_irqsave();
   bool out = false;
@@ -156,34 +150,115 @@ bool CpuBuffer::consume(ReadEvent& ev) {
   return out;
 }
 
-// ring_buffer_read_page, copy path: every record from the reader page's read offset to its
-// commit, then the missed count after the data when 8 bytes are free (else only the flag).
-CpuBuffer::PageRead CpuBuffer::read_page() {
+// ring_buffer_read_page (ring_buffer.c:6564-6732), len = a whole sub-buffer, full = 0. The
+// reader page is copied out record by record when it was partly read, is the commit page, or the
+// buffer is mapped (6642-6646); otherwise it is swapped whole with the reader's spare page
+// (6683-6702): read and read_bytes grow by the page's entries and size, the reader page comes back
+// empty (write, entries, read and commit 0). Either way the page handed out starts with its first
+// record: the return value is 0 (6681, and read == 0 on the swap path). The missed count
+// (lost_events) is then stored after the data when 8 bytes are free, with RB_MISSED_STORED, and
+// RB_MISSED_EVENTS set (6711-6719); a copied page also keeps its own RB_MISSED_EVENTS (6660).
+// The model keeps the data bytes in place on a swap (nobody reads an empty reader page) and takes
+// the records with steps, as the reader's later reads of its page would be.
+PageRead CpuBuffer::read_page() {
   const unsigned long flags = reader_lock_.lock_irqsave();
   PageRead out;
   const int reader = get_reader_page();
   if (reader >= 0) {
     const U64 missed = lost_events_;
-    const U64 start = pg(reader).read;
-    const U64 commit = page_size(reader);
-    while (pg(reader).read < commit) {
-      U32 type = 0, body = 0;
-      const U64 off = pg(reader).read;
-      event_at(reader, off, &type, &body);
-      if (type != kTypePadding) {
-        ReadEvent ev;
-        take_event(reader, off, body, ev);
-        out.events.push_back(std::move(ev));
+    Page& r = pg(reader);
+    const U64 start = r.read;
+    const U64 commit_raw = r.commit.load(Mo::Acquire);
+    const U64 size = commit_raw & kSizeMask;
+    const bool copy = start != 0 || reader == commit_page_.load(Mo::Acquire) || mapped_ != 0;
+    U64 out_size = 0;
+    bool page_flag = false;
+    if (copy) {
+      while (r.read < size) {
+        U32 type = 0, body = 0;
+        const U64 off = r.read;
+        event_at(reader, off, &type, &body);
+        if (type != kTypePadding) {
+          ReadEvent ev;
+          take_event(reader, off, body, ev);
+          out.events.push_back(std::move(ev));
+        }
+        advance_reader();
       }
-      advance_reader();
+      out_size = size - start;
+      page_flag = (commit_raw & kMissedEvents) != 0;
+    } else {
+      read_ += r.entries.load() & kWriteMask;
+      read_bytes_ += size;
+      const U64 real_end = r.real_end.load();
+      for (U64 off = 0; off < size;) {
+        U32 type = 0, body = 0;
+        const U32 len = event_at(reader, off, &type, &body);
+        if (len == 0) break;
+        if (type != kTypePadding) {
+          ReadEvent ev;
+          take_event(reader, off, body, ev);
+          out.events.push_back(std::move(ev));
+        }
+        off += len;
+      }
+      r.write.store(0);
+      r.entries.store(0);
+      r.commit.store(0);
+      r.read = 0;
+      ghost_[static_cast<std::size_t>(reader)].clear();
+      out_size = real_end ? real_end : size;
+      page_flag = real_end && (commit_raw & kMissedEvents);
     }
     lost_events_ = 0;
-    const U64 copied = commit - start;
-    out.missed = missed == 0 ? 0 : (p_.subbuf_size - copied >= 8 ? static_cast<std::int64_t>(missed) : -1);
-    out.ret = static_cast<int>(start);
+    out.missed = page_flag ? -1 : 0;
+    if (missed) out.missed = p_.subbuf_size - out_size >= 8 ? static_cast<std::int64_t>(missed) : -1;
+    out.ret = 0;
   }
   reader_lock_.unlock_irqrestore(flags);
   return out;
+}
+
+U64 CpuBuffer::meta_load(MetaField f, sim::Mo mo) {
+  switch (f) {
+    case MetaField::ReaderId: return meta_->reader_id.load(mo);
+    case MetaField::ReaderRead: return meta_->reader_read.load(mo);
+    case MetaField::ReaderLostEvents: return meta_->reader_lost_events.load(mo);
+    case MetaField::Entries: return meta_->entries.load(mo);
+    case MetaField::Overrun: return meta_->overrun.load(mo);
+    case MetaField::Read: return meta_->read.load(mo);
+    default: return meta_peek(f);  // written once at the first map: constant while mapped
+  }
+}
+
+U64 CpuBuffer::meta_peek(MetaField f) const {
+  switch (f) {
+    case MetaField::ReaderId: return meta_->reader_id.peek();
+    case MetaField::ReaderRead: return meta_->reader_read.peek();
+    case MetaField::ReaderLostEvents: return meta_->reader_lost_events.peek();
+    case MetaField::Entries: return meta_->entries.peek();
+    case MetaField::Overrun: return meta_->overrun.peek();
+    case MetaField::Read: return meta_->read.peek();
+    // rb_setup_ids_meta_page (ring_buffer.c:7031-7032): the sub-buffer's size with its header,
+    // rb_subbuf_size = PAGE_SIZE << order, and the meta page is padded to one sub-buffer.
+    case MetaField::SubbufSize: return p_.subbuf_size + kBufPageHdrSize;
+    case MetaField::MetaPageSize: return p_.subbuf_size + kBufPageHdrSize;
+    case MetaField::NrSubbufs: return p_.nr_pages + 1;
+  }
+  return 0;
+}
+
+// User space's parse of a record through the mapping: one 4-byte header load.
+bool CpuBuffer::user_record(int page, U64 pos, U64, Record& out) {
+  std::uint8_t h[4] = {};
+  if (!data(page).read(pos, h, kHdr)) return false;
+  const U32 hw = U32{h[0]} | U32{h[1]} << 8 | U32{h[2]} << 16 | U32{h[3]} << 24;
+  const U32 type = hw & 31, body = hw >> 5;
+  out.length = type == kTypePadding ? kHdr + body : event_length(body);
+  out.data = type != kTypePadding;
+  out.body_off = kHdr;
+  out.body = body;
+  return true;
 }
 
 // rb_update_meta_page (reader_lock held).
@@ -219,10 +294,27 @@ int CpuBuffer::map() {
   return 0;
 }
 
+// __rb_map_vma (kernel/trace/ring_buffer.c:7112-7150), order 0: VM_WRITE -> -EPERM; the mapping
+// holds the meta page and nr_pages + 1 sub-buffers; an offset at or past its end, an empty range
+// or one running past it -> -EINVAL (the first map then leaves nothing mapped).
+int CpuBuffer::map_range(U64 pgoff, U64 pages, bool writable) {
+  if (writable) return -1;  // -EPERM
+  U64 nr = U64{p_.nr_pages} + 2;
+  if (nr <= pgoff) return -kEINVAL;
+  nr -= pgoff;
+  if (pages == 0 || pages > nr) return -kEINVAL;
+  return map();
+}
+
 int CpuBuffer::unmap() {
   if (mapped_ == 0) return -kENODEV;
   const unsigned long flags = reader_lock_.lock_irqsave();
-  --mapped_;
+  // The last unmap frees the id table (ring_buffer_unmap, ring_buffer.c:7318-7325): no page
+  // has a sub-buffer id until the next first map numbers them again.
+  if (--mapped_ == 0) {
+    subbuf_ids_.clear();
+    ids_.assign(pages_.size(), -1);
+  }
   reader_lock_.unlock_irqrestore(flags);
   return 0;
 }
@@ -252,15 +344,18 @@ int CpuBuffer::map_get_reader() {
     const U64 missed = lost_events_;
     if (missed) {
       if (got != commit_page_.load(Mo::Acquire)) {
+        // ring_buffer.c:7371-7391: the page ends at real_end when a crossing event closed it;
+        // the count goes after the data when at least 8 bytes are free.
         Page& q = pg(got);
-        const U64 commit = q.commit.load();
-        if (commit < p_.subbuf_size - 8) {
+        if (const U64 real_end = q.real_end.load()) q.commit.store(real_end);
+        const U64 commit = page_size(got);
+        if (p_.subbuf_size - commit >= 8) {
           std::uint8_t b[8];
           for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(missed >> (8 * i));
           q.data->write(commit, b, 8, 0);
           q.commit.fetch_add(kMissedStored);
         }
-        q.commit.fetch_add(kMissedEvents);
+        q.commit.fetch_add(kMissedEventsAdd);
       } else if (!v_.commit_overrun_no_warn) {
         warn("WARN_ON_ONCE(missed_events): reader page is the commit page with " + std::to_string(missed) + " missed events");
       } else if (got == tail_page_.load()) {

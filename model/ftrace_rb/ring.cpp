@@ -63,6 +63,7 @@ void CpuBuffer::reset_ghost() {
   ghost_.assign(pages_.size(), {});
   unreported_missed_ = 0;
   wakeups_queued_ = 0;
+  stamp_ = 0;
   head_page_ = 0;
   read_ = read_bytes_ = lost_events_ = last_overrun_ = 0;
   mapped_ = 0;
@@ -105,7 +106,10 @@ bool CpuBuffer::is_reader_page(int page) {
 // (committing++, commits++), up to 1000 tries of __rb_reserve_next (-EAGAIN: the tail moved).
 Slot CpuBuffer::lock_reserve(U32 len, U64 id) {
   sim_.preempt_disable();
-  if (len > p_.subbuf_size - kHdr) {  // len > buffer->max_data_size: NULL, nothing counted
+  // ring_buffer_lock_reserve (ring_buffer.c:4626): length > buffer->max_data_size, which
+  // ring_buffer.c:2427 sets to the sub-buffer's capacity minus 8 (two u32: a header and a
+  // length word): NULL, nothing counted.
+  if (len > p_.subbuf_size - 8) {
     sim_.preempt_enable();
     Slot s;
     s.fail = Slot::Fail::TooBig;
@@ -135,7 +139,7 @@ Slot CpuBuffer::reserve_next(U32 length, U64 id) {
   if (write > p_.subbuf_size) return move_tail(tail, length, tail_page);
   // The add above is the reservation: the ghost records it before any other step can interleave.
   ghost_[static_cast<std::size_t>(tail_page)].push_back(id);
-  if (on_reserved) on_reserved(id, tail_page, tail, length);
+  if (on_reserved) on_reserved(id, tail_page, tail, length, ++stamp_);
   pg(tail_page).entries.fetch_add(1);
   if (tail == 0) pg(tail_page).time_stamp.store(ts);
   entries_bytes_.fetch_add(length);
@@ -205,7 +209,10 @@ out_again:
 // compares the two values the kernel's local and the page held together.
 int CpuBuffer::handle_head_page(int tail_page, int next) {
   const U64 lost_entries = pg(next).entries.load() & kWriteMask;
-  const std::vector<U64> lost_ids = ghost_[static_cast<std::size_t>(next)];  // same step as the load
+  // Storage kept across executions (no allocation once warm), one per context: a nested writer on
+  // this CPU may run its own head push between our steps.
+  std::vector<U64>& lost_ids = lost_scratch_[static_cast<std::size_t>(sim_.current_ctx()) & 3];
+  lost_ids.assign(ghost_[static_cast<std::size_t>(next)].begin(), ghost_[static_cast<std::size_t>(next)].end());  // same step as the load
   const U64 type = head_page_set(next, tail_page, kHead, kUpdate);
   switch (type) {
     case kHead: {
@@ -251,7 +258,6 @@ int CpuBuffer::handle_head_page(int tail_page, int next) {
 void CpuBuffer::tail_page_update(int tail_page, int next) {
   const U64 old_write = pg(next).write.fetch_add(kWriteIntcnt) + kWriteIntcnt;
   const U64 old_entries = pg(next).entries.fetch_add(kWriteIntcnt) + kWriteIntcnt;
-  pages_touched_.fetch_add(1);
   if (tail_page == tail_page_.load()) {
     U64 w = old_write;
     pg(next).write.compare_exchange(w, old_write & ~kWriteMask);
@@ -259,7 +265,8 @@ void CpuBuffer::tail_page_update(int tail_page, int next) {
     if (pg(next).entries.compare_exchange(e, old_entries & ~kWriteMask)) ghost_[static_cast<std::size_t>(next)].clear();
     pg(next).commit.store(0);
     int t = tail_page;
-    tail_page_.compare_exchange(t, next);
+    // ring_buffer.c:1510-1511: pages_touched counts the pages this writer itself moved the tail to.
+    if (tail_page_.compare_exchange(t, next)) pages_touched_.fetch_add(1);
   }
 }
 
@@ -368,7 +375,7 @@ void CpuBuffer::set_commit_to_write() {
   }
 }
 
-CpuBuffer::PageState CpuBuffer::page_state(int page) const {
+PageState CpuBuffer::page_state(int page) const {
   const Page& q = *pages_[static_cast<std::size_t>(page)];
   return PageState{page,
                    ids_[static_cast<std::size_t>(page)],
@@ -383,7 +390,7 @@ CpuBuffer::PageState CpuBuffer::page_state(int page) const {
                    static_cast<U64>(ptr_page(q.prev.peek()))};
 }
 
-CpuBuffer::Counters CpuBuffer::counters() const {
+Counters CpuBuffer::counters() const {
   return Counters{entries_.peek(),       overrun_.peek(),       commit_overrun_.peek(), dropped_events_.peek(),
                   entries_bytes_.peek(), read_,                 read_bytes_,            pages_touched_.peek(),
                   pages_lost_.peek(),    pages_read_.peek(),    lost_events_,           last_overrun_,

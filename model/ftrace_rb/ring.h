@@ -12,7 +12,7 @@
 // when the pointer no longer names the expected page. Every Shared access is a step.
 //
 // Events. A record is a 4-byte header (bits 0-4 type: 0 data, 29 padding; bits 5-31 body length)
-// and a body rounded up to 4 bytes: rb_calculate_event_length without time extends (time stamps
+// and a body, the record as long as rb_calculate_event_length makes it (without time extends: time stamps
 // are not encoded; deltas are the kernel's business, the model keeps the page stamp only).
 //
 // Writers (any context of the buffer's CPU; no lock; preemption disabled; nesting only in stack
@@ -40,114 +40,51 @@
 #include "sim/buffer.h"
 #include "sim/lock.h"
 #include "sim/shared.h"
+#include "model/ftrace_rb/ring_api.h"
 
 namespace model::ftrace_rb {
 
-using U64 = std::uint64_t;
-using U32 = std::uint32_t;
-
-inline constexpr U64 kNormal = 0, kHead = 1, kUpdate = 2, kMoved = 4, kFlagMask = 3;
-inline constexpr U64 kWriteMask = (U64{1} << 20) - 1;  // RB_WRITE_MASK
-inline constexpr U64 kWriteIntcnt = U64{1} << 20;      // RB_WRITE_INTCNT
-inline constexpr U64 kMissedEvents = U64{1} << 31;     // RB_MISSED_EVENTS
-inline constexpr U64 kMissedStored = U64{1} << 30;     // RB_MISSED_STORED
-inline constexpr U64 kMissedFlags = kMissedEvents | kMissedStored;
-inline constexpr U32 kHdr = 4;
-inline constexpr U32 kTypeData = 0, kTypePadding = 29;
-inline constexpr int kEBUSY = 16, kENODEV = 19, kEINVAL = 22;
-
-/// rb_calculate_event_length without time extends: header + body rounded to 4 (0 → 1 → 4).
-constexpr U32 event_length(U32 len) { return kHdr + ((len ? len : 1) + 3) / 4 * 4; }
-
-/// Design knobs; every field true/false as in mainline by default.
-struct Variant {
-  /// fe832be05a8e: ring_buffer_map_get_reader stores missed events in the reader sub-buffer
-  /// (RB_MISSED_EVENTS/STORED) and clears lost_events. Off: meta.reader.lost_events is copied from
-  /// a lost_events nobody clears on the mapped path (stale on later swaps).
-  bool map_missed_events = true;
-  /// "ring-buffer: Do not trigger WARN_ON() due to a commit_overrun" (2025). Off: GET_READER WARNs
-  /// whenever the swapped-in reader page is the commit page with missed events.
-  bool commit_overrun_no_warn = true;
-  /// The committing/commits counters (fa7439531dee, 2009): only the outermost commit moves the
-  /// commit pointer. Off: every commit, nested or not, publishes up to the write index.
-  bool outermost_commit = true;
-};
-
-struct Params {
-  U32 subbuf_size = 64;  // data bytes per sub-buffer (kernel: PAGE_SIZE << order, minus 16)
-  U32 nr_pages = 4;      // sub-buffers in the ring (at least 2)
-  bool overwrite = true; // RB_FL_OVERWRITE
-};
-
-/// A reservation: page and offset of the header; ok false = NULL.
-struct Slot {
-  bool ok = false;
-  int page = -1;
-  U32 offset = 0, length = 0;
-  enum class Fail : std::uint8_t { None, TooBig, Dropped, CommitOverrun, Warn } fail = Fail::None;
-};
-
-/// One event a reader took: body bytes and their ghost tags, and the lost events reported with it.
-struct ReadEvent {
-  std::vector<std::uint8_t> body;
-  std::vector<U64> tags;
-  U64 lost = 0;
-};
-
-class CpuBuffer {
+class CpuBuffer final : public RingApi {
  public:
   CpuBuffer(sim::Sim& sim, const Params& p, const Variant& v, const std::string& name);
-  const Params& params() const { return p_; }
+  const Params& params() const override { return p_; }
   const Variant& variant() const { return v_; }
-
-  // ---- ghost hooks (the workload's ledger) ----
-  /// A reservation succeeded: message `id` at (page, offset).
-  std::function<void(U64 id, int page, U32 offset, U32 length)> on_reserved;
-  /// Message `id` was overwritten by the writer pushing the head (counted in overrun).
-  std::function<void(U64 id)> on_overrun;
-  /// Per execution: clears the ghost lists and the plain (reader_lock / mapping) state.
-  void reset_ghost();
+  void reset_ghost() override;
 
   // ---- writers (this CPU, any context) ----
   /// ring_buffer_lock_reserve: preempt_disable; a slot for `len` body bytes or NULL.
-  Slot lock_reserve(U32 len, U64 id);
+  Slot lock_reserve(U32 len, U64 id) override;
   /// Writes the header and body of a reserved slot (tagged with `id`).
-  bool write_event(const Slot& s, const std::uint8_t* body, U32 len, U64 id);
+  bool write_event(const Slot& s, const std::uint8_t* body, U32 len, U64 id) override;
   /// ring_buffer_unlock_commit: rb_commit (entries++) + rb_end_commit; preempt_enable.
-  void unlock_commit();
+  void unlock_commit() override;
 
   // ---- blocking readers (struct rb_irq_work: waiters, waiters_pending, irq_work) ----
   /// Registers the per-CPU irq_work (rb_wake_up_waiters) at build time. Without it the writer's
   /// rb_wakeups is not modelled (no step), so scenarios without a blocking reader keep their schedules.
-  void enable_wakeups();
+  void enable_wakeups() override;
   /// ring_buffer_wait (full = 0): wait_event on the per-CPU `waiters` until the buffer is not empty
   /// (ring_buffer_empty_cpu) or `or_stop()`; rb_wait_cond sets waiters_pending before each sleep.
-  void wait(const std::function<bool()>& or_stop);
+  void wait(const std::function<bool()>& or_stop) override;
   /// The harness's stop: wake_up_all on the per-CPU waiters (no-op without enable_wakeups()).
-  void wake_waiters();
+  void wake_waiters() override;
   /// Ghost: irq_work_queue calls made by rb_wakeups this execution.
-  U64 wakeups_queued() const { return wakeups_queued_; }
+  U64 wakeups_queued() const override { return wakeups_queued_; }
 
   // ---- consuming readers (reader_lock, irqsave) ----
-  /// ring_buffer_consume: the next data event or nullopt when empty.
-  std::optional<ReadEvent> consume();
-  /// The same into `out` (its storage reused: no allocation once warm); false if nothing to read.
-  bool consume(ReadEvent& out);
-  /// ring_buffer_read_page (copy path, full = 0): every event left on the reader page, and the
-  /// missed count the page would carry (-1: RB_MISSED_EVENTS without a stored count). ret -1: none.
-  struct PageRead {
-    int ret = -1;
-    std::vector<ReadEvent> events;
-    std::int64_t missed = 0;
-  };
-  PageRead read_page();
+  using RingApi::consume;
+  /// ring_buffer_consume into `out` (its storage reused: no allocation once warm).
+  bool consume(ReadEvent& out) override;
+  /// ring_buffer_read_page (full = 0).
+  PageRead read_page() override;
 
   // ---- the mapping (reader_lock, irqsave) ----
-  int map();    // ring_buffer_map: first map assigns sub-buffer ids and fills the meta page
-  int unmap();  // ring_buffer_unmap: -ENODEV if not mapped
-  int map_get_reader();  // TRACE_MMAP_IOCTL_GET_READER
-  int resize_check();    // ring_buffer_resize's mapping rule: -EBUSY while mapped, else 0
-  int mapped() const { return mapped_; }
+  int map() override;    // ring_buffer_map: first map assigns sub-buffer ids and fills the meta page
+  int map_range(U64 pgoff, U64 pages, bool writable) override;
+  int unmap() override;  // ring_buffer_unmap: -ENODEV if not mapped
+  int map_get_reader() override;  // TRACE_MMAP_IOCTL_GET_READER
+  int resize_check() override;    // ring_buffer_resize's mapping rule: -EBUSY while mapped, else 0
+  int mapped() const override { return mapped_; }
 
   // Meta page words (user space loads them: steps).
   struct Meta {
@@ -155,38 +92,33 @@ class CpuBuffer {
     Meta(sim::Sim& s, const std::string& n);
   };
   Meta& meta() { return *meta_; }
-  /// The buffer page behind sub-buffer `id` (ghost: the mapping is fixed while mapped).
-  int page_of_id(U64 id) const { return id < subbuf_ids_.size() ? subbuf_ids_[id] : -1; }
-  int id_of_page(int page) const { return ids_[static_cast<std::size_t>(page)]; }
+  U64 meta_load(MetaField f, sim::Mo mo) override;
+  U64 meta_peek(MetaField f) const override;
+  int page_of_id(U64 id) const override { return id < subbuf_ids_.size() ? subbuf_ids_[id] : -1; }
+  int id_of_page(int page) const override { return ids_[static_cast<std::size_t>(page)]; }
+  U64 load_commit(int page, sim::Mo mo) override { return commit_word(page).load(mo); }
+  bool read_subbuf(int page, U64 off, std::uint8_t* out, U64 n, U64* tags) override { return data(page).read(off, out, n, tags); }
+  bool user_record(int page, U64 pos, U64 size, Record& out) override;
   sim::ByteBuffer& data(int page) { return *pages_[static_cast<std::size_t>(page)]->data; }
   sim::Shared<U64>& commit_word(int page) { return pages_[static_cast<std::size_t>(page)]->commit; }
 
   // ---- observable state without steps (checks, exec dumps) ----
-  struct PageState {
-    int index, id;
-    U64 write, entries, commit, real_end, read, time_stamp, next, next_flag, prev;
-  };
-  PageState page_state(int page) const;
+  PageState page_state(int page) const override;
   /// rb_is_reader_page without steps: nothing in the ring points at `page` (its prev's next is
   /// not it). The reader page stops being one at the swap's cmpxchg, before reader_page moves.
-  bool out_of_ring(int page) const {
+  bool out_of_ring(int page) const override {
     const Page& q = *pages_[static_cast<std::size_t>(page)];
     return ptr_page(pages_[static_cast<std::size_t>(ptr_page(q.prev.peek()))]->next.peek()) != page;
   }
-  int pages_total() const { return static_cast<int>(pages_.size()); }
+  int pages_total() const override { return static_cast<int>(pages_.size()); }
   int head_page() const { return head_page_; }
-  int tail_page() const { return tail_page_.peek(); }
-  int commit_page() const { return commit_page_.peek(); }
-  int reader_page() const { return reader_page_.peek(); }
-  struct Counters {
-    U64 entries, overrun, commit_overrun, dropped_events, entries_bytes, read, read_bytes, pages_touched, pages_lost,
-        pages_read, lost_events, last_overrun, committing;
-  };
-  Counters counters() const;
+  int tail_page() const override { return tail_page_.peek(); }
+  int commit_page() const override { return commit_page_.peek(); }
+  int reader_page() const override { return reader_page_.peek(); }
+  Counters counters() const override;
   /// Ghost: messages reserved on `page` since the tail last moved onto it.
   const std::vector<U64>& ghost_ids(int page) const { return ghost_[static_cast<std::size_t>(page)]; }
-  /// Ghost: missed events GET_READER dropped with only a pr_info (commit overrun on the reader page).
-  U64 unreported_missed() const { return unreported_missed_; }
+  U64 unreported_missed() const override { return unreported_missed_; }
 
  private:
   struct Page {
@@ -217,7 +149,7 @@ class CpuBuffer {
   int set_head_page();
   int get_reader_page();
   bool per_cpu_empty();
-  U64 page_size(int page) { return pg(page).commit.load(sim::Mo::Acquire) & ~kMissedFlags; }
+  U64 page_size(int page) { return pg(page).commit.load(sim::Mo::Acquire) & kSizeMask; }
   U32 event_at(int page, U64 off, U32* type, U32* body);
   void advance_reader();
   void take_event(int page, U64 off, U32 body, ReadEvent& ev);
@@ -244,6 +176,8 @@ class CpuBuffer {
   std::unique_ptr<sim::WaitQueue> waiters_;
   int irq_work_ = -1;
   U64 wakeups_queued_ = 0;
+  U64 stamp_ = 0;  // reservations this execution (on_reserved's stamp)
+  std::vector<U64> lost_scratch_[4];  // per context: rb_handle_head_page's snapshot of the pushed page's messages
   void wakeups();
   bool empty_cpu();
 };

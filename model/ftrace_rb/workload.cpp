@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "model/ftrace_rb/config.h"
+#include "model/ftrace_rb/kernel_ring.h"
 #include "model/registry.h"
 #include "properties/ledger.h"
 
@@ -17,15 +18,19 @@ using sim::Property;
 
 class FtraceWorkload final : public sim::Workload {
  public:
-  explicit FtraceWorkload(Config c) : c_(std::move(c)) {}
+  explicit FtraceWorkload(Config c, std::optional<kernel::Source> kernel = std::nullopt)
+      : c_(std::move(c)), kernel_(std::move(kernel)) {}
 
   void build(sim::Sim& s) override {
     sim_ = &s;
     s.set_cpus(c_.cpus);
+    if (kernel_) bufs_ = make_kernel_buffers(s, c_.params, c_.cpus, *kernel_);  // kernel_ring.h
+    else
+      for (int b = 0; b < c_.cpus; ++b) bufs_.push_back(std::make_unique<CpuBuffer>(s, c_.params, c_.variant, "cpu" + std::to_string(b)));
     for (int b = 0; b < c_.cpus; ++b) {
-      bufs_.push_back(std::make_unique<CpuBuffer>(s, c_.params, c_.variant, "cpu" + std::to_string(b)));
-      CpuBuffer& buf = *bufs_.back();
-      buf.on_reserved = [this, b](U64 id, int page, U32 off, U32 len) { reserved(b, id, page, off, len); };
+      RingApi& buf = *bufs_[static_cast<std::size_t>(b)];
+      buf.delivered = [this](U64 id) { return id >= 1 && id <= ledger_->messages().size() && ledger_->messages()[id - 1].delivered != 0; };
+      buf.on_reserved = [this, b](U64 id, int page, U32 off, U32 len, U64 stamp) { reserved(b, id, page, off, len, stamp); };
       buf.on_overrun = [this, b](U64 id) {
         ledger_->lost(id);
         ++g_[static_cast<std::size_t>(b)].overrun;
@@ -60,7 +65,6 @@ class FtraceWorkload final : public sim::Workload {
     rs_.assign(c_.readers.size(), {});
     events_.resize(c_.readers.size());  // kept across executions: consume() reuses their storage
     seq_.assign(1, 0);
-    reserve_seq_ = 0;
     fired_.assign(c_.writers.size(), 0);
   }
 
@@ -73,7 +77,7 @@ class FtraceWorkload final : public sim::Workload {
     }
     ledger_->check_final(all_read && !c_.readers.empty());
     for (std::size_t b = 0; b < bufs_.size(); ++b) {
-      const CpuBuffer& buf = *bufs_[b];
+      const RingApi& buf = *bufs_[b];
       const auto k = buf.counters();
       const Ghost& g = g_[b];
       const std::string n = "cpu" + std::to_string(b) + ": ";
@@ -123,7 +127,7 @@ class FtraceWorkload final : public sim::Workload {
 
   void write(std::size_t i) {
     const Writer& w = c_.writers[i];
-    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(w.cpu)];
+    RingApi& buf = *bufs_[static_cast<std::size_t>(w.cpu)];
     Ghost& g = g_[static_cast<std::size_t>(w.cpu)];
     const U32 base = fired_[i]++ * w.messages.count;
     for (U32 k = 0; k < w.messages.count; ++k) {
@@ -146,13 +150,13 @@ class FtraceWorkload final : public sim::Workload {
       for (auto& b : bufs_) b->wake_waiters();
   }
 
-  void reserved(int b, U64 id, int page, U32 off, U32 len) {
-    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(b)];
+  void reserved(int b, U64 id, int page, U32 off, U32 len, U64 stamp) {
+    RingApi& buf = *bufs_[static_cast<std::size_t>(b)];
     if (off + len > c_.params.subbuf_size)
       return sim_->report(Property::NoSplit, "cpu" + std::to_string(b) + ": event of " + std::to_string(len) + " bytes at offset " +
                                                  std::to_string(off) + " crosses the end of sub-buffer " + std::to_string(page), {id});
     if (id >= seq_.size()) seq_.resize(id + 1, 0);
-    seq_[id] = ++reserve_seq_;
+    seq_[id] = stamp;
     for (std::size_t r = 0; r < c_.readers.size(); ++r) {
       if (c_.readers[r].buffer != b) continue;
       const RState& st = rs_[r];
@@ -161,7 +165,7 @@ class FtraceWorkload final : public sim::Workload {
       // reach it) although cpu_buffer->reader_page is only moved a few steps later.
       const U64 limit = c_.readers[r].kind == Reader::Kind::Mmap
                             ? (st.held_page == page ? st.held_limit : 0)
-                            : (buf.reader_page() == page && buf.out_of_ring(page) ? buf.page_state(page).read : 0);
+                            : (buf.reader_page() == page && buf.out_of_ring(page) ? held_read(buf, page) : 0);
       if (off < limit)
         return sim_->report(Property::NoCorruption, "cpu" + std::to_string(b) + ": a writer reserved offset " + std::to_string(off) +
                                                         " of sub-buffer " + std::to_string(page) + " which the reader holds up to " +
@@ -169,6 +173,14 @@ class FtraceWorkload final : public sim::Workload {
     }
     ledger_->accepted(id, b, U64{static_cast<U64>(page)} * c_.params.subbuf_size + off + kHdr, static_cast<U64>(page),
                       c_.params.overwrite);
+  }
+
+  // The consuming reader's offset on its reader page, when it is one: rb_get_reader_page stores
+  // cpu_buffer->reader_page a step before it zeroes the new page's `read`, which until then still
+  // holds its offset from the page's previous turn as reader page (greater than its commit).
+  static U64 held_read(const RingApi& buf, int page) {
+    const PageState ps = buf.page_state(page);
+    return ps.read <= (ps.commit & kSizeMask) ? ps.read : 0;
   }
 
   // ---- readers ----
@@ -188,7 +200,7 @@ class FtraceWorkload final : public sim::Workload {
     ledger_->deliver(static_cast<int>(r), ev.body.data(), ev.tags.data(), ev.body.size());
   }
 
-  void told_lost(std::size_t r, CpuBuffer& buf, U64 n) {
+  void told_lost(std::size_t r, RingApi& buf, U64 n) {
     RState& st = rs_[r];
     st.reported += n;
     const U64 overrun = buf.counters().overrun;
@@ -199,7 +211,7 @@ class FtraceWorkload final : public sim::Workload {
 
   bool read_once(std::size_t r) {
     const Reader& rd = c_.readers[r];
-    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
+    RingApi& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
     switch (rd.kind) {
       case Reader::Kind::Consume: {
         ReadEvent& ev = events_[r];
@@ -223,33 +235,35 @@ class FtraceWorkload final : public sim::Workload {
 
   // User space on the mapping: GET_READER, then the meta page, then the reader sub-buffer from
   // where it stopped (0 on a new sub-buffer) up to the commit it loads from the page header.
-  bool mmap_read(std::size_t r, CpuBuffer& buf) {
+  bool mmap_read(std::size_t r, RingApi& buf) {
     RState& st = rs_[r];
     st.held_page = -1;  // calling GET_READER hands the previous sub-buffer back to the kernel
     buf.map_get_reader();
-    auto& m = buf.meta();
-    const U64 id = m.reader_id.load(Mo::Acquire);
+    const U64 id = buf.meta_load(MetaField::ReaderId, Mo::Acquire);
     const int page = buf.page_of_id(id);
     if (page < 0 || page != buf.reader_page()) {
       sim_->report(Property::Counters, "the meta page names sub-buffer " + std::to_string(id) + " but the kernel's reader page is sub-buffer " +
                                            std::to_string(buf.id_of_page(buf.reader_page())));
       return false;
     }
-    const U64 entries = m.entries.load(), overrun = m.overrun.load(), read = m.read.load();
+    const U64 entries = buf.meta_load(MetaField::Entries), overrun = buf.meta_load(MetaField::Overrun),
+              read = buf.meta_load(MetaField::Read);
     if (read + overrun > entries)
       sim_->report(Property::Counters, "meta page: read " + std::to_string(read) + " + overrun " + std::to_string(overrun) +
                                            " > entries " + std::to_string(entries));
-    const U64 commit = buf.commit_word(page).load(Mo::Acquire);
-    const U64 size = commit & ~kMissedFlags;
+    const U64 commit = buf.load_commit(page, Mo::Acquire);
+    // User space reads the header's commit as libtracefs's kbuffer does: an unsigned int, then the
+    // flags off (the kernel's local_add of RB_MISSED_EVENTS, an int, sign-extends into the long).
+    const U64 size = commit & ~kMissedFlags & 0xffffffffULL;
     const bool fresh = id != st.last_id;
     if (fresh) {
       st.last_id = id;
       st.pos = 0;
-      U64 lost = m.reader_lost_events.load();
+      U64 lost = buf.meta_load(MetaField::ReaderLostEvents);
       if (commit & kMissedEvents) {
         if (commit & kMissedStored) {
           std::uint8_t b[8] = {};
-          buf.data(page).read(size, b, 8);
+          buf.read_subbuf(page, size, b, 8);
           U64 stored = 0;
           for (int i = 7; i >= 0; --i) stored = (stored << 8) | b[i];
           lost += stored;
@@ -265,27 +279,26 @@ class FtraceWorkload final : public sim::Workload {
     // them and returns the same sub-buffer (ring_buffer_map_get_reader: `if (reader->read <
     // rb_page_size(reader))` -> consume, out): user space that already read them (up to the commit)
     // must ask again before it may conclude that nothing is left. The stop rule peeks (no step).
-    const U64 kread = m.reader_read.peek();
+    const U64 kread = buf.meta_peek(MetaField::ReaderRead);
     const bool kernel_caught_up = kread != st.last_kread;
     st.last_kread = kread;
     const bool progress = fresh || st.pos < size || kernel_caught_up;
     while (st.pos < size) {
-      std::uint8_t h[4] = {};
-      if (!buf.data(page).read(st.pos, h, kHdr)) return false;
-      const U32 hw = U32{h[0]} | U32{h[1]} << 8 | U32{h[2]} << 16 | U32{h[3]} << 24;
-      const U32 type = hw & 31, body = hw >> 5;
-      const U32 length = type == kTypePadding ? kHdr + body : event_length(body);
-      if (st.pos + length > size) {
+      RingApi::Record rec;
+      if (!buf.user_record(page, st.pos, size, rec)) return false;
+      const U32 length = rec.length;
+      if (length == 0 || st.pos + length > size) {
         sim_->report(Property::NoSplit, "user space found a record of " + std::to_string(length) + " bytes at offset " +
                                             std::to_string(st.pos) + " past the commit " + std::to_string(size) + " of sub-buffer " +
                                             std::to_string(id));
         return false;
       }
-      if (type != kTypePadding) {
+      if (rec.data) {
         ReadEvent ev;
-        ev.body.resize(body);
-        ev.tags.resize(body);
-        buf.data(page).read(st.pos + kHdr, ev.body.data(), body, ev.tags.data());
+        ev.body.resize(rec.body);
+        ev.tags.resize(rec.body);
+        buf.read_subbuf(page, st.pos + rec.body_off, ev.body.data(), rec.body, ev.tags.data());
+        buf.trim(ev);
         deliver(r, ev);
       }
       st.pos += length;
@@ -295,7 +308,7 @@ class FtraceWorkload final : public sim::Workload {
 
   void read_loop(std::size_t r) {
     const Reader& rd = c_.readers[r];
-    CpuBuffer& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
+    RingApi& buf = *bufs_[static_cast<std::size_t>(rd.buffer)];
     if (rd.kind == Reader::Kind::Mmap)
       for (int i = 0; i < rd.maps; ++i) buf.map();
     if (rd.after_writers)
@@ -318,8 +331,9 @@ class FtraceWorkload final : public sim::Workload {
   }
 
   Config c_;
+  std::optional<kernel::Source> kernel_;
   sim::Sim* sim_ = nullptr;
-  std::vector<std::unique_ptr<CpuBuffer>> bufs_;
+  std::vector<std::unique_ptr<RingApi>> bufs_;
   std::optional<properties::Ledger> ledger_;
   std::optional<sim::Shared<std::int64_t>> left_;
   std::vector<std::vector<std::uint8_t>> scratch_;
@@ -328,7 +342,6 @@ class FtraceWorkload final : public sim::Workload {
   std::vector<ReadEvent> events_;  // per reader: the consumed event's storage
   std::vector<RState> rs_;
   std::vector<U64> seq_;
-  U64 reserve_seq_ = 0;
   std::vector<U32> fired_;
 };
 
@@ -349,7 +362,15 @@ void register_model(std::vector<ModelInfo>& out) {
         Config c = parse(spec, variant, root);
         return [c] { return std::make_unique<FtraceWorkload>(c); };
       },
-      nullptr});
+      [](const scenario::Spec& spec, const std::string& variant, scenario::TableReader& root,
+         const SourceOptions& source) -> sim::WorkloadFactory {
+        // The tree decides, not the variant (kernel_ring.h): the knobs are the model's.
+        Config c = parse(spec, variant, root);
+        if (c.params.subbuf_size + 16 > 4096) root.fail(root.pos(), "[params] subbuf_size: at most 4080 under the kernel source");
+        kernel::Source k{source.tree, source.marked_only};
+        kernel::build_subject(ftrace_subject(), source.tree);  // build errors surface at load (exit 2)
+        return [c, k] { return std::make_unique<FtraceWorkload>(c, k); };
+      }});
 }
 
 }  // namespace model::ftrace_rb

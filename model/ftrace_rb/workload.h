@@ -8,12 +8,12 @@
 //                in the ring, >= 2), mode = "overwrite" | "no-overwrite"
 //   [[cpu]]      count = N
 //   [[writer]]   cpu, context = "task" | "softirq" | "hardirq" | "nmi", fires (interrupts),
-//                messages = { count, size = N | [min, max] } (body bytes; > subbuf_size - 4 is NULL)
+//                messages = { count, size = N | [min, max] } (body bytes; > subbuf_size - 8 is NULL)
 //   [[reader]]   kind = "consume" | "read_page" | "mmap", buffer (the CPU buffer it reads), cpu
 //                (where it runs), start = "live" | "after-writers", pause (yields between reads:
 //                a slow reader), maps (mmap: nested mappings, each unmapped at the end), wait =
 //                "yield" | "poll" (poll: block on the per-CPU waiters, woken by the irq_work)
-// Variants: mainline, pre-commit-overrun-warn-fix, pre-mmap-missed-events, pre-commit-counters
+// Variants: mainline, pre-commit-overrun-warn-fix, pre-mmap-missed-events, every-commit-publishes
 // (parse.cpp names the patch behind each).
 //
 // Properties: the ledger's (no-split, no-silent-loss, no-corruption, no-duplication, order), plus

@@ -35,7 +35,10 @@ const Model kModels[] = {{"relay", [](const json& j, const std::string& f) { ret
                             model::bpf_ringbuf::ringbuf_exec_stream(j, o, f, out);
                           }},
                          {"bpf_relay_map", model::bpf_relay_map::relay_map_exec, model::bpf_relay_map::relay_map_exec_stream},
-                         {"ftrace_rb", model::ftrace_rb::ftrace_rb_exec, model::ftrace_rb::ftrace_rb_exec_stream}};
+                         {"ftrace_rb", [](const json& j, const std::string& f) { return model::ftrace_rb::ftrace_rb_exec(j, f); },
+                          [](const json& j, model::OpSource& o, const std::string& f, model::ExecOutput& out) {
+                            model::ftrace_rb::ftrace_rb_exec_stream(j, o, f, out);
+                          }}};
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);

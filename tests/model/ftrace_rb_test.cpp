@@ -100,7 +100,7 @@ TEST(FtraceRbBugs, FoundOnTheBuggyVariantAndTheScheduleHoldsOnMainline) {
   struct Case {
     const char* file;
     std::uint64_t budget;
-  } cases[] = {{"pre_mmap_missed_events.toml", 5}, {"commit_overrun_warn.toml", 500}, {"pre_commit_counters.toml", 200}};
+  } cases[] = {{"pre_mmap_missed_events.toml", 5}, {"commit_overrun_warn.toml", 500}, {"every_commit_publishes.toml", 200}};
   for (auto& c : cases) {
     SCOPED_TRACE(c.file);
     auto spec = scenario::load_file(path(c.file));
@@ -197,4 +197,38 @@ TEST(FtraceRbWakeup, IrqWorkWakesAWaitingReader) {
   // Control: nothing written, nothing wakes the reader.
   WaitOutcome none = run_waiter(0, true, 50);
   EXPECT_EQ(none.stuck, 50);
+}
+
+// tools/testing/selftests/ring-buffer/map_test.c, meta_page_check, in our words
+// (scenarios/ftrace_rb/exec/map-test-meta-page-check.json; the kernel source gives the same file
+// field by field, tests/kernel/ftrace_rb_kernel_test.cpp): a fresh mapping shows no entries, no
+// overrun, nothing read, reader sub-buffer 0 at offset 0; GET_READER on an empty buffer keeps id 0;
+// after 16 events two GET_READERs both show entries 16, overrun 0, read 16, reader sub-buffer 1.
+TEST(FtraceRbExec, MapTestMetaPageCheck) {
+  auto out = run("map-test-meta-page-check.json");
+  const auto& m0 = st(out, 0)["meta"];
+  EXPECT_EQ(m0["entries"], 0);
+  EXPECT_EQ(m0["overrun"], 0);
+  EXPECT_EQ(m0["read"], 0);
+  EXPECT_EQ(m0["reader"]["id"], 0);
+  EXPECT_EQ(m0["reader"]["read"], 0);
+  EXPECT_EQ(st(out, 1)["meta"]["reader"]["id"], 0);
+  for (std::size_t i : {18u, 19u}) {
+    const auto& m = st(out, i)["meta"];
+    EXPECT_EQ(m["entries"], 16);
+    EXPECT_EQ(m["overrun"], 0);
+    EXPECT_EQ(m["read"], 16);
+    EXPECT_EQ(m["reader"]["id"], 1);
+  }
+}
+
+// map_test.c, data_mmap, in our words (scenarios/ftrace_rb/exec/map-test-data-mmap.json): every
+// sub-buffer after the meta page maps, and so does one fewer; a range running one sub-buffer past
+// the end is refused (-EINVAL), a writable mapping too (-EPERM), an unaligned offset (-EINVAL); the
+// mappings unmap one by one and one unmap more is -ENODEV.
+TEST(FtraceRbExec, MapTestDataMmap) {
+  auto out = run("map-test-data-mmap.json");
+  const int want[] = {0, 0, 0, 0, 0, -22, -1, -22, 0, -19};
+  for (std::size_t i = 0; i < std::size(want); ++i) EXPECT_EQ(out["steps"][i]["return"]["ret"], want[i]) << "op " << i;
+  EXPECT_EQ(st(out, 5)["meta"]["mapped"], 1);
 }

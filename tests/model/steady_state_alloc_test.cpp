@@ -40,7 +40,9 @@ TEST(SteadyState, NoHeapAllocationPerExecutionOnEveryModelWorkload) {
   if (!RELAYSIM_COUNT_ALLOCATIONS) GTEST_SKIP() << "allocations are not counted under ASan";
   for (const char* rel : {"scenarios/toy/toy_counter.toml", "scenarios/toy/mpsc_ring.toml", "scenarios/toy/irq_counter_locked.toml",
                           "scenarios/relay/quickstart.toml", "scenarios/bpf_ringbuf/quickstart.toml",
-                          "scenarios/bpf_relay_map/task_every_cpu.toml", "scenarios/ftrace_rb/quickstart.toml",
+                          "scenarios/bpf_relay_map/task_every_cpu.toml",
+                          // ftrace_rb/quickstart.toml reaches a candidate race since issue 15 (a report allocates)
+                          "scenarios/ftrace_rb/nested_nmi_hardirq.toml",
                           "scenarios/perf_buf/quickstart.toml", "scenarios/perf_buf/bpf_output_every_context.toml"}) {
     SCOPED_TRACE(rel);
     cli::Loaded l = cli::load(std::string(RELAYSIM_SOURCE_DIR) + "/" + rel, "");
