@@ -120,7 +120,7 @@ rc::Gen<GenProducer> gen_producer(int cpus) {
 
 rc::Gen<GenScenario> gen_scenario(const std::string& variant) {
   using namespace rc;
-  return gen::resize(kNominalSize, gen::mapcat(gen::pair(gen::weightedElement<int>({{1, 1}, {2, 2}, {3, 3}, {4, 2}}), gen::inRange(1, 6)),
+  return gen::resize(kNominalSize, gen::mapcat(gen::pair(gen::weightedElement<int>({{1, 1}, {2, 2}, {3, 3}, {2, 4}}), gen::inRange(1, 6)),
                                                [variant](std::pair<int, int> cp) {
     const int cpus = cp.first;
     return gen::build<GenScenario>(

@@ -12,6 +12,7 @@
 #include "sim/choice.h"
 #include "sim/lock.h"
 #include "sim/shared.h"
+#include "sim/shrink.h"
 #include "sim/sim.h"
 #include "tests/sim/lambda_workload.h"
 
@@ -366,4 +367,95 @@ TEST(EngineRules, StrictReplayReportsEveryChoiceItCouldNotFollow) {
   s.run(lenient);
   EXPECT_FALSE(lenient.divergence());
   EXPECT_EQ(lenient.out_of_range(), 2u) << "a lenient replay still counts what it could not follow";
+}
+
+// Rule: PCT drops a spinning actor (sim.yield()) below every other, and runs the enabled actor of
+// highest priority: a spin-wait whose partner sets the flag always finishes under PCT.
+TEST(EngineRules, PctLetsTheSpinnersPartnerRun) {
+  LambdaWorkload w;
+  std::optional<sim::Shared<int>> flag, x;
+  w.on_build = [&](sim::Sim& s) {
+    s.set_cpus(2);
+    flag.emplace(s, "flag", 0);
+    x.emplace(s, "x", 0);
+    s.add_task("spinner", 0, [&] {
+      while (!flag->load()) s.yield();
+    });
+    s.add_task("setter", 1, [&] {
+      for (int i = 0; i < 3; ++i) x->store(i);
+      flag->store(1);
+    });
+  };
+  sim::Sim s({});
+  s.set_step_bound(2000);
+  s.load(w);
+  sim::PctSource pct(0, 3, 20);
+  for (int i = 0; i < 200; ++i) {
+    pct.reseed(sim::derive_seed(18, static_cast<std::uint64_t>(i)));
+    const ExecResult r = s.run(pct);
+    ASSERT_EQ(r.end, ExecResult::End::Finished) << "execution " << i << ": " << (r.violation ? r.violation->message : "error");
+  }
+}
+
+// Rule: PCT of depth d changes priorities at d-1 points, so depth 3 interleaves two tasks in the
+// middle of one's work (depth 1 never would: each runs to its end in priority order).
+TEST(EngineRules, PctDepthThreePreemptsInsideATask) {
+  LambdaWorkload w;
+  std::optional<sim::Shared<int>> x;
+  std::set<int> seen;
+  w.on_build = [&](sim::Sim& s) {
+    s.set_cpus(2);
+    x.emplace(s, "x", 0);
+    s.add_task("writer", 0, [&] {
+      for (int i = 1; i <= 4; ++i) x->store(i);
+    });
+    s.add_task("reader", 1, [&] { seen.insert(x->load()); });
+  };
+  sim::Sim s({});
+  s.load(w);
+  for (unsigned depth : {1u, 3u}) {
+    seen.clear();
+    sim::PctSource pct(0, depth, 6);
+    for (int i = 0; i < 300; ++i) {
+      pct.reseed(sim::derive_seed(3, static_cast<std::uint64_t>(i)));
+      ASSERT_EQ(s.run(pct).end, ExecResult::End::Finished);
+    }
+    if (depth == 1) EXPECT_EQ(seen, (std::set<int>{0, 4})) << "depth 1: no change point, no preemption";
+    else EXPECT_TRUE(seen.count(1) || seen.count(2) || seen.count(3)) << "depth 3 must preempt the writer mid-way";
+  }
+}
+
+// Rule: the shrinker keeps the property: a schedule that fails an assertion (it needs a
+// preemption) does not shrink into the all-zero schedule, which fails a different property (an
+// end-of-execution check that every complete run without the assertion violates).
+TEST(EngineRules, ShrinkingKeepsTheProperty) {
+  LambdaWorkload w;
+  std::optional<sim::Shared<int>> x;
+  w.on_build = [&](sim::Sim& s) {
+    s.set_cpus(2);
+    x.emplace(s, "x", 0);
+    s.add_task("writer", 0, [&] {
+      for (int i = 1; i <= 3; ++i) x->store(i);
+    });
+    s.add_task("reader", 1, [&] {
+      const int v = x->load();
+      if (v == 1 || v == 2) s.report(sim::Property::Assertion, "saw the writer half-way");
+    });
+  };
+  w.on_final = [](sim::Sim& s) { s.report(sim::Property::Counters, "every complete run"); };
+  sim::Sim s({});
+  s.load(w);
+  std::optional<std::vector<std::uint32_t>> failing;
+  for (int i = 0; i < 500 && !failing; ++i) {
+    sim::RandomSource src(sim::derive_seed(9, static_cast<std::uint64_t>(i)));
+    const ExecResult r = s.run(src, sim::RunOptions{true});
+    if (r.end == ExecResult::End::Violation && r.violation->property == sim::Property::Assertion) failing = s.choices();
+  }
+  ASSERT_TRUE(failing) << "the assertion must be reachable";
+  const sim::ShrinkResult sh = sim::shrink(s, *failing, sim::Property::Assertion);
+  ASSERT_TRUE(sh.reproduced);
+  ASSERT_EQ(sh.result.end, ExecResult::End::Violation);
+  EXPECT_EQ(sh.result.violation->property, sim::Property::Assertion);
+  EXPECT_GE(sh.preemptions_after, 1u) << "the assertion needs the reader between the writer's stores";
+  EXPECT_LE(sh.preemptions_after, sh.preemptions_before);
 }
