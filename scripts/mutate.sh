@@ -149,7 +149,9 @@ BUILD=$SRC/build/release
 cleanup() { if [ "$KEEP" = 0 ]; then rm -rf "$SCRATCH"; else echo "scratch copy kept: $SCRATCH" >&2; fi; }
 trap cleanup EXIT
 mkdir -p "$SRC"
-(cd "$ROOT" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$SRC"
+# -m: the copied files get the current time, so a reused scratch build recompiles whatever an
+# interrupted run left mutated (its objects are newer than the tree's own mtimes).
+(cd "$ROOT" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xmf - -C "$SRC"
 # The scratch copy's objects hash like the tree's (ccache rewrites paths under its base dir).
 export CCACHE_BASEDIR=$SCRATCH
 [ -d /work/.ccache ] && export CCACHE_DIR=${CCACHE_DIR:-/work/.ccache}
