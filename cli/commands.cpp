@@ -510,7 +510,11 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
   rethrow_if_error(r);
   if (!quiet) std::cout << reports::render_text_trace(*s, r);
   std::cout << "replay " << file << " (recorded on " << sch.variant << ") on variant " << variant << ": "
-            << (r.violation ? reports::describe_violation(*s, *r.violation) : std::string("no violation")) << "\n";
+            << (r.violation ? reports::describe_violation(*s, *r.violation) : std::string("no violation"));
+  // Say when the run left the schedule: a recorded choice this variant does not offer became 0.
+  if (src.out_of_range())
+    std::cout << "; " << src.out_of_range() << " of " << src.consumed() << " recorded choices did not fit (replaced by option 0)";
+  std::cout << "\n";
   return r.violation ? kExitFailed : kExitOk;
 }
 

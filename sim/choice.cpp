@@ -43,6 +43,7 @@ std::uint32_t ReplaySource::pick(const Option*, std::uint32_t n, const Sim& sim)
   if (pos_ >= choices_.size()) return 0;
   std::uint32_t c = choices_[pos_++];
   if (c < n) return c;
+  ++out_of_range_;
   if (strict_ && !divergence_)
     divergence_ = "choice #" + std::to_string(pos_ - 1) + " is " + std::to_string(c) + " but only " +
                   std::to_string(n) + " options are enabled at step " + std::to_string(sim.steps());

@@ -68,17 +68,22 @@ class ReplaySource final : public ChoiceSource {
   }
   void begin(const Sim&) override {
     pos_ = 0;
+    out_of_range_ = 0;
     divergence_.reset();
   }
   std::uint32_t pick(const Option*, std::uint32_t n, const Sim& sim) override;
   /// Set (strict mode) when a recorded choice did not fit the options offered.
   const std::optional<std::string>& divergence() const { return divergence_; }
   std::size_t consumed() const { return pos_; }
+  /// Recorded choices that did not fit the options offered (replaced by 0), in either mode: a
+  /// replay with none followed its schedule exactly as far as it went.
+  std::size_t out_of_range() const { return out_of_range_; }
 
  private:
   std::vector<std::uint32_t> choices_;
   bool strict_;
   std::size_t pos_ = 0;
+  std::size_t out_of_range_ = 0;
   std::optional<std::string> divergence_;
 };
 

@@ -156,6 +156,9 @@ class RelayWorkload final : public sim::Workload {
     }
     if (p.write == "relay_reserve") {
       ledger_->rejected(id, Notice::Returned);  // relay_reserve returned NULL
+      // relay_switch_subbuf's toobig path counted it (kernel/relay.c:707 `toobig:`; big_count++ with relay_stats),
+      // whichever writer asked: check_counters holds big_count to every too-big drop.
+      if (r.drop == WriteResult::Drop::TooBig) ++toobig_drops_;
     } else if (r.drop == WriteResult::Drop::TooBig) {
       ++toobig_drops_;
       ledger_->rejected(id, c_.params.stats ? Notice::Counted : Notice::Silent);

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 namespace fs = std::filesystem;
 
 #include "tests/cli/cli_helpers.h"
@@ -58,6 +60,34 @@ TEST(Cli, ExploreFindsReplaysAndShrinks) {
   ASSERT_TRUE(fs::exists(shrunk)) << s.text;
   Out r2 = sh("replay --quiet " + shrunk);
   EXPECT_EQ(r2.status, 0) << r2.text;
+  // The shrunk schedule's content (issue 18), not only its existence: fewer choices and fewer
+  // non-zero choices (preemptions) than the found one, the same property, and a strict replay
+  // that matches it (same trace hash, no choice out of range).
+  auto load = [](const std::string& f) {
+    std::ifstream in(f);
+    return nlohmann::json::parse(in);
+  };
+  const nlohmann::json before = load(sched), after = load(shrunk);
+  auto nonzero = [](const nlohmann::json& j) {
+    int n = 0;
+    for (const auto& c : j.at("choices")) n += c.get<int>() != 0;
+    return n;
+  };
+  EXPECT_EQ(after.at("violation").at("property"), before.at("violation").at("property"));
+  EXPECT_EQ(after.at("violation").at("property"), "assertion");
+  // The file records every choice point of the final replay; what the shrinker removes are the
+  // choices up to the last non-zero one (after it, option 0 is what a replay past its end does).
+  auto significant = [](const nlohmann::json& j) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < j.at("choices").size(); ++i)
+      if (j.at("choices")[i].get<int>() != 0) n = i + 1;
+    return n;
+  };
+  EXPECT_LT(significant(after), significant(before)) << s.text;
+  EXPECT_LT(nonzero(after), nonzero(before)) << s.text;
+  EXPECT_LE(nonzero(after), 2) << "the toy's lost update needs two preemptions: " << after.at("choices").dump();
+  EXPECT_NE(s.text.find("still violates assertion"), std::string::npos) << s.text;
+  EXPECT_NE(r2.text.find("matches the schedule"), std::string::npos) << r2.text;
 
   // A passing scenario under a budget; an expected violation that a correct variant lacks → 1.
   EXPECT_EQ(sh("explore scenarios/toy/irq_counter_locked.toml --quiet --executions 3000 --out " + out).status, 0);

@@ -66,6 +66,8 @@ TEST(BpfRingbufBugs, FoundOnTheBuggyVariantAndTheScheduleHoldsOnMainline) {
     auto on_mainline = fs.run(replay);
     EXPECT_EQ(on_mainline.end, sim::ExecResult::End::Finished)
         << (on_mainline.violation ? on_mainline.violation->message : "internal error");
+    // The same schedule, not a drift into another one: every recorded choice fitted (issue 18).
+    EXPECT_EQ(replay.out_of_range(), 0u) << "the replay on mainline left the schedule";
   }
 }
 

@@ -125,6 +125,8 @@ TEST(FtraceRbBugs, FoundOnTheBuggyVariantAndTheScheduleHoldsOnMainline) {
     sim::ReplaySource replay(choices, false);
     auto on_mainline = fs.run(replay);
     EXPECT_EQ(on_mainline.end, sim::ExecResult::End::Finished) << (on_mainline.violation ? on_mainline.violation->message : "error");
+    // The same schedule, not a drift into another one: every recorded choice fitted (issue 18).
+    EXPECT_EQ(replay.out_of_range(), 0u) << "the replay on mainline left the schedule";
   }
 }
 

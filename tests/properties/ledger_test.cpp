@@ -169,3 +169,60 @@ TEST(Ledger, IntervalSetsAgreeWithAScanOfEveryMessage) {
     }
   }
 }
+
+// Each check by its own report (issue 18's mutation gate): EachCheckFires asks only for the
+// property, and a neighbouring check reports the same property when one is disabled.
+TEST(Ledger, EachCheckFiresWithItsOwnReport) {
+  auto report = [](const std::function<void(Ledger&)>& body) {
+    testing_support::LambdaWorkload w;
+    std::optional<Ledger> ledger;
+    std::string message;
+    w.on_build = [&](sim::Sim& s) {
+      ledger.emplace(s);
+      s.add_task("t", 0, [&] { body(*ledger); });
+    };
+    w.on_reset = [&](sim::Sim&) { ledger->reset(2); };
+    w.on_final = [&](sim::Sim&) { ledger->check_final(true); };
+    sim::Sim s({});
+    s.load(w);
+    sim::ReplaySource zeros({}, false);
+    auto r = s.run(zeros);
+    return r.violation ? std::string(sim::property_name(r.violation->property)) + ": " + r.violation->message : std::string();
+  };
+  auto one = [](Ledger& l) {
+    auto a = l.attempt(0, 0, 8);
+    l.accepted(a, 0, 0, 0, false);
+    return a;
+  };
+  // A reader that starts at byte 2 (one byte only: the contiguity check has nothing to compare).
+  EXPECT_NE(report([&](Ledger& l) { give(l, 0, one(l), 2, 3); }).find("no-split: reader 0 started in the middle of message 1 (at byte 2"),
+            std::string::npos);
+  // A byte skipped inside a message: reported where it happens, not at the end.
+  EXPECT_NE(report([&](Ledger& l) {
+              auto a = one(l);
+              give(l, 0, a, 0, 3);
+              give(l, 0, a, 4, 8);
+            }).find("no-split: reader 0 received 3 of 8 bytes of message 1, then byte 4 of message 1"),
+            std::string::npos);
+  // A byte tagged with no known message.
+  EXPECT_NE(report([&](Ledger& l) {
+              one(l);
+              std::uint8_t b = 0;
+              std::uint64_t t = 99;
+              l.deliver(0, &b, &t, 1);
+            }).find("no-corruption: reader 0 received a byte of no known message"),
+            std::string::npos);
+  // A rejected message delivered: reported at delivery (the end check would call it never accepted).
+  EXPECT_NE(report([&](Ledger& l) {
+              auto a = l.attempt(0, 0, 8);
+              l.rejected(a, Notice::Returned);
+              give(l, 0, a, 0, 8);
+            }).find("no-corruption: message 1 was delivered but the model had rejected it"),
+            std::string::npos);
+  // Delivered while still attempted (the writer never told the ledger where): caught at the end.
+  EXPECT_NE(report([&](Ledger& l) { give(l, 0, l.attempt(0, 0, 8), 0, 8); }).find("no-corruption: message 1 was delivered but the model never accepted it"),
+            std::string::npos);
+  // A wrong payload byte.
+  EXPECT_NE(report([&](Ledger& l) { give(l, 0, one(l), 0, 8, true); }).find("no-corruption: reader 0 received byte 0 of message 1 with a wrong value"),
+            std::string::npos);
+}
