@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/memory.h"
 #include "sim/sim.h"
 
 namespace sim {
@@ -74,6 +75,8 @@ class ByteBuffer final : public SimObject {
   bool read(std::size_t offset, std::uint8_t* dst, std::size_t len, std::uint64_t* tag_out = nullptr) {
     if (!in_bounds(offset, len, "read")) return false;
     copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
+      if (Memory* m = sim_.memory()) [[unlikely]]
+        m->before_load();
       std::memcpy(dst + (at - offset), &bytes_[at], n);
       if (tag_out) std::memcpy(tag_out + (at - offset), &tags_[at], n * sizeof(std::uint64_t));
       sim_.record(Op::CopyOut, id_, at, n);

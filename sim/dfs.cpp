@@ -26,7 +26,7 @@ struct Bounds {
 
 // The cost of taking option j (see dfs.h for what counts).
 std::uint32_t preemption_cost(const Option* o, std::uint32_t n, std::uint32_t j, int running) {
-  if (j == 0 || o[j].kind == Option::Fire) return 0;
+  if (j == 0 || o[j].kind == Option::Fire || o[j].kind == Option::Memory) return 0;  // a memory choice is free
   if (o[0].kind == Option::Continue) return 1;
   // A spinner (listed last) yielded: the canonical next actor (option 0) is free, any other is not.
   return o[n - 1].kind != Option::Fire && static_cast<int>(o[n - 1].actor) == running ? 1 : 0;
@@ -263,6 +263,7 @@ class Searcher final : public ChoiceSource {
     return k;
   }
   bool eligible(const Node& nd, std::uint32_t j) const {
+    if (nd.options[j].kind == Option::Memory) return true;  // the memory model's choice (no reduction)
     // Without a preemption bound, yield() is fair: a spinner does not run again while another
     // actor can (otherwise the tree holds every starving spin up to the step bound).
     if (!bounds_.preemptions && j + 1 == nd.n && nd.options[j].kind != Option::Fire &&
@@ -501,8 +502,8 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, b
       ++w.bounded_out;
     } else {
       w.classes.push_back(s.record().class_fingerprint());
-      if (r.end == ExecResult::End::Finished) w.end_states.push_back(r.end_state_hash);
-      if (collect && r.end != ExecResult::End::Error) w.outcomes.push_back(outcome_of(r));
+      if (r.end == ExecResult::End::Finished && !r.infeasible) w.end_states.push_back(r.end_state_hash);
+      if (collect && r.end != ExecResult::End::Error && !r.infeasible) w.outcomes.push_back(outcome_of(r));
       if (r.end == ExecResult::End::Error) {
         w.error = describe(r.error);
         w.error_choices = s.path();
@@ -644,7 +645,9 @@ DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config,
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   DfsResult res;
   const bool bounded = cfg.preemption_bound || cfg.interrupt_bound || cfg.depth_bound;
-  res.reduction = cfg.reduction && !bounded;
+  // Sleep sets and DPOR are built for scheduling choices: with a memory model's read choices they
+  // are not known to be sound, so tso and lkmm search unreduced (the CLI refuses to be asked).
+  res.reduction = cfg.reduction && !bounded && config.memory_model == MemoryModel::Sc;
   std::vector<std::optional<std::uint32_t>> rounds;
   if (cfg.preemption_bound && cfg.iterate)
     for (std::uint32_t b = 0; b <= *cfg.preemption_bound; ++b) rounds.emplace_back(b);
