@@ -215,6 +215,7 @@ class Lkmm final : public Memory {
     for (LockState& l : locks_) l = LockState{l.obj, {}};
     global_.clear();
     promises_.clear();
+    for (Domain& d : domains_) d.stores = 0;
     stale_reads_ = 0;
   }
   bool wants_priming() const override { return promise_bound_ > 0 && !primed_ && !priming_; }
@@ -224,13 +225,15 @@ class Lkmm final : public Memory {
     if (!on) primed_ = true;
   }
 
-  void before_load() override { maybe_promise(); }
+  void before_load(Mo mo) override {
+    mark_loaded();
+    if (mo == Mo::Acquire || mo == Mo::AcqRel || mo == Mo::SeqCst) break_promises("an acquire load");
+    else maybe_promise();
+  }
 
   std::uint64_t load(std::uint32_t obj, std::uint64_t init, Mo mo) override {
     const std::uint32_t x = loc(obj, init);
-    maybe_promise();
     const bool acquire = mo == Mo::Acquire || mo == Mo::AcqRel || mo == Mo::SeqCst;
-    if (acquire) break_promises("an acquire load");
     Loc& l = locs_[x];
     CpuState& c = cpus_[cpu()];
     const std::uint64_t lo = at(c.cur, x);
@@ -262,8 +265,10 @@ class Lkmm final : public Memory {
   void store(std::uint32_t obj, std::uint64_t init, std::uint64_t v, Mo mo) override {
     const std::uint32_t x = loc(obj, init);
     const bool release = mo == Mo::Release || mo == Mo::AcqRel || mo == Mo::SeqCst;
-    if (priming_ && !release) learn(x, v);
-    if (fulfil(x, v, release)) return;
+    if (priming_) learn(x, v, release);
+    const bool fulfilled = fulfil(x, v, release);
+    count_store(x);
+    if (fulfilled) return;
     Loc& l = locs_[x];
     CpuState& c = cpus_[cpu()];
     // Positions: option 0 appends; option j inserts before the j-th newest message when that one
@@ -300,7 +305,7 @@ class Lkmm final : public Memory {
 
   std::uint64_t rmw_read(std::uint32_t obj, std::uint64_t init, Mo) override {
     const std::uint32_t x = loc(obj, init);
-    maybe_promise();
+    mark_loaded();
     rmw_loc_ = x;
     return locs_[x].hist.back().value;  // an RMW reads the newest message
   }
@@ -313,6 +318,8 @@ class Lkmm final : public Memory {
     if (acquire) break_promises("an acquire or fully ordered RMW");
     for (Promise& p : promises_)
       if (p.cpu == cpu() && p.loc == x && !p.fulfilled) p.broken = true;  // an RMW is not the promised store
+    if (priming_) learn(x, v, true);
+    count_store(x);
     if (full) fence(Fence::Mb);
     CpuState& c = cpus_[cpu()];
     Loc& l = locs_[x];
@@ -408,7 +415,7 @@ class Lkmm final : public Memory {
 
  private:
   static constexpr std::uint64_t kGap = std::uint64_t{1} << 24;
-  static constexpr std::size_t kDomain = 8;  // values learned per (CPU, location)
+  static constexpr std::size_t kDomain = 64;  // stores learned per (CPU, location)
   struct Msg {
     std::uint64_t value = 0, ts = 0, step = 0;
     int cpu = -1;
@@ -435,11 +442,20 @@ class Lkmm final : public Memory {
     std::uint64_t value, ts;
     bool fulfilled = false, broken = false;
   };
+  struct Store {
+    std::uint64_t value;
+    bool promisable;  // relaxed, after a load of its CPU
+  };
   struct Domain {
     int cpu;
     std::uint32_t loc;
-    std::vector<std::uint64_t> values;
+    std::vector<Store> values;  // the CPU's stores to loc in the priming run, in order
+    std::uint32_t stores = 0;           // this execution: the CPU's stores to loc so far
   };
+  void count_store(std::uint32_t x) {
+    for (Domain& d : domains_)
+      if (d.cpu == cpu() && d.loc == x) ++d.stores;
+  }
 
   static void reset_loc(Loc& l) {
     l.hist.clear();
@@ -471,43 +487,47 @@ class Lkmm final : public Memory {
   // ---- load buffering: promises ----
   /// The priming execution (all option 0, i.e. sc) records the values each CPU stores with a
   /// relaxed store to each location: the values it may later promise.
-  void learn(std::uint32_t x, std::uint64_t v) {
+  void learn(std::uint32_t x, std::uint64_t v, bool release) {
     // A store with no load before it on its CPU gains nothing from a promise: running that CPU
-    // earlier gives the same execution.
-    if (static_cast<std::size_t>(cpu()) >= loaded_.size() || !loaded_[static_cast<std::size_t>(cpu())]) return;
+    // earlier gives the same execution. A release store cannot be promised.
+    const bool loaded = static_cast<std::size_t>(cpu()) < loaded_.size() && loaded_[static_cast<std::size_t>(cpu())];
+    const Store st{v, loaded && !release};
     for (Domain& d : domains_)
       if (d.cpu == cpu() && d.loc == x) {
-        if (d.values.size() < kDomain && std::find(d.values.begin(), d.values.end(), v) == d.values.end())
-          d.values.push_back(v);
+        if (d.values.size() < kDomain) d.values.push_back(st);
         return;
       }
-    domains_.push_back(Domain{cpu(), x, {v}});
+    domains_.push_back(Domain{cpu(), x, {st}, 0});
   }
-  /// Before a load by any CPU (a Shared load, an RMW, a buffer copy-out): some CPU may promise one
-  /// of its learned (location, value) pairs, so that this load can read it. Option 0: no promise.
+  /// Priming: this CPU has loaded something (its later stores may be promised).
+  void mark_loaded() {
+    if (!priming_) return;
+    if (loaded_.size() < cpus_.size()) loaded_.resize(cpus_.size(), false);
+    loaded_[static_cast<std::size_t>(cpu())] = true;
+  }
+  /// Before one of its relaxed loads (ahead of the load's yield point, so that other actors may
+  /// run and read the promise before the load happens): this CPU may promise one of its learned
+  /// (location, value) pairs. Option 0: no promise. (Before an acquire load a promise would be
+  /// broken at once: none is offered.)
   void maybe_promise() {
-    if (priming_) {
-      if (loaded_.size() < cpus_.size()) loaded_.resize(cpus_.size(), false);
-      loaded_[static_cast<std::size_t>(cpu())] = true;
-      return;
-    }
-    if (promises_.size() >= promise_bound_ || domains_.empty()) return;
+    if (priming_ || domains_.empty()) return;
+    std::size_t open_now = 0;
+    for (const Promise& p : promises_) open_now += !p.fulfilled;
+    if (open_now >= promise_bound_) return;
+    const int c = cpu();
+    auto open = [&](const Domain& d) {
+      return d.cpu == c && d.stores < d.values.size() && d.values[d.stores].promisable && !promised_by(c, d.loc);
+    };
     std::uint32_t n = 1;
-    for (const Domain& d : domains_)
-      if (!promised_by(d.cpu, d.loc)) n += static_cast<std::uint32_t>(d.values.size());
+    for (const Domain& d : domains_) n += open(d);
     if (n == 1) return;
     std::uint32_t k = choose(n);
     if (k == 0) return;
-    --k;
-    for (const Domain& d : domains_) {
-      if (promised_by(d.cpu, d.loc)) continue;
-      if (k >= d.values.size()) {
-        k -= static_cast<std::uint32_t>(d.values.size());
-        continue;
+    for (const Domain& d : domains_)
+      if (open(d) && --k == 0) {
+        promise(c, d.loc, d.values[d.stores].value);
+        return;
       }
-      promise(d.cpu, d.loc, d.values[k]);
-      return;
-    }
   }
   bool promised_by(int c, std::uint32_t x) const {
     for (const Promise& p : promises_)

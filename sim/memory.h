@@ -48,25 +48,27 @@
 //     the CPU that last released the same lock orders, as po-unlock-lock-po does, everything before
 //     the unlock with everything after the lock (an smp_rmb and an smp_wmb at the lock);
 //   - load buffering (LB+poonceonces is Sometimes) by bounded promises (the promising semantics'
-//     answer): before a load, a CPU may promise one of its later relaxed stores, (x, v), as a
-//     message other CPUs may read at once; at most `promise_bound` per execution (Config::
-//     promise_bound, default 1). The values a CPU may promise are those it stored to x with a
-//     relaxed store after some load of its own in one all-option-0 (sc) execution run before the
-//     first (deterministic: a function of the workload; a store with no load before it gains
-//     nothing from a promise). Certification is the rest of the execution: the CPU's next store
-//     to x must be relaxed and store v, with no ordering point in between (an acquire load or RMW,
-//     smp_wmb, smp_mb, a fully ordered RMW, spin_lock: a store after one of those cannot become
-//     visible before the loads before it). A broken promise, or one still open when the execution
-//     ends, makes the execution infeasible (ExecResult::infeasible: dropped, not an outcome). A
-//     violation reported while a promise is open waits (the actor goes on) until its promises are
-//     fulfilled, then stands, or are broken, then is dropped with the execution; a memory-safety,
-//     deadlock or step-bound report with a promise open drops the execution at once.
-//     ByteBuffer copies are sequentially consistent; a copy-out is a load point for promises.
+//     answer): just before one of its relaxed loads (ahead of the load's yield point, so others
+//     may run and read it first), a CPU may promise its next store to a location x as a message
+//     other CPUs may read at once; at most `promise_bound` open at a time (Config::promise_bound,
+//     default 1). The promised value is the one the CPU's i-th store to x stored in one
+//     all-option-0 (sc) execution run before the first (deterministic: a function of the
+//     workload), when that store was relaxed and came after a load of the CPU (a store with no
+//     load before it gains nothing from a promise). Certification is the rest of the execution:
+//     the CPU's next store to x must be relaxed and store that value, with no ordering point in
+//     between (an acquire load or RMW, smp_wmb, smp_mb, a fully ordered RMW, spin_lock: a store
+//     after one of those cannot become visible before the loads before it). A broken promise, or
+//     one still open when the execution ends, makes the execution infeasible
+//     (ExecResult::infeasible: dropped, not an outcome). A violation reported while a promise is
+//     open waits (the actor goes on) until its promises are fulfilled, then stands, or are
+//     broken, then is dropped with the execution; a memory-safety, deadlock or step-bound report
+//     with a promise open drops the execution at once. ByteBuffer copies are sequentially
+//     consistent; a copy-out is a load (a promise point), a header word read with a tag passes it.
 // Known approximations (each errs towards allowing more, never towards "Never" where the LKMM says
 // "Sometimes", except the two marked *): dependencies (addr, data, ctrl) are not seen, so LB with
 // dependencies is allowed (LKMM: Never); po-unlock-lock-po is taken for the same lock only;
-// (*) promisable values are those of one sc execution (a store value that only a weak execution
-// computes cannot be promised); (*) smp_mb__before_atomic also orders the accesses between it
+// (*) a promised value is the one the same store had in one sc execution (a store value that
+// only another execution computes cannot be promised); (*) smp_mb__before_atomic also orders the accesses between it
 // and the atomic; (*) strong fences form one global order (the fences of a
 // pb cycle), which herd7 agrees with on the kernel's litmus tests.
 #pragma once
@@ -111,8 +113,9 @@ class Memory {
   virtual std::uint64_t latest(std::uint32_t obj, std::uint64_t init) const = 0;
   virtual void poke(std::uint32_t obj, std::uint64_t init, std::uint64_t v) = 0;
 
-  /// Before a load the model does not otherwise see (a ByteBuffer copy-out): lkmm may promise.
-  virtual void before_load() {}
+  /// Before a load the model does not otherwise see (a ByteBuffer copy-out, a header word read
+  /// with its own tag): lkmm may promise, and an acquire is an ordering point for promises.
+  virtual void before_load(Mo = Mo::Relaxed) {}
   /// lkmm: a promise is not fulfilled yet / some promise is unfulfilled or broken (infeasible).
   virtual bool outstanding() const { return false; }
   virtual bool unjustified() const { return false; }

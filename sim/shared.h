@@ -40,6 +40,8 @@ class Shared final : public SimObject {
   }
 
   T load(Mo mo = Mo::Relaxed) {
+    if (Memory* m = sim_.memory()) [[unlikely]]
+      m->before_load(mo);  // lkmm: a promise may be made here, before the yield point
     sim_.yield_point();
     if (Memory* m = sim_.memory()) [[unlikely]]
       v_ = from_bits(m->load(id_, bits(initial_), mo));

@@ -197,7 +197,7 @@ class Sim {
     bool spin_wait = false;
     /// The memory model (sim/memory.h); sc builds no model at all.
     MemoryModel memory_model = MemoryModel::Sc;
-    /// lkmm: at most this many promises (load buffering, sim/memory.h) per execution; 0: none.
+    /// lkmm: at most this many open promises (load buffering, sim/memory.h) at a time; 0: none.
     unsigned promise_bound = 1;
   };
 
