@@ -521,7 +521,7 @@ class Lkmm final : public Memory {
     std::uint32_t n = 1;
     for (const Domain& d : domains_) n += open(d);
     if (n == 1) return;
-    std::uint32_t k = choose(n);
+    std::uint32_t k = choose(n, true);
     if (k == 0) return;
     for (const Domain& d : domains_)
       if (open(d) && --k == 0) {

@@ -128,7 +128,7 @@ class Memory {
 
  protected:
   int cpu() const { return sim_.current_actor() < 0 ? 0 : sim_.smp_processor_id(); }
-  std::uint32_t choose(std::uint32_t n) { return sim_.choose_memory(n); }
+  std::uint32_t choose(std::uint32_t n, bool rare = false) { return sim_.choose_memory(n, rare); }
   /// Names a stale read in the recorded trace (no effect on the hash).
   void note_stale(std::uint32_t obj, std::string text);
 

@@ -47,11 +47,14 @@ Sim::Sim(Config config) : config_(config), stack_alloc_(config.stack_size), cpus
   memory_ = make_memory(*this, config.memory_model, config.promise_bound);
 }
 
-std::uint32_t Sim::choose_memory(std::uint32_t n) {
+std::uint32_t Sim::choose_memory(std::uint32_t n, bool rare) {
   if (n < 2 || !source_) return 0;
   if (n > kMaxOptions) n = kMaxOptions;
   std::uint32_t k;
-  if (source_->uniform) {
+  if (source_->uniform && rare) {
+    k = source_->uniform->below(n - 1 + kRareWeight);
+    k = k < kRareWeight ? 0 : k - kRareWeight + 1;
+  } else if (source_->uniform) {
     k = source_->uniform->below(n);
   } else if (source_->blind) {
     k = source_->pick(nullptr, n, *this);

@@ -232,8 +232,12 @@ class Sim {
   // ---- the memory model (sim/memory.h) ----
   /// nullptr under sc: Shared<T> then accesses its own word.
   Memory* memory() const { return memory_.get(); }
-  /// A choice of the memory model at the seam (option 0 = the sc behaviour); n options.
-  std::uint32_t choose_memory(std::uint32_t n);
+  /// A choice of the memory model at the seam (option 0 = the sc behaviour); n options. `rare`:
+  /// a uniform source (random) takes option 0 with weight kRareWeight against 1 for each other
+  /// option (promises: most of them are broken later, and a uniform 1/2 would end most random
+  /// executions early); the recorded index is the option taken, so replay is unaffected.
+  std::uint32_t choose_memory(std::uint32_t n, bool rare = false);
+  static constexpr std::uint32_t kRareWeight = 32;
   /// smp_mb() / smp_rmb() / smp_wmb() / smp_mb__{before,after}_atomic(): not a step; no effect under sc.
   void fence(Fence f);
   bool recording() const { return recording_; }
