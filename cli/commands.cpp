@@ -102,6 +102,18 @@ struct SourceFlags {
   }
 };
 
+// --memory-model sc|tso|lkmm (sim/memory.h): overrides the scenario's `memory_model` (explore, run,
+// diff) or the schedule's (replay, shrink).
+struct MemoryFlag {
+  std::string name;
+  void add_to(CLI::App* app, const char* what) {
+    app->add_option("--memory-model", name, what)->check(CLI::IsMember({"sc", "tso", "lkmm"}));
+  }
+  void apply(Loaded& l) const {
+    if (!name.empty()) l.config.memory_model = *sim::memory_model_from_name(name);
+  }
+};
+
 // The progress line on a terminal (explore's sampling and dfs paths).
 void progress_line(std::uint64_t n, std::uint64_t violating, double secs) {
   std::fprintf(stderr, "\r  %llu executions  %s exec/s  %llu violating   ", static_cast<unsigned long long>(n),
@@ -130,6 +142,7 @@ std::function<void(std::uint64_t, std::uint64_t, double)> budget_progress(std::u
 
 struct ExploreOpts {
   SourceFlags source;
+  MemoryFlag memory;
   std::string scenario, variant, strategy, seed = "1", out = "relaysim-out";
   std::uint64_t executions = 0;
   double seconds = 0;
@@ -187,6 +200,10 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     throw UsageError("--reduction must be sleep, dpor or none, not '" + o.reduction + "'");
   cfg.reduction = !o.no_reduction && o.reduction != "none";
   cfg.dpor = o.reduction == "dpor";
+  if (l.config.memory_model != sim::MemoryModel::Sc && cfg.reduction && !o.reduction.empty())
+    throw UsageError("--reduction " + o.reduction + " with --memory-model " +
+                     std::string(sim::memory_model_name(l.config.memory_model)) +
+                     ": sleep sets and DPOR are not sound with the memory model's read choices; omit --reduction (dfs then runs unreduced)");
   cfg.executions = o.executions ? o.executions : (o.seconds > 0 ? 0 : 1'000'000);
   cfg.seconds = o.seconds;
   cfg.jobs = o.jobs ? o.jobs : 1;
@@ -313,6 +330,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
 
 int cmd_explore(const ExploreOpts& o) {
   Loaded l = load(o.scenario, o.variant, o.source.options());
+  o.memory.apply(l);
   if (o.strategy == "dfs") return cmd_explore_dfs(o, l);
   if (o.preemption_bound || o.interrupt_bound || o.depth_bound || o.no_reduction || !o.reduction.empty())
     throw UsageError("--preemption-bound, --interrupt-bound, --depth-bound and --reduction need --strategy dfs");
@@ -478,8 +496,10 @@ int cmd_explore(const ExploreOpts& o) {
 
 int cmd_run(const std::string& path, const std::string& variant, const std::string& strategy_name,
             const std::string& seed_text, std::uint64_t execution, unsigned depth, const SourceFlags& source,
-            const std::string& perfetto, const std::string& html, const std::string& save_schedule) {
+            const std::string& perfetto, const std::string& html, const std::string& save_schedule,
+            const MemoryFlag& memory) {
   Loaded l = load(path, variant, source.options());
+  memory.apply(l);
   auto strategy = sim::strategy_from_name(strategy_name.empty() ? l.spec.strategy : strategy_name);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
   std::uint64_t seed = parse_seed(seed_text);
@@ -501,8 +521,10 @@ int cmd_run(const std::string& path, const std::string& variant, const std::stri
 // fixed code?"): where that variant offers fewer options, option 0. Exit 0 if it ends with no
 // violation there, 1 if it violates.
 int replay_on_variant(const reports::Schedule& sch, const std::string& file, const std::string& path,
-                      const std::string& variant, bool quiet, const model::SourceOptions& source) {
+                      const std::string& variant, bool quiet, const model::SourceOptions& source, const MemoryFlag& memory) {
   Loaded l = load(path, variant, source);
+  l.config.memory_model = sch.memory_model;
+  memory.apply(l);
   std::unique_ptr<sim::Workload> w;
   auto s = make_sim(l, w);
   sim::ReplaySource src(sch.choices, false);
@@ -522,8 +544,11 @@ int replay_on_variant(const reports::Schedule& sch, const std::string& file, con
 // The trace hash and verdict are not expected to match; the run is judged by OTHER's expectation,
 // so "no violation" on a scenario that expects a pass exits 0.
 int replay_on_scenario(const reports::Schedule& sch, const std::string& file, const std::string& path, bool quiet,
-                       const model::SourceOptions& source, const std::string& perfetto, const std::string& html) {
+                       const model::SourceOptions& source, const MemoryFlag& memory, const std::string& perfetto,
+                       const std::string& html) {
   Loaded l = load(path, "", source);  // OTHER as it stands: its own variant (the fix is often just that)
+  l.config.memory_model = sch.memory_model;  // as recorded, unless --memory-model
+  memory.apply(l);
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
   std::unique_ptr<sim::Workload> w;
@@ -542,20 +567,23 @@ int replay_on_scenario(const reports::Schedule& sch, const std::string& file, co
 }
 
 int cmd_replay(const std::string& file, const std::string& scenario_override, const std::string& variant, bool quiet,
-               const SourceFlags& source, const std::string& perfetto, const std::string& html, bool repin) {
+               const SourceFlags& source, const std::string& perfetto, const std::string& html, const MemoryFlag& memory,
+               bool repin) {
   reports::Schedule sch = read_schedule(file);
   std::string path = scenario_override.empty() ? sch.scenario : scenario_override;
   // The source the schedule records, unless the command names one (--source, --kernel-tree, --patch).
   const model::SourceOptions so = source.given() ? source.options() : source_of(sch);
   if (repin && (!variant.empty() || !scenario_override.empty()))
     throw UsageError("replay --repin: rewrites the schedule's own hash; it takes neither --variant nor --scenario");
-  if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet, so);
+  if (!variant.empty() && variant != sch.variant) return replay_on_variant(sch, file, path, variant, quiet, so, memory);
   if (!scenario_override.empty()) {
     std::error_code ec;
     if (!std::filesystem::equivalent(scenario_override, sch.scenario, ec))
-      return replay_on_scenario(sch, file, path, quiet, so, perfetto, html);
+      return replay_on_scenario(sch, file, path, quiet, so, memory, perfetto, html);
   }
   Loaded l = load(path, sch.variant, so);
+  l.config.memory_model = sch.memory_model;  // as recorded (absent: sc), unless --memory-model
+  memory.apply(l);
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
   std::unique_ptr<sim::Workload> w;
@@ -594,7 +622,7 @@ int cmd_replay(const std::string& file, const std::string& scenario_override, co
 
 // ---- shrink ------------------------------------------------------------------------------------
 
-int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64_t max_runs) {
+int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64_t max_runs, const MemoryFlag& memory) {
   if (!out_path.empty() && std::filesystem::is_directory(out_path))
     throw UsageError("shrink --out " + out_path + ": is a directory; give the path of the schedule file to write");
   reports::Schedule sch = read_schedule(file);
@@ -602,6 +630,8 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
   auto property = sim::property_from_name(*sch.property);
   if (!property) throw UsageError(file + ": field \"violation.property\" = \"" + *sch.property + "\" is not a property");
   Loaded l = load(sch.scenario, sch.variant, source_of(sch));
+  l.config.memory_model = sch.memory_model;  // as recorded (absent: sc), unless --memory-model
+  memory.apply(l);
   std::unique_ptr<sim::Workload> w;
   auto s = make_sim(l, w);
   sim::ShrinkResult r = sim::shrink(*s, sch.choices, *property, max_runs);
@@ -782,6 +812,7 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
   explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
   eo.source.add_to(explore);
+  eo.memory.add_to(explore, "sc | tso | lkmm (default: the scenario's memory_model, else sc)");
   explore->add_option("--perfetto", eo.perfetto, "write the violating execution as Perfetto / Chrome trace JSON");
   explore->add_option("--html", eo.html, "write its one-file HTML report here (default: beside the schedule)");
 
@@ -797,6 +828,8 @@ int main(int argc, char** argv, bool parse_only) {
   run->add_option("--pct-depth", run_depth, "PCT depth")->check(depth_check());
   SourceFlags run_source;
   run_source.add_to(run);
+  MemoryFlag run_memory;
+  run_memory.add_to(run, "sc | tso | lkmm (default: the scenario's memory_model, else sc)");
   std::string run_perfetto, run_html, run_save;
   run->add_option("--save-schedule", run_save, "write the execution's replayable schedule (JSON) here");
   run->add_option("--perfetto", run_perfetto, "write the execution as Perfetto / Chrome trace JSON");
@@ -814,6 +847,8 @@ int main(int argc, char** argv, bool parse_only) {
                    "after an intended change of what the trace hash covers: same choices, same verdict -> write the new hash into the schedule");
   SourceFlags replay_source;
   replay_source.add_to(replay);
+  MemoryFlag replay_memory;
+  replay_memory.add_to(replay, "sc | tso | lkmm (default: the one the schedule records)");
   std::string replay_perfetto, replay_html;
   replay->add_option("--perfetto", replay_perfetto, "write the replayed execution as Perfetto / Chrome trace JSON");
   replay->add_option("--html", replay_html, "write a one-file HTML report of the replayed execution");
@@ -824,6 +859,8 @@ int main(int argc, char** argv, bool parse_only) {
   shrink->add_option("schedule", shrink_file, "schedule JSON with a violation")->required();
   shrink->add_option("--out,-o", shrink_out, "output schedule (default: <input>.shrunk.schedule.json)");
   shrink->add_option("--max-runs", shrink_runs, "replay budget (default 20000)")->check(unsigned_in(1, 1'000'000'000));
+  MemoryFlag shrink_memory;
+  shrink_memory.add_to(shrink, "sc | tso | lkmm (default: the one the schedule records)");
 
   std::string exec_model, exec_file;
   auto* exec = app.add_subcommand("exec", "run a list of operations sequentially; print the observable state after each as JSON");
@@ -850,6 +887,8 @@ int main(int argc, char** argv, bool parse_only) {
   diff->add_option("--pct-depth", dopt.pct_depth, "PCT depth")->check(depth_check());
   diff->add_option("--out", dopt.out, "directory for the differing schedules (default ./relaysim-out)");
   diff->add_flag("--json", dopt.json, "print one JSON object");
+  diff->add_option("--memory-model", dopt.memory_model, "sc | tso | lkmm (default: the scenario's memory_model, else sc)")
+      ->check(CLI::IsMember({"sc", "tso", "lkmm"}));
 
   CheckPatchOptions cpo;
   std::string cpo_seed = "1";
@@ -930,10 +969,10 @@ int main(int argc, char** argv, bool parse_only) {
   if (parse_only) return kExitOk;
   try {
     if (*explore) return cmd_explore(eo);
-    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source, run_perfetto, run_html, run_save);
-    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source, replay_perfetto, replay_html,
+    if (*run) return cmd_run(run_path, run_variant, run_strategy, run_seed, run_execution, run_depth, run_source, run_perfetto, run_html, run_save, run_memory);
+    if (*replay) return cmd_replay(replay_file, replay_scenario, replay_variant, replay_quiet, replay_source, replay_perfetto, replay_html, replay_memory,
                                    replay_repin);
-    if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs);
+    if (*shrink) return cmd_shrink(shrink_file, shrink_out, shrink_runs, shrink_memory);
     if (*list) return cmd_list(list_what, list_model);
     if (*exec) return cmd_exec(exec_model, exec_file, exec_source);
     if (*check_patch) {

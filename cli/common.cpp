@@ -74,6 +74,7 @@ reports::Schedule make_schedule(const Loaded& l, const std::string& path, const 
     k.marked_only = l.source.marked_only;
     sch.kernel = k;
   }
+  sch.memory_model = l.config.memory_model;
   sch.strategy = strategy;
   sch.seed = seed;
   sch.execution = execution;

@@ -36,10 +36,40 @@ struct Side {
   std::unique_ptr<sim::Sim> sim;
 };
 
-Side make_side(const std::string& path, const std::string& variant) {
+Side make_side(const std::string& path, const std::string& variant, const std::string& memory_model) {
   Side s{load(path, variant), nullptr, nullptr};
+  if (!memory_model.empty()) s.loaded.config.memory_model = *sim::memory_model_from_name(memory_model);
   s.sim = make_sim(s.loaded, s.workload);
   return s;
+}
+
+// Two recorded executions on the same choices: the same accesses except for memory-order tags and
+// barriers (Op::Fence)? Then under sc the variants cannot differ, whatever the schedule.
+enum class Likeness { Same, OrderingOnly, Different };
+Likeness compare_traces(const std::vector<sim::TraceEvent>& a, const std::vector<sim::TraceEvent>& b) {
+  bool ordering = false;
+  std::size_t i = 0, j = 0;
+  for (;;) {
+    while (i < a.size() && a[i].op == sim::Op::Fence) ++i;
+    while (j < b.size() && b[j].op == sim::Op::Fence) ++j;
+    if (i == a.size() || j == b.size()) {
+      if (i != a.size() || j != b.size()) return Likeness::Different;
+      break;
+    }
+    const sim::TraceEvent &x = a[i++], &y = b[j++];
+    if (x.op != y.op || x.object != y.object || x.value != y.value || x.extra != y.extra || x.actor != y.actor ||
+        x.step != y.step)
+      return Likeness::Different;
+    ordering |= x.mo != y.mo;
+  }
+  // The barriers: the same ones at the same steps?
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> fa, fb;
+  for (const auto& e : a)
+    if (e.op == sim::Op::Fence) fa.push_back({e.step, e.value});
+  for (const auto& e : b)
+    if (e.op == sim::Op::Fence) fb.push_back({e.step, e.value});
+  ordering |= fa != fb;
+  return ordering ? Likeness::OrderingOnly : Likeness::Same;
 }
 
 // Runs `own` under (strategy, seed, i) recording its choices, then replays them on `other`.
@@ -54,8 +84,8 @@ std::pair<int, int> run_pair(Side& own, Side& other, sim::ExecutionSource& src, 
 
 int cmd_diff(const DiffOptions& o) {
   if (o.variant_a == o.variant_b) throw UsageError("diff: give two different variants (--variant A --variant B)");
-  Side probe_a = make_side(o.scenario, o.variant_a);
-  Side probe_b = make_side(o.scenario, o.variant_b);
+  Side probe_a = make_side(o.scenario, o.variant_a, o.memory_model);
+  Side probe_b = make_side(o.scenario, o.variant_b, o.memory_model);
   const auto strategy = sim::strategy_from_name(o.strategy.empty() ? probe_a.loaded.spec.strategy : o.strategy);
   if (!strategy || *strategy == sim::Strategy::Replay) throw UsageError("--strategy must be random or pct");
   const std::uint64_t seed = parse_seed(o.seed);
@@ -68,7 +98,7 @@ int cmd_diff(const DiffOptions& o) {
   std::vector<std::exception_ptr> errors(jobs);
   auto work = [&](unsigned j) {
     try {
-      Side a = make_side(o.scenario, o.variant_a), b = make_side(o.scenario, o.variant_b);
+      Side a = make_side(o.scenario, o.variant_a, o.memory_model), b = make_side(o.scenario, o.variant_b, o.memory_model);
       sim::ExecutionSource src_a(*strategy, depth, k_a), src_b(*strategy, depth, k_b);
       for (std::uint64_t i = j; i < n; i += jobs) {
         std::tie(pairs[i].a_own, pairs[i].b_on_a) = run_pair(a, b, src_a, seed, i);
@@ -117,10 +147,10 @@ int cmd_diff(const DiffOptions& o) {
   // Write the first one-sided schedule of each property, recorded on the variant that violates.
   auto write_schedule = [&](const std::string& variant, const std::string& schedule_variant, std::uint64_t i,
                             sim::Property prop) -> std::string {
-    Side rec = make_side(o.scenario, schedule_variant);
+    Side rec = make_side(o.scenario, schedule_variant, o.memory_model);
     sim::ExecutionSource src(*strategy, depth, schedule_variant == o.variant_a ? k_a : k_b);
     rec.sim->run(src.at(seed, i), sim::RunOptions{true});
-    Side on = make_side(o.scenario, variant);
+    Side on = make_side(o.scenario, variant, o.memory_model);
     sim::ReplaySource replay(rec.sim->choices(), false);
     sim::ExecResult r = on.sim->run(replay, sim::RunOptions{true});
     rethrow_if_error(r);
@@ -177,6 +207,28 @@ int cmd_diff(const DiffOptions& o) {
   }
   j["properties"] = props;
   j["differ"] = differ;
+  // Under sc, variants that differ only in ordering annotations (Mo tags, barriers) run the same
+  // accesses on every schedule: say so, rather than a bare "no property differs" (issue 13).
+  const sim::MemoryModel mm = probe_a.loaded.config.memory_model;
+  if (mm == sim::MemoryModel::Sc) {
+    Likeness like = Likeness::Same;
+    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(n, 8) && like != Likeness::Different; ++i) {
+      sim::ExecutionSource src(*strategy, depth, k_a);
+      probe_a.sim->run(src.at(seed, i), sim::RunOptions{true});
+      sim::ReplaySource replay(probe_a.sim->choices(), false);
+      probe_b.sim->run(replay, sim::RunOptions{true});
+      const Likeness l = compare_traces(probe_a.sim->trace(), probe_b.sim->trace());
+      if (l == Likeness::Different) like = l;
+      else if (l == Likeness::OrderingOnly) like = l;
+    }
+    if (like == Likeness::OrderingOnly) {
+      j["ordering_only"] = true;
+      if (!o.json)
+        std::cout << "  warning: " << o.variant_a << " and " << o.variant_b
+                  << " make the same accesses and differ only in memory-order tags or barriers, which the sc memory "
+                     "model ignores: run with --memory-model lkmm (or tso) to compare them\n";
+    }
+  }
   if (o.json) std::cout << j.dump() << "\n";
   else if (!differ) std::cout << "  no property differs between " << o.variant_a << " and " << o.variant_b << "\n";
   if (write_error) {

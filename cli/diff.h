@@ -17,6 +17,7 @@ struct DiffOptions {
   std::uint64_t executions = 0;
   unsigned jobs = 1, pct_depth = 0;
   bool json = false;
+  std::string memory_model;  // empty: the scenario's
 };
 
 int cmd_diff(const DiffOptions& o);

@@ -32,7 +32,7 @@ const ModelInfo* find_model(const std::string& name) {
 
 Prepared prepare(const scenario::Spec& spec, const std::string& variant_override, const SourceOptions& source) {
   scenario::TableReader root(spec.root, "", spec.file);
-  for (const char* k : {"name", "model", "variant", "description", "check", "explore"}) root.get(k);
+  for (const char* k : {"name", "model", "variant", "description", "memory_model", "check", "explore"}) root.get(k);
   std::string src = source.source;
   if (const scenario::Value* sv = root.get("source")) {
     if (sv->kind != scenario::Value::Kind::String || (sv->string != "model" && sv->string != "kernel"))
@@ -97,6 +97,7 @@ sim::Sim::Config engine_config(const scenario::Spec& spec) {
                   : spec.granularity == "word" ? sim::Granularity::Word
                                                : sim::Granularity::Message;
   c.spin_wait = spec.spin_wait;
+  c.memory_model = *sim::memory_model_from_name(spec.memory_model);  // the loader allowed only these
   return c;
 }
 

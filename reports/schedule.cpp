@@ -27,6 +27,7 @@ nlohmann::json schedule_to_json(const Schedule& s, const sim::Sim* sim) {
   j["variant"] = s.variant;
   if (s.kernel)
     j["kernel"] = {{"tree", s.kernel->tree}, {"patches", s.kernel->patches}, {"points", s.kernel->marked_only ? "marked" : "all"}};
+  if (s.memory_model != sim::MemoryModel::Sc) j["memory_model"] = std::string(sim::memory_model_name(s.memory_model));
   j["strategy"] = s.strategy;
   j["seed"] = std::to_string(s.seed);  // 64-bit values as strings
   j["execution"] = s.execution;
@@ -118,7 +119,7 @@ std::uint64_t parse_u64(const std::string& s, const char* key, const std::string
 
 const std::vector<std::string>& schedule_fields() {
   static const std::vector<std::string> f = {"format", "version", "scenario", "scenario_name", "model", "variant", "kernel",
-                                             "strategy", "seed", "execution", "pct_depth", "choices", "trace_hash", "violation",
+                                             "memory_model", "strategy", "seed", "execution", "pct_depth", "choices", "trace_hash", "violation",
                                              "steps"};
   return f;
 }
@@ -171,6 +172,12 @@ Schedule schedule_from_json(const nlohmann::json& j, const std::string& file) {
       rec.marked_only = v == "marked";
     }
     s.kernel = rec;
+  }
+  if (const auto* v = find(j, "memory_model")) {
+    const std::string m = string_at(*v, "memory_model", file);
+    const auto mm = sim::memory_model_from_name(m);
+    if (!mm) bad(file, "memory_model", "= \"" + m + "\" is not sc, tso or lkmm");
+    s.memory_model = *mm;
   }
   s.strategy = string_at(j["strategy"], "strategy", file);
   const auto& strategies = schedule_strategies();

@@ -45,6 +45,9 @@ struct Schedule {
   std::string scenario_name;  // its `name`
   std::string model, variant;
   std::optional<KernelSourceRecord> kernel;  // the run used the kernel's own source
+  /// The memory model it ran under (sim/memory.h); written only when it is not sc, so a schedule
+  /// of an sc run is the same file as before memory models existed.
+  sim::MemoryModel memory_model = sim::MemoryModel::Sc;
   std::string strategy;       // how the choices were found: random, pct, shrink
   std::uint64_t seed = 0;
   std::uint64_t execution = 0;

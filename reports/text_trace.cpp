@@ -75,6 +75,8 @@ std::string describe_event(const sim::Sim& sim, const sim::TraceEvent& e) {
     case Op::Wait: out << "sleeps on " << obj(); break;
     case Op::Wake: out << "wake_up " << obj() << " (" << e.value << " woken)"; break;
     case Op::Note: out << sim.note_text(static_cast<std::uint32_t>(e.extra)) << " " << e.value; break;
+    case Op::StaleRead: out << sim.note_text(static_cast<std::uint32_t>(e.extra)); break;
+    case Op::Fence: out << sim::fence_name(static_cast<sim::Fence>(e.value)); break;
     case Op::kCount: break;
   }
   return out.str();

@@ -56,6 +56,7 @@ Spec build(const toml::table& doc, const std::string& file) {
   s.name = r.string("name", std::nullopt);
   s.model = r.string("model", std::nullopt);
   s.description = r.string("description", std::string());
+  s.memory_model = r.string("memory_model", std::string("sc"), {"sc", "tso", "lkmm"});
   if (const Value* v = r.get("variant")) {
     r.expect_kind("variant", *v, Value::Kind::String);
     s.variant = v->string;

@@ -181,6 +181,9 @@ struct Spec {
   /// The engine's spin rule (sim/sim.h, Config::spin_wait): a pure spin iteration waits for a
   /// write to what it read. Changes schedules, so it is part of what a schedule replays against.
   bool spin_wait = false;
+  /// The memory model (sim/memory.h): top-level `memory_model = "sc" | "tso" | "lkmm"`, default sc.
+  /// The command line's --memory-model overrides it.
+  std::string memory_model = "sc";
 };
 
 /// Parses a scenario file (TOML). Throws ScenarioError with file:line:column.

@@ -32,7 +32,7 @@ void AccessRecord::on_access(int actor, Op op, std::uint32_t object) {
         all_cpus();
       }
       return;
-    case Op::Start: case Op::Finish: case Op::Yield: case Op::Note: case Op::kCount:
+    case Op::Start: case Op::Finish: case Op::Yield: case Op::Note: case Op::StaleRead: case Op::Fence: case Op::kCount:
       return;
     case Op::Load: case Op::CasFail: case Op::LockBlocked: case Op::TryLockFail: case Op::CopyOut:
       if (object != kNoObject) s.add(object, false);

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/memory.h"
 #include "sim/sim.h"
 
 namespace sim {
@@ -61,7 +62,7 @@ class ByteBuffer final : public SimObject {
              std::uint64_t first_index = 0) {
     if (!in_bounds(offset, len, "write")) return false;
     dirty(offset, len);
-    copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
+    copy_steps(offset, len, false, [&](std::size_t at, std::size_t n) {
       std::memcpy(&bytes_[at], src + (at - offset), n);
       for (std::size_t i = 0; i < n; ++i)
         tags_[at + i] = id ? (id & kTagIdMask) | ((first_index + at - offset + i) << 40) : 0;
@@ -73,7 +74,7 @@ class ByteBuffer final : public SimObject {
   /// given). Returns false after reporting memory-safety if out of bounds.
   bool read(std::size_t offset, std::uint8_t* dst, std::size_t len, std::uint64_t* tag_out = nullptr) {
     if (!in_bounds(offset, len, "read")) return false;
-    copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
+    copy_steps(offset, len, true, [&](std::size_t at, std::size_t n) {
       std::memcpy(dst + (at - offset), &bytes_[at], n);
       if (tag_out) std::memcpy(tag_out + (at - offset), &tags_[at], n * sizeof(std::uint64_t));
       sim_.record(Op::CopyOut, id_, at, n);
@@ -84,7 +85,7 @@ class ByteBuffer final : public SimObject {
   bool fill(std::size_t offset, std::uint8_t value, std::size_t len) {
     if (!in_bounds(offset, len, "write")) return false;
     dirty(offset, len);
-    copy_steps(offset, len, [&](std::size_t at, std::size_t n) {
+    copy_steps(offset, len, false, [&](std::size_t at, std::size_t n) {
       std::memset(&bytes_[at], value, n);
       std::fill(&tags_[at], &tags_[at] + n, 0);
       sim_.record(Op::CopyIn, id_, at, n);
@@ -118,7 +119,7 @@ class ByteBuffer final : public SimObject {
     return false;
   }
   template <class F>
-  void copy_steps(std::size_t offset, std::size_t len, F f) {
+  void copy_steps(std::size_t offset, std::size_t len, bool load, F f) {
     std::size_t granule = len;
     switch (sim_.granularity()) {
       case Granularity::Message: granule = len ? len : 1; break;
@@ -130,6 +131,9 @@ class ByteBuffer final : public SimObject {
       // Words are aligned to the buffer, as a kernel memcpy's word stores are.
       std::size_t n = granule == 8 ? std::min<std::size_t>(8 - (at % 8), offset + len - at)
                                    : std::min(granule, offset + len - at);
+      if (load)
+        if (Memory* m = sim_.memory()) [[unlikely]]
+          m->before_load();  // lkmm: a copy-out is a load (promises are made before its step)
       sim_.yield_point();
       f(at, n);
       at += n;

@@ -23,6 +23,8 @@ void PctSource::begin(const Sim& sim) {
 }
 
 std::uint32_t PctSource::pick(const Option* options, std::uint32_t n, const Sim& sim) {
+  // A choice of the memory model (tso/lkmm; never under sc): uniform, priorities are for actors.
+  if (options[0].kind == Option::Memory) return rng_.below(n);
   // Change points: the running actor's priority drops to i (i = 1..d-1, in order).
   while (next_change_ < change_points_.size() && sim.steps() >= change_points_[next_change_]) {
     int running = sim.current_actor();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sim/sim.h"
+#include "sim/memory.h"
 
 namespace sim {
 
@@ -142,6 +143,8 @@ void Sim::prepare_wait(std::uint32_t queue) {
   a.sleeping_on = static_cast<int>(queue);
   a.woken = false;
   if (observer_) observer_->on_access(running_, Op::Wait, queue);
+  if (memory_) [[unlikely]]
+    memory_->fence(Fence::Mb);  // set_current_state(): smp_store_mb, a full barrier
 }
 
 void Sim::finish_wait() {
@@ -165,6 +168,8 @@ void Sim::sleep_running(std::uint32_t queue) {
 
 int Sim::wake_all(std::uint32_t queue) {
   int woken = 0;
+  if (memory_ && running_ != kDriver) [[unlikely]]
+    memory_->fence(Fence::Mb);  // wake_up(): the queue's spinlock and try_to_wake_up's smp_mb__after_spinlock
   for (Actor& a : actors_) {
     if (a.sleeping_on == static_cast<int>(queue)) {
       a.sleeping_on = -1;

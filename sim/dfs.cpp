@@ -26,7 +26,7 @@ struct Bounds {
 
 // The cost of taking option j (see dfs.h for what counts).
 std::uint32_t preemption_cost(const Option* o, std::uint32_t n, std::uint32_t j, int running) {
-  if (j == 0 || o[j].kind == Option::Fire) return 0;
+  if (j == 0 || o[j].kind == Option::Fire || o[j].kind == Option::Memory) return 0;  // a memory choice is free
   if (o[0].kind == Option::Continue) return 1;
   // A spinner (listed last) yielded: the canonical next actor (option 0) is free, any other is not.
   return o[n - 1].kind != Option::Fire && static_cast<int>(o[n - 1].actor) == running ? 1 : 0;
@@ -284,6 +284,7 @@ class Searcher final : public ChoiceSource {
     return !(bounds_.interrupts && nd.irq_before + interrupt_cost(nd.options.data(), j) > *bounds_.interrupts);
   }
   bool eligible(const Node& nd, std::uint32_t j) const {
+    if (nd.options[j].kind == Option::Memory) return true;  // the memory model's choice (no reduction)
     // Without a preemption bound, yield() is fair: a spinner does not run again while another
     // actor can (otherwise the tree holds every starving spin up to the step bound).
     if (!bounds_.preemptions && j + 1 == nd.n && nd.options[j].kind != Option::Fire &&
@@ -659,8 +660,8 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
       ++w.bounded_out;
     } else {
       w.classes.push_back(s.record().class_fingerprint());
-      if (r.end == ExecResult::End::Finished) w.end_states.push_back(r.end_state_hash);
-      if (collect && r.end != ExecResult::End::Error) w.outcomes.push_back(outcome_of(r));
+      if (r.end == ExecResult::End::Finished && !r.infeasible) w.end_states.push_back(r.end_state_hash);
+      if (collect && r.end != ExecResult::End::Error && !r.infeasible) w.outcomes.push_back(outcome_of(r));
       if (r.end == ExecResult::End::Error) {
         w.error = describe(r.error);
         w.error_choices = s.path();
@@ -807,8 +808,10 @@ DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config,
   DfsResult res;
   const bool bounded = cfg.preemption_bound || cfg.interrupt_bound || cfg.depth_bound;
   // Sleep sets without bounds; source-DPOR also under preemption and interrupt bounds (BPOR, with
-  // no sleep sets there); with a depth bound, no reduction.
-  res.reduction = cfg.reduction && (!bounded || (cfg.dpor && !cfg.depth_bound));
+  // no sleep sets there); with a depth bound, no reduction. Both are built for scheduling choices:
+  // with a memory model's read choices they are not known to be sound, so tso and lkmm search
+  // unreduced (the CLI refuses to be asked).
+  res.reduction = cfg.reduction && (!bounded || (cfg.dpor && !cfg.depth_bound)) && config.memory_model == MemoryModel::Sc;
   res.sleep_sets = res.reduction && !bounded;
   std::vector<std::optional<std::uint32_t>> rounds;
   if (cfg.preemption_bound && cfg.iterate)

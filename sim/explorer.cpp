@@ -119,7 +119,7 @@ ExploreResult explore(const WorkloadFactory& factory, const Sim::Config& config,
           w.preemptions += r.preemptions;
           w.interrupts += r.interrupts;
           if (r.end == ExecResult::End::Finished) {
-            w.end_states.insert(r.end_state_hash);
+            if (!r.infeasible) w.end_states.insert(r.end_state_hash);
             continue;
           }
           found.fetch_add(1, std::memory_order_relaxed);

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/memory.h"
 #include "sim/sim.h"
 
 namespace sim {
@@ -38,6 +39,8 @@ class SpinLock final : public SimObject {
     sim_.yield_point();
     if (state_.holder < 0) {
       set_holder(sim_.current_actor());
+      if (Memory* m = sim_.memory()) [[unlikely]]
+        m->lock_acquired(id_);
       sim_.record(Op::Lock, id_, 1);
       return true;
     }
@@ -69,6 +72,8 @@ class SpinLock final : public SimObject {
       int holder = state_.holder;
       if (holder < 0) {
         set_holder(sim_.current_actor());
+        if (Memory* m = sim_.memory()) [[unlikely]]
+          m->lock_acquired(id_);
         sim_.record(Op::Lock, id_, 1);
         return;
       }
@@ -88,6 +93,8 @@ class SpinLock final : public SimObject {
   }
   void release() {
     sim_.yield_point();
+    if (Memory* m = sim_.memory()) [[unlikely]]
+      m->lock_released(id_);
     set_holder(-1);
     sim_.record(Op::Unlock, id_, 0);
   }

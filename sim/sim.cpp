@@ -1,5 +1,7 @@
 // sim/sim.cpp — the engine's scheduler, context stacks and fiber switching (see sim.h).
 #include "sim/sim.h"
+#include "sim/memory.h"
+#include "sim/choice.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -13,7 +15,7 @@ std::string_view op_name(Op op) {
   constexpr std::string_view names[] = {
       "start", "finish",  "fire",      "load",   "store", "xchg",     "cmpxchg", "cmpxchg-fail",
       "fetch_add", "fetch_or", "fetch_and", "lock", "lock-blocked", "trylock-fail", "unlock",
-      "yield", "copy-in", "copy-out", "wait", "wake", "note"};
+      "yield", "copy-in", "copy-out", "wait", "wake", "note", "stale-read", "fence"};
   static_assert(std::size(names) == static_cast<std::size_t>(Op::kCount));
   return names[static_cast<int>(op)];
 }
@@ -24,9 +26,67 @@ std::optional<Property> property_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view memory_model_name(MemoryModel m) {
+  switch (m) {
+    case MemoryModel::Sc: return "sc";
+    case MemoryModel::Tso: return "tso";
+    case MemoryModel::Lkmm: return "lkmm";
+  }
+  return "?";
+}
+
+std::optional<MemoryModel> memory_model_from_name(std::string_view name) {
+  for (MemoryModel m : {MemoryModel::Sc, MemoryModel::Tso, MemoryModel::Lkmm})
+    if (memory_model_name(m) == name) return m;
+  return std::nullopt;
+}
+
 SimObject::SimObject(Sim& sim, std::string_view name) : sim_(sim), id_(sim.register_object(this, name)) {}
 
-Sim::Sim(Config config) : config_(config), stack_alloc_(config.stack_size), cpus_(1) {}
+Sim::Sim(Config config) : config_(config), stack_alloc_(config.stack_size), cpus_(1) {
+  memory_ = make_memory(*this, config.memory_model, config.promise_bound);
+}
+
+std::uint32_t Sim::choose_memory(std::uint32_t n, bool rare) {
+  if (n < 2 || !source_) return 0;
+  if (n > kMaxOptions) n = kMaxOptions;
+  std::uint32_t k;
+  if (source_->uniform && rare) {
+    k = source_->uniform->below(n - 1 + kRareWeight);
+    k = k < kRareWeight ? 0 : k - kRareWeight + 1;
+  } else if (source_->uniform) {
+    k = source_->uniform->below(n);
+  } else if (source_->blind) {
+    k = source_->pick(nullptr, n, *this);
+  } else {
+    Option opts[kMaxOptions];
+    for (std::uint32_t i = 0; i < n; ++i) opts[i] = Option{static_cast<std::uint16_t>(running_), Option::Memory};
+    k = source_->pick(opts, n, *this);
+  }
+  ++n_choices_;
+  if (recording_) choices_.push_back(k);
+  return k;
+}
+
+void Sim::fence(Fence f) {
+  if (recording_) push_event(Op::Fence, kNoObject, static_cast<std::uint64_t>(f), 0, Mo::SeqCst);
+  if (memory_) memory_->fence(f);
+}
+
+std::string_view fence_name(Fence f) {
+  switch (f) {
+    case Fence::Mb: return "smp_mb()";
+    case Fence::Rmb: return "smp_rmb()";
+    case Fence::Wmb: return "smp_wmb()";
+    case Fence::MbBeforeAtomic: return "smp_mb__before_atomic()";
+    case Fence::MbAfterAtomic: return "smp_mb__after_atomic()";
+  }
+  return "?";
+}
+
+void Sim::trace_only(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra) {
+  if (recording_) push_event(op, object, value, extra, Mo::Relaxed);
+}
 
 Sim::~Sim() {
   // Unwind every fiber that is still inside its body (forced_unwind), then drop the parked ones.
@@ -150,6 +210,15 @@ void Sim::actor_loop(int id) {
 
 ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   if (!workload_) throw std::logic_error("Sim::run before Sim::load");
+  if (memory_ && memory_->wants_priming()) {  // lkmm: learn the promisable values (memory.h)
+    memory_->set_priming(true);
+    ReplaySource zeros({}, false);
+    StepObserver* saved = observer_;
+    observer_ = nullptr;
+    run(zeros);
+    observer_ = saved;
+    memory_->set_priming(false);
+  }
   // Fibers still inside a body (the previous execution stopped mid-way) restart from the top.
   for (int i = 0; i < actor_count(); ++i) {
     Actor& a = actors_[i];
@@ -178,6 +247,7 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   }
   for (auto* l : locks_) l->holder = -1, l->blocked = 0;
   for (auto* o : objects_) o->reset();
+  if (memory_) memory_->begin();
   for (auto& c : cpus_) c.n_top = c.n_others = c.n_src = 0;
   total_ = total_src_ = 0;
   dirty_ = dirty_tasks_ = cpus_.size() == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << cpus_.size()) - 1;
@@ -187,6 +257,7 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   preemptions_ = interrupts_ = n_choices_ = 0;
   event_seq_ = 0;
   violation_.reset();
+  waiting_.reset();
   error_ = nullptr;
   recording_ = options.record;
   spin_watchers_.assign(objects_.size(), 0);
@@ -202,9 +273,25 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   schedule();  // from the driver: returns when the execution has ended
 
   running_ = kDriver;
+  bool infeasible = state_ == State::Infeasible;
+  if (infeasible) {
+    violation_.reset();
+    state_ = State::Running;  // neither finished (no checks) nor violated
+  }
+  if (memory_ && !infeasible) {
+    if (state_ == State::Finished) memory_->end();
+    // An open or broken promise: what ran is not an execution of the program (sim/memory.h).
+    if (!error_ && (memory_->unjustified() || waiting_)) {
+      infeasible = true;
+      violation_.reset();
+      state_ = State::Running;  // neither finished (no checks) nor violated
+    }
+  }
   const bool all_finished = state_ == State::Finished;
   if (state_ == State::Finished) workload_->check_final(*this);
   ExecResult r;
+  r.infeasible = infeasible;
+  if (memory_) r.stale_reads = memory_->stale_reads();
   r.all_finished = all_finished;
   r.steps = steps_;
   r.trace_hash = splitmix64_mix(hash_);
@@ -229,10 +316,38 @@ void Sim::end_execution(State s) {
   if (running_ != kDriver) transfer(kDriver);  // the caller's fiber is parked for good
 }
 
+void Sim::promises_resolved(bool outstanding, bool infeasible) {
+  if (running_ == kDriver || state_ != State::Running) return;
+  if (infeasible) {
+    end_execution(State::Infeasible);  // never returns to the actor
+    return;
+  }
+  if (!outstanding && waiting_) {  // kept: the violation stands as it was reported
+    violation_ = std::move(waiting_);
+    waiting_.reset();
+    end_execution(State::Violated);
+  }
+}
+
 void Sim::report(Violation v) {
   const std::uint32_t always = (1u << static_cast<int>(Property::MemorySafety)) |
                                (1u << static_cast<int>(Property::Deadlock)) | (1u << static_cast<int>(Property::StepBound));
   if (!((config_.checked | always) & (1u << static_cast<int>(v.property)))) return;
+  if (memory_ && running_ != kDriver && state_ == State::Running && !violation_ && memory_->outstanding()) [[unlikely]] {
+    // lkmm, a promise is open: the violation stands only if the promise is kept (sim/memory.h).
+    if (v.property == Property::MemorySafety || v.property == Property::Deadlock || v.property == Property::StepBound) {
+      end_execution(State::Infeasible);
+      return;
+    }
+    if (!waiting_) {
+      v.step = steps_;
+      v.actor = running_;
+      v.cpu = actors_[running_].cpu;
+      v.ctx = actors_[running_].ctx;
+      waiting_ = std::move(v);
+    }
+    return;  // the actor goes on until its promises resolve
+  }
   if (violation_ || state_ != State::Running) {
     // A second violation in one execution (end checks): keep the first.
     if (!violation_) violation_ = std::move(v);
@@ -397,6 +512,7 @@ inline void Sim::dispatch(const Option& o) {
   switch (o.kind) {
     case Option::Continue:
     case Option::Switch:
+    case Option::Memory:  // never offered by the scheduler
       break;
     case Option::StartTask: {
       Cpu& c = cpus_[a.cpu];

@@ -51,6 +51,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,10 +65,24 @@ namespace sim {
 class Sim;
 class Workload;
 class ChoiceSource;
+class Memory;
 
-/// Memory-order tags. The engine is sequentially consistent; the tag is recorded in the trace
-/// (and is what a later weak-memory mode will act on).
+/// Memory-order tags, recorded in the trace. Under the default memory model (sc) they weaken
+/// nothing; under tso and lkmm (sim/memory.h) they are the annotations the model acts on:
+/// Relaxed = READ_ONCE/WRITE_ONCE and the _relaxed atomics, Acquire = smp_load_acquire and the
+/// _acquire atomics, Release = smp_store_release and the _release atomics, SeqCst (and AcqRel) =
+/// the fully ordered value-returning atomics (xchg, a successful cmpxchg, atomic_*_return).
 enum class Mo : std::uint8_t { Relaxed, Acquire, Release, AcqRel, SeqCst };
+
+/// The kernel's explicit barriers (Sim::fence; no effect under sc).
+enum class Fence : std::uint8_t { Mb, Rmb, Wmb, MbBeforeAtomic, MbAfterAtomic };
+
+std::string_view fence_name(Fence f);
+
+/// The memory model of a run (sim/memory.h). sc: every access is atomic and in program order.
+enum class MemoryModel : std::uint8_t { Sc, Tso, Lkmm };
+std::string_view memory_model_name(MemoryModel m);
+std::optional<MemoryModel> memory_model_from_name(std::string_view name);
 
 /// What a trace event records.
 enum class Op : std::uint8_t {
@@ -77,6 +92,9 @@ enum class Op : std::uint8_t {
   Lock, LockBlocked, TryLockFail, Unlock,
   Yield, CopyIn, CopyOut, Wait, Wake,   // explicit yield, buffer copies, wait queues
   Note,                                 // a model's annotation (a function entered, a return value)
+  StaleRead,                            // tso/lkmm, trace only (not hashed): extra = a note id naming
+                                        // the store read and the newer one skipped
+  Fence,                                // Sim::fence, trace only (not hashed, any model): value = Fence
   kCount
 };
 std::string_view op_name(Op op);
@@ -86,7 +104,9 @@ enum class Granularity : std::uint8_t { Message, Word, Byte };
 
 /// An option at a yield point. `actor` is what runs if it is chosen.
 struct Option {
-  enum Kind : std::uint8_t { Continue, Switch, StartTask, Fire };
+  /// Memory: a choice of the memory model (which store a load reads, where a store goes), not of
+  /// the scheduler; every option of such a choice point has this kind and the running actor.
+  enum Kind : std::uint8_t { Continue, Switch, StartTask, Fire, Memory };
   std::uint16_t actor;
   Kind kind;
 };
@@ -119,6 +139,10 @@ struct ExecResult {
   std::uint32_t interrupts = 0;   // handlers fired (interrupts, irq_work, timers)
   std::uint32_t choices = 0;      // yield points with more than one option
   bool all_finished = false;      // every actor ran to its end (the end-of-execution checks ran)
+  /// lkmm: a promise was broken or never fulfilled (sim/memory.h): not an execution of the program.
+  /// End::Finished, all_finished false, no violation, no end-of-execution checks.
+  bool infeasible = false;
+  std::uint64_t stale_reads = 0;  // tso/lkmm: loads that did not read option 0's store
 };
 
 /// Anything a Sim resets before each execution (shared words, buffers, locks, wait queues).
@@ -171,6 +195,10 @@ class Sim {
     bool check_enabled_sets = false;
     /// The spin rule (banner): a pure spin iteration blocks until something it read is written.
     bool spin_wait = false;
+    /// The memory model (sim/memory.h); sc builds no model at all.
+    MemoryModel memory_model = MemoryModel::Sc;
+    /// lkmm: at most this many open promises (load buffering, sim/memory.h) at a time; 0: none.
+    unsigned promise_bound = 1;
   };
 
   explicit Sim(Config config);
@@ -200,6 +228,25 @@ class Sim {
   void set_step_bound(std::uint64_t b) { config_.step_bound = b; }
   void set_granularity(Granularity g) { config_.granularity = g; }
   Granularity granularity() const { return config_.granularity; }
+
+  // ---- the memory model (sim/memory.h) ----
+  /// nullptr under sc: Shared<T> then accesses its own word.
+  Memory* memory() const { return memory_.get(); }
+  /// A choice of the memory model at the seam (option 0 = the sc behaviour); n options. `rare`:
+  /// a uniform source (random) takes option 0 with weight kRareWeight against 1 for each other
+  /// option (promises: most of them are broken later, and a uniform 1/2 would end most random
+  /// executions early); the recorded index is the option taken, so replay is unaffected.
+  std::uint32_t choose_memory(std::uint32_t n, bool rare = false);
+  static constexpr std::uint32_t kRareWeight = 32;
+  /// smp_mb() / smp_rmb() / smp_wmb() / smp_mb__{before,after}_atomic(): not a step; no effect under sc.
+  void fence(Fence f);
+  bool recording() const { return recording_; }
+  /// lkmm: a promise was fulfilled or broken (sim/memory.h); `outstanding`: some are still open,
+  /// `infeasible`: some is broken. Ends the execution as infeasible, or reports a violation that
+  /// was waiting for the promises, or returns.
+  void promises_resolved(bool outstanding, bool infeasible);
+  /// Adds a trace-only event (recording mode; never hashed).
+  void trace_only(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra);
 
   // ---- called by instrumented objects and models, from inside actors ----
   /// A scheduling point before a shared access. May switch to another actor or fire an interrupt.
@@ -361,7 +408,7 @@ class Sim {
     std::vector<std::uint16_t> ready;  // ready tasks other than current_task, in declaration order
     int top() const { return depth ? frames[depth - 1].actor : current_task; }
   };
-  enum class State : std::uint8_t { Running, Finished, Violated, Errored };
+  enum class State : std::uint8_t { Running, Finished, Violated, Errored, Infeasible };
 
   static constexpr int kDriver = -1;
   static constexpr std::uint32_t kMaxOptions = 256;
@@ -456,6 +503,7 @@ class Sim {
   std::vector<LockState*> locks_;
   std::vector<std::string> notes_;
   Workload* workload_ = nullptr;
+  std::unique_ptr<Memory> memory_;  // null under sc
 
   // per execution
   ChoiceSource* source_ = nullptr;
@@ -481,6 +529,7 @@ class Sim {
   bool destroying_ = false;
   std::uint64_t event_seq_ = 0;
   std::optional<Violation> violation_;
+  std::optional<Violation> waiting_;  // lkmm: reported while a promise was open (sim/memory.h)
   std::exception_ptr error_;
   std::vector<TraceEvent> trace_;
   std::vector<std::uint32_t> choices_;

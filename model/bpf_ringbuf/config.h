@@ -19,6 +19,7 @@ struct NamedVariant {
   std::string name, description;
   Variant kernel;
   bool libbpf_int_overflow = false;
+  bool libbpf_plain_consumer_pos = false;  // libbpf stores consumer_pos with a plain store
 };
 /// The variants, mainline first.
 const std::vector<NamedVariant>& variants();

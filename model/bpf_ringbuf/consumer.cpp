@@ -49,12 +49,12 @@ I64 RingBuffer::process_ring(int idx, U64 n) {
       if (!(len & kDiscardBit)) {
         const int err = e.cb(idx, r, start, (start & r.mask()) + kHdrSz, len);
         if (err < 0) {
-          r.store_consumer_pos(cons, Mo::Release);  // the failing record is consumed
+          r.store_consumer_pos(cons, c_.plain_consumer_pos ? Mo::Relaxed : Mo::Release);  // the failing record is consumed
           return err;
         }
         cnt = old ? wrap_int(cnt + 1) : cnt + 1;
       }
-      r.store_consumer_pos(cons, Mo::Release);
+      r.store_consumer_pos(cons, c_.plain_consumer_pos ? Mo::Relaxed : Mo::Release);  // smp_store_release
       if (!old && static_cast<U64>(cnt) >= n) return cnt;
     }
   } while (got_new_data);
@@ -139,8 +139,10 @@ void RingBuffer::interrupt() {
 }
 
 void RingBuffer::wake() {
-  asleep_ = false;
+  // The ghost flag is cleared after the wake-up, not before: wake_up() is a step, and a consumer
+  // that decides to sleep in between is still woken by it (found under lkmm, issue 13).
   wq_.wake_up();
+  asleep_ = false;
 }
 
 }  // namespace model::bpf_ringbuf

@@ -63,6 +63,9 @@ class RingBuffer final : public ConsumerApi {
   struct Config {
     bool int_overflow = false;  // libbpf before 2a30f9440640
     unsigned int_bits = 32;     // the width of C int in the model (4..32)
+    /// consumer_pos written with a plain store instead of smp_store_release (a design under review,
+    /// issue 13): the record's reads may then complete after the kernel sees the space freed.
+    bool plain_consumer_pos = false;
   };
   /// ring_buffer_sample_fn(ctx, data, size): `sample_off` is the sample's offset in the ring's
   /// double mapping, `len` the header's len (no flag bits); `pos` (ghost: libbpf does not pass it)

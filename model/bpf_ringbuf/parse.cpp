@@ -42,6 +42,13 @@ const std::vector<NamedVariant>& variants() {
                  "mainline kernel with libbpf before 2a30f9440640 (Apr 2021): int record counts with no cap, so more "
                  "than INT_MAX records in one call wrap to a negative 'error'",
                  k, true});
+    NamedVariant plain{"libbpf-plain-consumer-pos",
+                       "mainline kernel with a libbpf consumer that publishes consumer_pos with a plain store (WRITE_ONCE) "
+                       "instead of smp_store_release: the record's reads are not ordered before the store that frees its "
+                       "space (load buffering; Arm, not x86)",
+                       k, false};
+    plain.libbpf_plain_consumer_pos = true;
+    v.push_back(plain);
     return v;
   }();
   return all;
@@ -61,6 +68,7 @@ Config parse(const scenario::Spec& spec, const std::string& variant, scenario::T
   const NamedVariant* nv = find_variant(variant);
   c.variant = nv->kernel;
   c.libbpf.int_overflow = nv->libbpf_int_overflow;
+  c.libbpf.plain_consumer_pos = nv->libbpf_plain_consumer_pos;
   if (const Value* pv = root.table("params")) {
     scenario::TableReader p(*pv, "params", f);
     c.params.max_entries = static_cast<std::uint32_t>(p.integer("max_entries", 4096, 0, 0xffffffffLL));

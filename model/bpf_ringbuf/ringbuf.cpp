@@ -100,6 +100,8 @@ void Ring::poke_u32(U64 off, U32 v) {
 }
 
 U32 Ring::load_hdr_len(U64 pos, Mo mo) {
+  if (sim::Memory* m = sim_.memory()) [[unlikely]]
+    m->before_load(mo);  // tso/lkmm: the header words stay sc, but the acquire orders (sim/memory.h)
   sim_.yield_point();
   U32 v = peek_u32(pos & mask_);
   sim_.record(sim::Op::Load, data_.id(), v, pos & mask_, mo);
@@ -275,6 +277,8 @@ void Ring::commit(const Record& r, U64 flags, bool discard) {
   U32 new_len = len ^ kBusyBit;
   if (discard) new_len |= kDiscardBit;
   sim_.yield_point();  // xchg(&hdr->len, new_len): a full barrier
+  if (sim::Memory* m = sim_.memory()) [[unlikely]]
+    m->fence(sim::Fence::Mb);
   poke_u32(r.hdr_off, new_len);
   sim_.record(sim::Op::Xchg, data_.id(), new_len, len, Mo::SeqCst);
   if (on_committed) on_committed(r, discard);
