@@ -517,52 +517,59 @@ int cmd_run(const std::string& path, const std::string& variant, const std::stri
 
 // ---- replay ------------------------------------------------------------------------------------
 
-// The recorded choices on another variant of the same scenario ("does this schedule pass on the
-// fixed code?"): where that variant offers fewer options, option 0. Exit 0 if it ends with no
+// The recorded choices run leniently on another target (another variant, another scenario): a
+// recorded choice the target does not offer becomes option 0, and the count of those is said.
+struct LenientReplay {
+  std::unique_ptr<sim::Workload> workload;
+  std::unique_ptr<sim::Sim> sim;
+  sim::ExecResult result;
+  std::string fit;  // empty, or "; N of M recorded choices did not fit (replaced by option 0)"
+};
+LenientReplay replay_leniently(const reports::Schedule& sch, Loaded& l, bool quiet, const MemoryFlag& memory) {
+  l.config.memory_model = sch.memory_model;  // as recorded, unless --memory-model
+  memory.apply(l);
+  LenientReplay out;
+  out.sim = make_sim(l, out.workload);
+  sim::ReplaySource src(sch.choices, false);
+  out.result = out.sim->run(src, sim::RunOptions{true});
+  rethrow_if_error(out.result);
+  if (src.out_of_range())
+    out.fit = "; " + std::to_string(src.out_of_range()) + " of " + std::to_string(src.consumed()) +
+              " recorded choices did not fit (replaced by option 0)";
+  if (!quiet) std::cout << reports::render_text_trace(*out.sim, out.result);
+  return out;
+}
+
+std::string verdict_text(const LenientReplay& run) {
+  return run.result.violation ? reports::describe_violation(*run.sim, *run.result.violation) : std::string("no violation");
+}
+
+// `replay --variant V` ("does this schedule pass on the fixed code?"). Exit 0 if it ends with no
 // violation there, 1 if it violates.
 int replay_on_variant(const reports::Schedule& sch, const std::string& file, const std::string& path,
                       const std::string& variant, bool quiet, const model::SourceOptions& source, const MemoryFlag& memory) {
   Loaded l = load(path, variant, source);
-  l.config.memory_model = sch.memory_model;
-  memory.apply(l);
-  std::unique_ptr<sim::Workload> w;
-  auto s = make_sim(l, w);
-  sim::ReplaySource src(sch.choices, false);
-  sim::ExecResult r = s->run(src, sim::RunOptions{true});
-  rethrow_if_error(r);
-  if (!quiet) std::cout << reports::render_text_trace(*s, r);
+  LenientReplay run = replay_leniently(sch, l, quiet, memory);
   std::cout << "replay " << file << " (recorded on " << sch.variant << ") on variant " << variant << ": "
-            << (r.violation ? reports::describe_violation(*s, *r.violation) : std::string("no violation"));
-  // Say when the run left the schedule: a recorded choice this variant does not offer became 0.
-  if (src.out_of_range())
-    std::cout << "; " << src.out_of_range() << " of " << src.consumed() << " recorded choices did not fit (replaced by option 0)";
-  std::cout << "\n";
-  return r.violation ? kExitFailed : kExitOk;
+            << verdict_text(run) << run.fit << "\n";
+  return run.result.violation ? kExitFailed : kExitOk;
 }
 
-// `replay --scenario OTHER`: the recorded choices on another scenario (typically the fixed one).
-// The trace hash and verdict are not expected to match; the run is judged by OTHER's expectation,
-// so "no violation" on a scenario that expects a pass exits 0.
+// `replay --scenario OTHER`: the recorded choices on another scenario (typically the fixed one,
+// with its own variant). The trace hash and verdict are not expected to match; the run is judged
+// by OTHER's expectation, so "no violation" on a scenario that expects a pass exits 0.
 int replay_on_scenario(const reports::Schedule& sch, const std::string& file, const std::string& path, bool quiet,
                        const model::SourceOptions& source, const MemoryFlag& memory, const std::string& perfetto,
                        const std::string& html) {
-  Loaded l = load(path, "", source);  // OTHER as it stands: its own variant (the fix is often just that)
-  l.config.memory_model = sch.memory_model;  // as recorded, unless --memory-model
-  memory.apply(l);
+  Loaded l = load(path, "", source);
   if (l.spec.model != sch.model)
     throw UsageError(file + ": schedule is for model " + sch.model + " but " + path + " is model " + l.spec.model);
-  std::unique_ptr<sim::Workload> w;
-  auto s = make_sim(l, w);
-  sim::ReplaySource src(sch.choices, false);
-  sim::ExecResult r = s->run(src, sim::RunOptions{true});
-  rethrow_if_error(r);
-  if (!quiet) std::cout << reports::render_text_trace(*s, r);
-  reports::write_reports(*s, r, perfetto, html, {path + " (" + l.prepared.variant + ")", "relaysim replay " + file + " --scenario " + path});
-  const bool ok = as_expected(l.spec, r.violation);
-  std::cout << "replay " << file << " (recorded on " << sch.scenario << ") on " << path << ": "
-            << (r.violation ? reports::describe_violation(*s, *r.violation) : std::string("no violation"));
-  if (src.divergence()) std::cout << " (the choices did not fit everywhere: " << *src.divergence() << ")";
-  std::cout << "\n  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
+  LenientReplay run = replay_leniently(sch, l, quiet, memory);
+  reports::write_reports(*run.sim, run.result, perfetto, html,
+                         {path + " (" + l.prepared.variant + ")", "relaysim replay " + file + " --scenario " + path});
+  const bool ok = as_expected(l.spec, run.result.violation);
+  std::cout << "replay " << file << " (recorded on " << sch.scenario << ") on " << path << ": " << verdict_text(run)
+            << run.fit << "\n  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
   return ok ? kExitOk : kExitFailed;
 }
 
