@@ -489,6 +489,10 @@ int cmd_explore(const ExploreOpts& o) {
     out << "  no violation\n";
   }
   out << "  expected " << expectation(l.spec) << ": " << (ok ? "as expected" : "NOT as expected") << "\n";
+  const std::string own = l.spec.strategy.empty() ? "random" : l.spec.strategy;
+  if (!ok && !r.first && !l.spec.expect_violations.empty() && own != sim::strategy_name(cfg.strategy))
+    out << "  budget miss: this scenario's own strategy is " << own << "; under " << sim::strategy_name(cfg.strategy)
+        << " its budget ran out before the bug showed (no violation was found, so no property is missing from the list)\n";
   return status(ok);
 }
 

@@ -46,7 +46,12 @@ std::unique_ptr<sim::Sim> make_sim(const Loaded& l, std::unique_ptr<sim::Workloa
 }
 
 bool as_expected(const scenario::Spec& spec, const std::optional<sim::Violation>& v) {
-  if (spec.expect_violations.empty()) return !v;
+  if (spec.expect_violations.empty()) {
+    if (!v) return true;
+    for (auto& a : spec.accept_findings)
+      if (sim::property_name(v->property) == a) return true;  // a known finding (check.accept)
+    return false;
+  }
   if (!v) return false;
   for (auto& e : spec.expect_violations)
     if (sim::property_name(v->property) == e) return true;
@@ -54,7 +59,12 @@ bool as_expected(const scenario::Spec& spec, const std::optional<sim::Violation>
 }
 
 std::string expectation(const scenario::Spec& spec) {
-  if (spec.expect_violations.empty()) return "pass";
+  if (spec.expect_violations.empty()) {
+    if (spec.accept_findings.empty()) return "pass";
+    std::string s = "pass, or the known finding ";
+    for (std::size_t i = 0; i < spec.accept_findings.size(); ++i) s += (i ? " or " : "") + spec.accept_findings[i];
+    return s + " (check.accept)";
+  }
   std::string s = "violation ";
   for (std::size_t i = 0; i < spec.expect_violations.size(); ++i) s += (i ? " or " : "") + spec.expect_violations[i];
   return s;

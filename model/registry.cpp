@@ -70,6 +70,13 @@ Prepared prepare(const scenario::Spec& spec, const std::string& variant_override
                                                "check.expect.violation = \"" + expected +
                                                    "\" is not a property (see `relaysim list properties`)"));
   }
+  for (const auto& accepted : spec.accept_findings) {
+    if (sim::property_from_name(accepted)) continue;
+    const scenario::Value* c = spec.root.find("check");
+    throw scenario::ScenarioError(scenario::at(spec.file, c ? c->pos : scenario::Pos{1, 1},
+                                               "check.accept = \"" + accepted +
+                                                   "\" is not a property (see `relaysim list properties`)"));
+  }
   Prepared p;
   p.variant = variant;
   p.source = src;

@@ -92,6 +92,16 @@ Spec build(const toml::table& doc, const std::string& file) {
         c.fail(e->pos, "check.expect must be \"pass\" or { violation = \"<property>\" }");
       }
     }
+    if (const Value* a = c.get("accept")) {
+      if (a->kind != Value::Kind::Array || a->array.empty())
+        c.fail(a->pos, "check.accept must be a non-empty list of property names");
+      if (!s.expect_violations.empty())
+        c.fail(a->pos, "check.accept is for a scenario that expects a pass; list the properties in check.expect.violation instead");
+      for (auto& x : a->array) {
+        if (x.kind != Value::Kind::String) c.fail(x.pos, "check.accept must be a non-empty list of property names");
+        s.accept_findings.push_back(x.string);
+      }
+    }
     s.step_bound = static_cast<std::uint64_t>(c.integer("step_bound", 100'000, 1, 1'000'000'000));
     s.granularity = c.string("granularity", std::string("message"), {"message", "word", "byte"});
     c.done();

@@ -20,6 +20,15 @@ void PctSource::begin(const Sim& sim) {
   std::sort(change_points_.begin(), change_points_.end());
   next_change_ = 0;
   lowest_ = 0;
+  // Interrupt points: each actor's first firing is due at a uniform step in [1, k] (used only by
+  // the actors that are interrupt sources).
+  next_fire_.assign(n, 0);
+  for (std::uint32_t i = 0; i < n; ++i) next_fire_[i] = draw_point(0);
+}
+
+std::uint64_t PctSource::draw_point(std::uint64_t after) {
+  std::uint64_t kk = k_ > 0xffffffffULL ? 0xffffffffULL : k_;
+  return after + 1 + rng_.below(static_cast<std::uint32_t>(kk));
 }
 
 std::uint32_t PctSource::pick(const Option* options, std::uint32_t n, const Sim& sim) {
@@ -28,12 +37,29 @@ std::uint32_t PctSource::pick(const Option* options, std::uint32_t n, const Sim&
   // Change points: the running actor's priority drops to i (i = 1..d-1, in order).
   while (next_change_ < change_points_.size() && sim.steps() >= change_points_[next_change_]) {
     int running = sim.current_actor();
-    if (running >= 0) priority_[running] = static_cast<std::int64_t>(next_change_ + 1) - static_cast<std::int64_t>(depth_);
+    if (running >= 0) priority_[running] = --lowest_ - static_cast<std::int64_t>(depth_) - 1;
     ++next_change_;
   }
-  std::uint32_t best = 0;
+  // An interrupt whose point is due fires (the first in option order); one not due is not offered.
+  // Only when nothing but interrupts is enabled does the highest priority among them fire.
+  const std::uint64_t now = sim.steps();
+  std::uint32_t best = n;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const Option& o = options[i];
+    if (o.kind == Option::Fire) {
+      if (next_fire_[o.actor] <= now) {
+        next_fire_[o.actor] = draw_point(now);
+        return i;
+      }
+      continue;
+    }
+    if (best == n || priority_[o.actor] > priority_[options[best].actor]) best = i;
+  }
+  if (best != n) return best;
+  best = 0;
   for (std::uint32_t i = 1; i < n; ++i)
     if (priority_[options[i].actor] > priority_[options[best].actor]) best = i;
+  next_fire_[options[best].actor] = draw_point(now);
   return best;
 }
 

@@ -6,13 +6,21 @@
 //
 // - RandomSource: uniform over the options, from Rng (SplitMix64) seeded per execution.
 // - PctSource: Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi, Nagarakatte,
-//   ASPLOS 2010). Each actor (task or interrupt handler) gets a distinct random priority in
-//   [d, d+n); d−1 change points are drawn uniformly in [1, k]; at every choice the enabled option
-//   whose actor has the highest priority runs; when the step count reaches change point i, the
-//   running actor's priority drops to i (below every initial priority). An explicit spin-wait
-//   (sim.yield()) drops the spinner to the lowest priority so that spinning cannot starve the
-//   actor it waits for. Guarantee (from the paper): for a bug of depth d, with n actors and k
-//   steps, each execution finds it with probability at least 1 / (n · k^(d−1)).
+//   ASPLOS 2010), with two changes for spinning readers and interrupts. Each actor gets a distinct
+//   random priority in [d, d+n); d−1 change points are drawn uniformly in [1, k]; at every choice
+//   the enabled option whose actor has the highest priority runs.
+//   - A change point, like an explicit spin-wait (sim.yield()), moves the running actor below every
+//     other actor (as Coyote's PCT does), not to priority i as in the paper. In the paper's scheme
+//     a spinner that has yielded sits below every change-point priority, so no change point can
+//     ever hand the CPU to it: two readers that wait for the writers and then race each other
+//     (relay's two_readers_old_read_pos) never interleaved in 1.2 M executions. A yield still
+//     drops the spinner below the actor it waits for, so spinning cannot starve it.
+//   - Interrupt points: an interrupt source is not fired by priority (that fires it at the first
+//     step it may, or never). Each source's next firing is due at a uniform step in [1, k] after
+//     its previous one (the first in [1, k]); from then on it fires at the first step its CPU
+//     allows. Only when nothing but interrupts is enabled does the highest-priority one fire.
+//   The paper's bound (a depth-d bug is found with probability at least 1 / (n · k^(d−1)) per
+//   execution) is stated for threads without yields or interrupts; it is not claimed here.
 //   k is an estimate of the steps per execution given by the explorer (a probe execution).
 // - ReplaySource: a recorded list; past its end, option 0. Strict mode flags a recorded index that
 //   is out of range (the schedule does not belong to this scenario/version); lenient mode (the
@@ -58,6 +66,8 @@ class PctSource final : public ChoiceSource {
   std::vector<std::uint64_t> change_points_;  // sorted
   std::size_t next_change_ = 0;
   std::int64_t lowest_ = 0;
+  std::vector<std::uint64_t> next_fire_;  // per actor: the step from which its next firing is due
+  std::uint64_t draw_point(std::uint64_t after);
 };
 
 class ReplaySource final : public ChoiceSource {

@@ -121,6 +121,7 @@ class FtraceWorkload final : public sim::Workload {
     int held_page = -1;  // mmap: the sub-buffer user space is reading, and how far it may read
     U64 held_limit = 0, last_id = ~U64{0}, pos = 0;
     U64 last_kread = ~U64{0};  // mmap: meta.reader.read after the previous GET_READER (stop rule only)
+    U64 meta_entries = 0, meta_overrun = 0, meta_read = 0;  // mmap: the meta page's counters last seen
   };
 
   // ---- writers ----
@@ -238,6 +239,12 @@ class FtraceWorkload final : public sim::Workload {
   bool mmap_read(std::size_t r, RingApi& buf) {
     RState& st = rs_[r];
     st.held_page = -1;  // calling GET_READER hands the previous sub-buffer back to the kernel
+    // rb_update_meta_page copies entries, overrun and read one after another while writers on other
+    // CPUs go on (they take neither lock the reader holds), so the three are not one snapshot: a
+    // writer that overwrites between the first two copies makes read + overrun exceed entries. Only
+    // a GET_READER that starts after every writer finished (a harness fact, read without a step)
+    // must give a consistent sum; each counter never goes back in any case (no reset here).
+    const bool quiescent = left_->peek() == 0;
     buf.map_get_reader();
     const U64 id = buf.meta_load(MetaField::ReaderId, Mo::Acquire);
     const int page = buf.page_of_id(id);
@@ -248,9 +255,17 @@ class FtraceWorkload final : public sim::Workload {
     }
     const U64 entries = buf.meta_load(MetaField::Entries), overrun = buf.meta_load(MetaField::Overrun),
               read = buf.meta_load(MetaField::Read);
-    if (read + overrun > entries)
-      sim_->report(Property::Counters, "meta page: read " + std::to_string(read) + " + overrun " + std::to_string(overrun) +
-                                           " > entries " + std::to_string(entries));
+    if (entries < st.meta_entries || overrun < st.meta_overrun || read < st.meta_read)
+      sim_->report(Property::Counters, "meta page went back: entries " + std::to_string(st.meta_entries) + " -> " +
+                                           std::to_string(entries) + ", overrun " + std::to_string(st.meta_overrun) + " -> " +
+                                           std::to_string(overrun) + ", read " + std::to_string(st.meta_read) + " -> " +
+                                           std::to_string(read));
+    st.meta_entries = entries;
+    st.meta_overrun = overrun;
+    st.meta_read = read;
+    if (quiescent && read + overrun > entries)
+      sim_->report(Property::Counters, "meta page after the writers finished: read " + std::to_string(read) +
+                                           " + overrun " + std::to_string(overrun) + " > entries " + std::to_string(entries));
     const U64 commit = buf.load_commit(page, Mo::Acquire);
     // User space reads the header's commit as libtracefs's kbuffer does: an unsigned int, then the
     // flags off (the kernel's local_add of RB_MISSED_EVENTS, an int, sign-extends into the long).

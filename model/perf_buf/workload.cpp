@@ -295,8 +295,15 @@ class PerfWorkload final : public sim::Workload {
     }
     // No hole: newest first, every sample is delivered until the first that is not; older ones were
     // overwritten (the reader knows that only the newest data_size bytes survive).
+    // Newest means nearest to data_head in position, not first in the ghost's list: an interrupt
+    // that nests between a writer's head cmpxchg and its return is recorded first but lies older.
+    order_.clear();
+    for (std::size_t i = 0; i < g.recs.size(); ++i) order_.push_back(i);
+    std::sort(order_.begin(), order_.end(),
+              [&](std::size_t a, std::size_t b) { return g.recs[a].pos - head < g.recs[b].pos - head; });
     bool gap = false;
-    for (auto it = g.recs.rbegin(); it != g.recs.rend(); ++it) {
+    for (std::size_t i : order_) {
+      Rec* it = &g.recs[i];
       if (it->delivered && gap)
         return sim_->report(Property::NoSilentLoss, "the snapshot of CPU " + std::to_string(rd.buffer) +
                                                         " delivered the sample at position " + std::to_string(it->pos) +
@@ -323,7 +330,8 @@ class PerfWorkload final : public sim::Workload {
   std::vector<U64> cur_id_;      // per actor: the message being output
   std::vector<std::uint8_t> rec_;
   std::vector<U64> tags_;
-  std::vector<U64> walk_;  // a snapshot's record positions, newest first
+  std::vector<U64> walk_;           // a snapshot's record positions, newest first
+  std::vector<std::size_t> order_;  // snapshot: the ghost's samples, newest position first
 };
 
 }  // namespace
