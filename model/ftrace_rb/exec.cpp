@@ -21,6 +21,7 @@ using I64 = std::int64_t;
 const std::vector<std::string> kOps = {"write",  "reserve", "commit",     "consume", "read_page",    "map",          "mmap",
                                        "unmap",  "get_reader", "resize", "reset",   "subbuf_order", "snapshot_arm", "snapshot_swap"};
 constexpr int kPoolPage = 4096;  // the kernel source keeps a sub-buffer of any order in one pool page
+constexpr std::size_t kMaxOrderPages = 4096;  // the model's pages made before the run for order changes
 
 struct Op {
   std::string name;
@@ -187,6 +188,9 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
     for (U64 c : caps) {
       spare_pages += static_cast<std::size_t>(std::max<U64>(2, (bytes + c - 1) / c) + 1);
       spare_size = std::max(spare_size, static_cast<U32>(c));
+      if (spare_pages > kMaxOrderPages)
+        scenario::json_fail(file, "ops", "the sub-buffer order changes could need more than " + std::to_string(kMaxOrderPages) +
+                                             " new pages (fewer subbuf_order ops, or larger sub-buffers)");
     }
   }
   json out{{"model", "ftrace_rb"},

@@ -112,7 +112,7 @@ TEST(FtraceRbExecOps, ResetSnapshotAndOrder) {
   EXPECT_EQ(s[8]["state"]["head"], 2);
   EXPECT_EQ(s[9]["return"]["page"], 2);
   for (const auto& p : s[8]["state"]["pages"]) EXPECT_EQ(p["entries"], 0);
-  // a writer inside its commit: the swap is -EBUSY (cpu_buffer->current_context, ring_buffer.c:6365)
+  // a writer inside its commit: the swap is -EBUSY (cpu_buffer->current_context, ring_buffer.c:6366)
   EXPECT_EQ(s[11]["return"]["swap"], -16);
   // order 1: new pages (numbered after the old ones), counters kept, max_data_size kept at 56
   EXPECT_EQ(s[13]["state"]["subbuf_order"], 1);
@@ -141,6 +141,12 @@ TEST(FtraceRbExecOps, BadInput) {
             "ops.json: ops[0].order: a sub-buffer of 8192 bytes: at most 4096 (the kernel source keeps each in one 4 KiB pool page)");
   EXPECT_EQ(run(R"({"ops": [{"op": "subbuf_order"}]})"), "ops.json: ops[0].order: missing required field");
   EXPECT_EQ(run(R"({"about": 3, "ops": []})"), "ops.json: about: must be a string, not an integer");
+  // the model's pages for order changes are bounded before the run (no allocation blow-up)
+  json many = json::parse(R"({"params": {"subbuf_size": 16}, "ops": []})");
+  for (int i = 0; i < 200; ++i) many["ops"].push_back(json{{"op", "subbuf_order"}, {"order", i % 2}});
+  EXPECT_EQ(error_of([&] { model::ftrace_rb::ftrace_rb_exec(many, "ops.json"); }),
+            "ops.json: ops: the sub-buffer order changes could need more than 4096 new pages (fewer subbuf_order ops, or larger "
+            "sub-buffers)");
   // an order whose sub-buffer is above RB_WRITE_MASK + 1 is the kernel's -EINVAL, not bad input
   const json out = model::ftrace_rb::ftrace_rb_exec(json::parse(R"({"ops": [{"op": "subbuf_order", "order": 20}]})"), "ops.json");
   EXPECT_EQ(out["steps"][0]["return"]["ret"], -22);
