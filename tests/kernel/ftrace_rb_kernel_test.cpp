@@ -118,7 +118,8 @@ TEST(FtraceRbKernel, EveryScenarioEndsAsExpectedOrAsTheListed612Behaviour) {
       // execution 21478 and 5020 (seed 1), beyond this test's 2000; the ctests
       // scenario-kernel:... run them with -n 30000 and find it (tests/CMakeLists.txt).
       {"candidate_swap_vs_commit.toml", "reached only after 2000 executions on the kernel (21478, seed 1)"},
-      {"quickstart.toml", "reached only after 2000 executions on the kernel (5020, seed 1)"},
+      {"quickstart.toml", "reached only after 2000 executions on the kernel (5020, seed 1): the same race, "
+                          "scenarios/regressions-kernel/ftrace_rb-quickstart.schedule.json"},
   };
   // Under PCT, rb_get_reader_page's spin on the head page (`goto spin` after a failed
   // rb_head_page_replace, kernel/trace/ring_buffer.c:5405-5451, no cpu_relax) keeps the spinning
