@@ -153,7 +153,24 @@ struct ExploreOpts {
   std::optional<std::uint32_t> preemption_bound, interrupt_bound, depth_bound;
   bool no_reduction = false;
   std::string reduction;
+  std::string expect;  // --expect: overrides the scenario's [check] expect
 };
+
+// --expect pass | PROPERTY[,PROPERTY...]: the expectation of this run instead of the scenario's
+// (a historical variant's scenario run on a tree that has the fix, for instance).
+void apply_expect(const std::string& e, scenario::Spec& spec) {
+  if (e.empty()) return;
+  spec.expect_violations.clear();
+  if (e == "pass") return;
+  std::size_t at = 0;
+  while (at <= e.size()) {
+    const std::size_t comma = std::min(e.find(',', at), e.size());
+    const std::string name = e.substr(at, comma - at);
+    if (!sim::property_from_name(name)) throw UsageError("--expect: '" + name + "' is not pass or a property name");
+    spec.expect_violations.push_back(name);
+    at = comma + 1;
+  }
+}
 
 // ---- explore --strategy dfs ---------------------------------------------------------------------
 
@@ -331,6 +348,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
 int cmd_explore(const ExploreOpts& o) {
   Loaded l = load(o.scenario, o.variant, o.source.options());
   o.memory.apply(l);
+  apply_expect(o.expect, l.spec);
   if (o.strategy == "dfs") return cmd_explore_dfs(o, l);
   if (o.preemption_bound || o.interrupt_bound || o.depth_bound || o.no_reduction || !o.reduction.empty())
     throw UsageError("--preemption-bound, --interrupt-bound, --depth-bound and --reduction need --strategy dfs");
@@ -822,6 +840,8 @@ int main(int argc, char** argv, bool parse_only) {
                     "random/pct: also count the distinct equivalence classes the executions visited (reruns them once)");
   explore->add_flag("--json", eo.json, "print one JSON object with the statistics on stdout");
   explore->add_flag("--quiet,-q", eo.quiet, "no progress line");
+  explore->add_option("--expect", eo.expect,
+                      "pass | PROPERTY[,PROPERTY...]: the expected outcome instead of the scenario's [check] expect");
   eo.source.add_to(explore);
   eo.memory.add_to(explore, "sc | tso | lkmm (default: the scenario's memory_model, else sc)");
   explore->add_option("--perfetto", eo.perfetto, "write the violating execution as Perfetto / Chrome trace JSON");

@@ -4,6 +4,8 @@
 
 #include "scenarios/json_reader.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -34,10 +36,14 @@ struct Op {
   I64 size = 0, flags = 0, rec = -1, value = 0;
   bool fill = true;
   I64 fail_at = 0, fail_ret = -1;
+  U64 offset = 0, bytes = 0;  // mmap: file offset and length in bytes
+  bool write = false;         // mmap: PROT_WRITE
+  bool user = false;          // map_poll: ringbuf_map_poll_user
 };
 
 const std::vector<std::string> kOps = {"reserve", "reserve_dynptr", "submit", "discard", "submit_dynptr", "discard_dynptr",
-                                       "output", "query", "consume", "consume_n", "poll", "ring_consume_n", "write_consumer_pos"};
+                                       "output", "query", "consume", "consume_n", "poll", "ring_consume_n", "write_consumer_pos",
+                                       "mmap", "map_poll", "view"};
 
 // One op of the file (index i); `records` counts the records reserved by earlier ops.
 Op parse_op(const json& j, std::size_t i, int rings, I64& records, const std::string& file) {
@@ -51,7 +57,8 @@ Op parse_op(const json& j, std::size_t i, int rings, I64& records, const std::st
     const bool reserve_like = n == "reserve" || n == "reserve_dynptr" || n == "output";
     const bool commit_like = n == "submit" || n == "discard" || n == "submit_dynptr" || n == "discard_dynptr";
     const bool consumer = n == "consume" || n == "consume_n" || n == "poll" || n == "ring_consume_n";
-    if (reserve_like || n == "query" || n == "write_consumer_pos" || n == "ring_consume_n")
+    if (reserve_like || n == "query" || n == "write_consumer_pos" || n == "ring_consume_n" || n == "mmap" || n == "map_poll" ||
+        n == "view")
       op.ring = static_cast<int>(r.integer("ring", 0, 0, rings - 1));
     if (reserve_like) {
       op.size = r.integer("size", std::nullopt, 0, I64{1} << 40);
@@ -69,11 +76,17 @@ Op parse_op(const json& j, std::size_t i, int rings, I64& records, const std::st
     if (n == "query") op.flags = r.integer("flag", std::nullopt, 0, I64{1} << 62);
     if (n == "consume_n" || n == "ring_consume_n") op.value = r.integer("n", std::nullopt, 0, I64{1} << 62);
     if (n == "write_consumer_pos") op.value = r.integer("value", std::nullopt, 0, INT64_MAX);
+    if (n == "mmap") {
+      op.offset = static_cast<U64>(r.integer("offset", 0, 0, I64{1} << 40));
+      op.bytes = static_cast<U64>(r.integer("len", std::nullopt, 0, I64{1} << 40));
+      op.write = r.boolean("write", false);
+    }
+    if (n == "map_poll") op.user = r.string("kind", std::string("kern"), {"kern", "user"}) == "user";
     if (consumer)
       if (const json* cb = r.get("callback")) {
         Reader c(*cb, r.field("callback"), file);
         op.fail_at = c.integer("fail_at", std::nullopt, 1, I64{1} << 30);
-        op.fail_ret = c.integer("ret", -1, -4095, -1);
+        op.fail_ret = c.integer("ret", -1, INT32_MIN, INT32_MAX);  // libbpf: a negative one stops and is returned
         c.done();
       }
     r.done();
@@ -95,6 +108,50 @@ json state_json(std::vector<std::unique_ptr<RingApi>>& rings) {
                      {"chain_exact", exact}, {"headers", std::move(hs)}});
   }
   return json{{"rings", std::move(a)}};
+}
+
+// What user space sees through libbpf's mappings (steps: loads and copies through them):
+// consumer_pos and producer_pos (smp_load_acquire, as ring__consumer_pos / ring__producer_pos),
+// the records from consumer_pos on as libbpf's ringbuf_process_ring walks them (header len loaded
+// with acquire; stop at a busy one; a discarded one is skipped but listed), each sample read
+// contiguously at its offset in the double mapping, and whether the data pages' second mapping
+// shows the same bytes as the first (the double mapping of ringbuf_map_alloc's vmap).
+json view_json(RingApi& ring) {
+  const U64 cons = ring.load_consumer_pos(), prod = ring.load_producer_pos();
+  json recs = json::array();
+  std::vector<std::uint8_t> bytes;
+  std::vector<U64> tags;
+  for (U64 pos = cons; pos < prod && recs.size() < 4096;) {
+    const std::uint32_t len = ring.load_hdr_len(pos);
+    if (len & kBusyBit) {
+      recs.push_back(json{{"pos", pos}, {"busy", true}});
+      break;
+    }
+    const std::uint32_t body = len & ~(kBusyBit | kDiscardBit);
+    json rec{{"pos", pos}, {"len", body}, {"discard", (len & kDiscardBit) != 0}};
+    if (!(len & kDiscardBit)) {
+      bytes.resize(body);
+      tags.resize(body);
+      ring.read_mapped((pos & ring.mask()) + kHdrSz, body, bytes.data(), tags.data());
+      rec["id"] = body ? sim::tag_id(tags[0]) : 0;
+    }
+    recs.push_back(std::move(rec));
+    pos += (U64{body} + kHdrSz + 7) / 8 * 8;
+  }
+  const U64 size = ring.size();
+  bool same = true;
+  constexpr U64 kChunk = 4096;  // compared a page at a time: no allocation of the ring's size
+  std::vector<std::uint8_t> a(kChunk), b(kChunk);
+  std::vector<U64> ta(kChunk), tb(kChunk);
+  for (U64 at = 0; at < size && same; at += kChunk) {
+    const U64 n = std::min(kChunk, size - at);
+    ring.read_mapped(at, n, a.data(), ta.data());
+    ring.read_mapped(size + at, n, b.data(), tb.data());
+    same = std::equal(a.begin(), a.begin() + static_cast<long>(n), b.begin()) &&
+           std::equal(ta.begin(), ta.begin() + static_cast<long>(n), tb.begin());
+  }
+  return json{{"consumer_pos", cons}, {"producer_pos", prod}, {"avail_data", prod - cons}, {"records", std::move(recs)},
+              {"double_mapped", same}};
 }
 
 std::vector<std::uint8_t> payload(U64 id, U64 len) {
@@ -202,6 +259,15 @@ json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& 
     return json{{"wakeups_queued", owner.wakeups_queued()}};
   }
   if (n == "query") return json{{"value", ring.query(static_cast<U64>(op.flags))}};
+  if (n == "mmap") {
+    // mmap(2): a page-aligned offset and a non-empty length, rounded up to pages, then the map's
+    // map_mmap (the checks of bpf_map_mmap in kernel/bpf/syscall.c, mprotect and mremap are not
+    // ringbuf.c's and are not modelled)
+    if (op.offset % 4096 || op.bytes == 0) return json{{"ret", -22}};
+    return json{{"ret", ring.map_mmap(op.offset / 4096, (op.bytes + 4095) / 4096, op.write)}};
+  }
+  if (n == "map_poll") return json{{"mask", op.user ? ring.map_poll_user() : ring.map_poll()}};
+  if (n == "view") return view_json(ring);
   if (n == "write_consumer_pos") {
     ring.store_consumer_pos(static_cast<U64>(op.value));
     return json::object();
@@ -230,7 +296,9 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
                          const KernelSource* kernel) {
   if (!input.is_object()) fail(file, "(top level)", std::string("must be an object, not ") + json_type_name(input));
   for (auto it = input.begin(); it != input.end(); ++it)
-    if (it.key() != "params" && it.key() != "ops") fail(file, it.key(), "unknown field");
+    if (it.key() != "params" && it.key() != "ops" && it.key() != "about") fail(file, it.key(), "unknown field");
+  if (auto a = input.find("about"); a != input.end() && !a->is_string())
+    fail(file, "about", std::string("must be a string, not ") + json_type_name(*a));
   Params p;
   std::string variant = "mainline";
   int rings = 1;

@@ -13,12 +13,24 @@
 //             {"op": "query", "flag": 0, "ring": 0},
 //             {"op": "consume"}, {"op": "consume_n", "n": 2}, {"op": "poll"} (timeout 0),
 //             {"op": "ring_consume_n", "ring": 0, "n": 2},
-//             {"op": "write_consumer_pos", "value": 3072, "ring": 0} ]}
+//             {"op": "write_consumer_pos", "value": 3072, "ring": 0},
+//             {"op": "mmap", "ring": 0, "offset": 4096, "len": 4096, "write": false},   mmap(2) of the map
+//             {"op": "map_poll", "ring": 0, "kind": "kern" | "user"},   the map's poll mask
+//             {"op": "view", "ring": 0} ],           what user space sees through libbpf's mappings
+//    "about": "..."}                                 optional: what the file checks (ignored)
+//
+// mmap returns {"ret"}: 0, -EPERM (-1) or -EINVAL (ringbuf_map_mmap_kern and remap_vmalloc_range;
+// mmap(2)'s own rule: an offset that is not page aligned, or a zero length, is -EINVAL). map_poll
+// returns {"mask"}: ringbuf_map_poll_kern (0x41 = EPOLLIN | EPOLLRDNORM while data is available)
+// or ringbuf_map_poll_user over the same positions (0x104 = EPOLLOUT | EPOLLWRNORM while not
+// full). view returns {"consumer_pos", "producer_pos", "avail_data", "records": [{"pos", "len",
+// "discard", "id"} | {"pos", "busy": true}], "double_mapped"} (see view_json in exec.cpp).
 //
 // Reserve-like ops (reserve, reserve_dynptr, output) give message ids 1, 2, ... and records
 // 0, 1, ... in op order, whether or not they succeed; "fill" (default true) writes the message's
 // payload into the sample right after the reserve. Consumer ops take an optional
-// "callback": {"fail_at": K, "ret": R}: the K-th callback of that op (1-based) returns R.
+// "callback": {"fail_at": K, "ret": R}: the K-th callback of that op (1-based) returns R (any int;
+// libbpf stops at a negative one, stores consumer_pos past that record and returns R).
 // Output: {"model": "bpf_ringbuf", "source": "model" | "kernel", "params": {...}, "create": {"ret": 0 | -errno, "error": ...},
 // "steps": [{"op", "return", "state"}], "violation" (if the model reported one)}, where state =
 // {"rings": [{"consumer_pos", "producer_pos", "pending_pos", "overwrite_pos", "avail_data",

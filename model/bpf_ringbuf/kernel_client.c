@@ -97,6 +97,8 @@ RS_EXPORT void rs_prog_write(void *dst, const void *src, u64 len) { memcpy(dst, 
 
 /* epoll's readiness test: the map's poll with no poll table (the registration is the adapter's). */
 RS_EXPORT unsigned int rs_rb_poll(struct bpf_map *map) { return map->ops->map_poll(map, NULL, NULL); }
+/* The user ring buffer's poll (user_rb_map_ops.map_poll) over this map's positions. */
+RS_EXPORT unsigned int rs_rb_poll_user(struct bpf_map *map) { return ringbuf_map_poll_user(map, NULL, NULL); }
 
 /* libbpf through its mappings. */
 RS_EXPORT unsigned long rs_user_load_ulong(const unsigned long *p, int acquire) {

@@ -39,6 +39,7 @@ struct Api {
         commit_dynptr(s.function<void (*)(void*, U32, U64, int)>("rs_rb_commit_dynptr")),
         prog_write(s.function<void (*)(void*, const void*, U64)>("rs_prog_write")),
         poll(s.function<unsigned (*)(void*)>("rs_rb_poll")),
+        poll_user(s.function<unsigned (*)(void*)>("rs_rb_poll_user")),
         load_ulong(s.function<unsigned long (*)(const unsigned long*, int)>("rs_user_load_ulong")),
         store_ulong(s.function<void (*)(unsigned long*, unsigned long, int)>("rs_user_store_ulong")),
         load_u32(s.function<U32 (*)(const U32*, int)>("rs_user_load_u32")),
@@ -72,6 +73,7 @@ struct Api {
   void (*commit_dynptr)(void*, U32, U64, int);
   void (*prog_write)(void*, const void*, U64);
   unsigned (*poll)(void*);
+  unsigned (*poll_user)(void*);
   unsigned long (*load_ulong)(const unsigned long*, int);
   void (*store_ulong)(unsigned long*, unsigned long, int);
   U32 (*load_u32)(const U32*, int);
@@ -289,6 +291,11 @@ class KernelRing final : public RingApi {
     return true;
   }
   int map_poll() override { return static_cast<int>(core_->api->poll(map_)); }
+  int map_poll_user() override { return static_cast<int>(core_->api->poll_user(map_)); }
+  long map_mmap(U64 pgoff, U64 pages, bool writable) override {
+    void* view = nullptr;  // a new view of the pool pages; the exec mode does not read it
+    return core_->api->mmap(map_, pgoff, pages * kPage, writable ? 1 : 0, &view);
+  }
 
   // ---- wakeups ----
   void add_watcher(std::function<void()> wake) override { watchers_.push_back(std::move(wake)); }

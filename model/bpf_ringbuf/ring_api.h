@@ -82,6 +82,15 @@ class RingApi {
   virtual bool read_mapped(std::uint64_t off, std::uint64_t len, std::uint8_t* out, std::uint64_t* tags) = 0;
   /// The map's poll (ringbuf_map_poll_kern): EPOLLIN|EPOLLRDNORM (0x41) iff avail_data != 0.
   virtual int map_poll() = 0;
+  /// ringbuf_map_poll_user (user_rb_map_ops.map_poll) over this ring's positions: EPOLLOUT |
+  /// EPOLLWRNORM (0x104) iff avail_data < the data size. (A user ring buffer's producer is user
+  /// space, which is not modelled: this is the mask that function computes for these positions.)
+  virtual int map_poll_user() = 0;
+  /// mmap(2) of the map through ringbuf_map_mmap_kern: `pages` pages from page offset `pgoff`,
+  /// writable or not: 0, -EPERM (writable other than the consumer page alone) or -EINVAL
+  /// (remap_vmalloc_range: the range leaves the consumer page, the producer page and the data
+  /// pages mapped twice). The mapping is not used afterwards (user space's view is libbpf's).
+  virtual long map_mmap(std::uint64_t pgoff, std::uint64_t pages, bool writable) = 0;
 
   // ---- wakeups ----
   /// ep_poll_callback registration: `wake` is called (from the irq_work) after the wait queue.

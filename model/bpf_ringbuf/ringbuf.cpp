@@ -361,6 +361,22 @@ int Ring::map_poll() {
   return prod - cons ? 0x41 : 0;  // EPOLLIN | EPOLLRDNORM
 }
 
+// ringbuf_map_poll_user: avail_data < ringbuf_total_data_sz -> EPOLLOUT | EPOLLWRNORM.
+int Ring::map_poll_user() {
+  const U64 cons = consumer_pos_.load(Mo::Acquire), prod = producer_pos_.load(Mo::Acquire);
+  return prod - cons < mask_ + 1 ? 0x104 : 0;
+}
+
+// ringbuf_map_mmap_kern (kernel/bpf/ringbuf.c:263-277): a writable mapping only of the consumer
+// page alone (-EPERM); then remap_vmalloc_range from RINGBUF_PGOFF + pgoff: a non-empty range
+// inside the area's consumer page, producer page and twice the data pages (-EINVAL).
+long Ring::map_mmap(U64 pgoff, U64 pages, bool writable) {
+  if (writable && (pgoff != 0 || pages != 1)) return -1;  // -EPERM
+  const U64 area = 2 + 2 * ((mask_ + 1) / kPageSize);
+  if (pages == 0 || pgoff > area || pages > area - pgoff) return -kEINVAL;
+  return 0;
+}
+
 // ---- ghost state ----
 
 Ring::State Ring::state() const {

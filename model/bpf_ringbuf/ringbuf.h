@@ -142,6 +142,8 @@ class Ring final : public RingApi {
   bool read_mapped(std::uint64_t off, std::uint64_t len, std::uint8_t* out, std::uint64_t* tags) override;
   /// ringbuf_map_poll_kern's readiness: EPOLLIN|EPOLLRDNORM (0x41) iff avail_data != 0, else 0.
   int map_poll() override;
+  int map_poll_user() override;
+  long map_mmap(std::uint64_t pgoff, std::uint64_t pages, bool writable) override;
 
   // ---- wakeups ----
   /// ep_poll_callback registration: `wake` is called (from the irq_work) after the wait queue.

@@ -8,15 +8,30 @@
 //             {"op": "commit"},                     fill + commit the innermost open reservation
 //             {"op": "consume"}, {"op": "read_page"},
 //             {"op": "map"}, {"op": "unmap"}, {"op": "get_reader"}, {"op": "resize"},
-//             {"op": "mmap", "offset": 0, "len": 4096, "write": false} ]}   mmap(2) of a range
+//             {"op": "mmap", "offset": 0, "len": 4096, "write": false},   mmap(2) of a range
 //                                                   (bytes; a page is subbuf_size + 16)
+//             {"op": "reset"},                      ring_buffer_reset_cpu
+//             {"op": "subbuf_order", "order": 1},   ring_buffer_subbuf_order_set
+//             {"op": "snapshot_arm"},               trace.c: a snapshot trigger (-EBUSY while mapped)
+//             {"op": "snapshot_swap"} ],            trace.c: write 1 to per_cpu/cpu0/snapshot ->
+//                                                   ring_buffer_swap_cpu(max, main, 0)
+//    "about": "..."}                                optional: what the file checks (ignored)
+// "params": {"snapshot": true} allocates the snapshot buffer (tr->max_buffer): its state is
+// printed under state.snapshot (no meta page), and after a swap that succeeded (return "swap": 0)
+// the main buffer is the former snapshot's per-CPU buffer with its own page numbers. map/mmap
+// answer -EBUSY while a snapshot is armed (trace.c's get_snapshot_map), snapshot_arm and
+// snapshot_swap -EBUSY while mapped (tracing_arm_snapshot_locked): trace.c's rules, which the exec
+// mode applies itself in both sources (trace.c is not compiled); the rest is ring_buffer.c's.
+// A sub-buffer order whose sub-buffer would exceed 4096 bytes (and not RB_WRITE_MASK + 1) is bad
+// input: the kernel source keeps each sub-buffer in one pool page.
 //
 // Output: {"model": "ftrace_rb", "params", "steps": [{"op", "return", "state"}], "violation"?}
 // with state = {"head", "tail", "commit", "reader" (buffer page indexes), "pages": [{"index",
 // "id", "write", "entries", "commit", "real_end", "read", "next", "flag"}] (ring order from the
-// head, then the reader page), "counters": {...}, "meta": {...} (while mapped)}. Returns: write /
+// head, then the reader page), "counters": {...}, "subbuf_order", "meta": {...} (while mapped)}. Returns: write /
 // reserve {"ok", "page", "offset", "length", "fail"}; consume {"id", "len", "lost"} or null;
-// read_page {"ret", "ids", "missed"}; map/mmap/unmap/get_reader/resize {"ret"} (-errno).
+// read_page {"ret", "ids", "missed"}; map/mmap/unmap/get_reader/resize/subbuf_order/snapshot_arm
+// {"ret"} (-errno); snapshot_swap {"ret", "swap"}; reset {}.
 // Bad input throws scenario::ScenarioError with one line: "<file>: ops[3].len: ...".
 #pragma once
 

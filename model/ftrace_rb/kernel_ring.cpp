@@ -55,7 +55,10 @@ struct Api {
         wake(s.function<void (*)(void*, int)>("rs_ft_wake_waiters")),
         state(s.function<void (*)(void*, int, FtState*)>("rs_ft_state")),
         page(s.function<void (*)(void*, FtPage*)>("rs_ft_page")),
-        prev(s.function<void* (*)(void*)>("rs_ft_prev")) {}
+        prev(s.function<void* (*)(void*)>("rs_ft_prev")),
+        reset_cpu(s.function<void (*)(void*, int)>("rs_ft_reset_cpu")),
+        order_set(s.function<int (*)(void*, int)>("rs_ft_order_set")),
+        swap_cpu(s.function<int (*)(void*, void*, int)>("rs_ft_swap_cpu")) {}
   void* (*alloc)(unsigned long, int);
   void* (*reserve)(void*, unsigned long);
   void (*fill)(void*, const void*, unsigned long);
@@ -76,6 +79,9 @@ struct Api {
   void (*state)(void*, int, FtState*);
   void (*page)(void*, FtPage*);
   void* (*prev)(void*);
+  void (*reset_cpu)(void*, int);
+  int (*order_set)(void*, int);
+  int (*swap_cpu)(void*, void*, int);
 };
 
 class KernelCpuBuffer;
@@ -85,6 +91,7 @@ struct Core {
   std::unique_ptr<kernel::Runtime> rt;
   std::unique_ptr<Api> api;
   void* buffer = nullptr;
+  void* snapshot = nullptr;  // tr->max_buffer.buffer, when the exec asks for a snapshot buffer
   Params params;
   unsigned long page_size = 0;
   std::vector<KernelCpuBuffer*> cpus;
@@ -114,14 +121,16 @@ U32 hdr_length(const std::uint8_t* e, U32* type, U32* body, U32* data_off) {
 
 class KernelCpuBuffer final : public RingApi {
  public:
-  KernelCpuBuffer(std::shared_ptr<Core> core, int cpu) : core_(std::move(core)), cpu_(cpu) {}
+  KernelCpuBuffer(std::shared_ptr<Core> core, int cpu, bool snapshot)
+      : core_(std::move(core)), cpu_(cpu), snapshot_(snapshot), params_(core_->params) {}
 
   // Setup (inside Runtime::setup): the user buffers and the first page numbering.
   void setup() {
     kernel::Runtime& rt = *core_->rt;
+    buffer_ = snapshot_ ? core_->snapshot : core_->buffer;
     for (int i = 0; i < kContexts; ++i) scratch_[i] = static_cast<std::uint8_t*>(rt.alloc_user(core_->page_size));
     user_buf_ = static_cast<std::uint8_t*>(rt.alloc_user(2 * core_->page_size));
-    rpage_ = core_->api->alloc_read_page(core_->buffer, cpu_);
+    rpage_ = core_->api->alloc_read_page(buffer_, cpu_);
     FtState s = state();
     void* p = s.head;
     do {
@@ -135,11 +144,12 @@ class KernelCpuBuffer final : public RingApi {
     write_off_ = s.write_off;
   }
 
-  const Params& params() const override { return core_->params; }
+  const Params& params() const override { return params_; }
   void reset_ghost() override {
     kernel::set_ftrace_page_size(core_->page_size);
     kernel::ftrace_unreported_missed() = 0;
     pages_.resize(frozen_pages_);
+    first_live_ = 0;
     ghost_.assign(pages_.size(), {});
     view_ = nullptr;
     stamp_ = 0;
@@ -149,7 +159,7 @@ class KernelCpuBuffer final : public RingApi {
   // ---- writers ----
   Slot lock_reserve(U32 len, U64 id) override {
     const FtState before = state();
-    void* e = core_->api->reserve(core_->buffer, len);
+    void* e = core_->api->reserve(buffer_, len);
     Slot s;
     if (!e) {
       const FtState after = state();
@@ -181,22 +191,22 @@ class KernelCpuBuffer final : public RingApi {
     core_->api->fill(reinterpret_cast<void*>(s.handle), src, len);
     return true;
   }
-  void unlock_commit() override { core_->api->commit(core_->buffer); }
+  void unlock_commit() override { core_->api->commit(buffer_); }
 
   // ---- blocking readers ----
   void enable_wakeups() override {}  // rb_wakeups always runs in the kernel
   void wait(const std::function<bool()>& or_stop) override {
     kernel::set_ftrace_stop(or_stop);
-    core_->api->wait(core_->buffer, cpu_);
+    core_->api->wait(buffer_, cpu_);
     kernel::set_ftrace_stop({});
   }
-  void wake_waiters() override { core_->api->wake(core_->buffer, cpu_); }
+  void wake_waiters() override { core_->api->wake(buffer_, cpu_); }
   U64 wakeups_queued() const override { return 0; }
 
   // ---- consuming readers ----
   bool consume(ReadEvent& ev) override {
     unsigned long lost = 0;
-    const long n = core_->api->consume(core_->buffer, cpu_, user_buf_, 2 * core_->page_size, &lost);
+    const long n = core_->api->consume(buffer_, cpu_, user_buf_, 2 * core_->page_size, &lost);
     if (n < 0) return false;
     take(user_buf_, static_cast<U64>(n), ev);
     ev.lost = lost;
@@ -204,7 +214,7 @@ class KernelCpuBuffer final : public RingApi {
   }
   PageRead read_page() override {
     PageRead out;
-    const int ret = core_->api->read_page(core_->buffer, rpage_, cpu_, 0);
+    const int ret = core_->api->read_page(buffer_, rpage_, cpu_, 0);
     if (ret < 0) return out;
     out.ret = ret;
     kernel::Runtime::Ghost g(*core_->rt);
@@ -240,30 +250,63 @@ class KernelCpuBuffer final : public RingApi {
     const FtState s = state();
     const unsigned long pages = (s.nr_pages + 2) << s.subbuf_order;
     void* view = nullptr;
-    const int err = core_->api->map(core_->buffer, cpu_, 0, pages, kVmMayshare | kVmShared, &view);
+    const int err = core_->api->map(buffer_, cpu_, 0, pages, kVmMayshare | kVmShared, &view);
     if (!err && !view_) view_ = static_cast<std::uint8_t*>(view);
     return err;
   }
   int map_range(U64 pgoff, U64 pages, bool writable) override {
     void* view = nullptr;
     const unsigned long flags = kVmMayshare | kVmShared | (writable ? 0x2UL : 0);  // VM_WRITE
-    const int err = core_->api->map(core_->buffer, cpu_, pgoff, pages, flags, &view);
+    const int err = core_->api->map(buffer_, cpu_, pgoff, pages, flags, &view);
     if (!err && pgoff == 0 && !view_) view_ = static_cast<std::uint8_t*>(view);
     return err;
   }
   int unmap() override {
-    const int err = core_->api->unmap(core_->buffer, cpu_);
+    const int err = core_->api->unmap(buffer_, cpu_);
     if (!err && state().user_mapped == 0) view_ = nullptr;
     return err;
   }
-  int map_get_reader() override { return core_->api->get_reader(core_->buffer, cpu_); }
+  int map_get_reader() override { return core_->api->get_reader(buffer_, cpu_); }
   int resize_check() override {
     const FtState s = state();
     // tracefs buffer_size_kb: ring_buffer_resize(RING_BUFFER_ALL_CPUS) with the current size: the
     // mapped check (resize_disabled) comes before the size comparison on that path.
-    return core_->api->resize(core_->buffer, s.nr_pages * (core_->page_size - kPageHdr), -1);
+    return core_->api->resize(buffer_, s.nr_pages * (core_->page_size - kPageHdr), -1);
   }
   int mapped() const override { return static_cast<int>(state().user_mapped); }
+
+  // ---- tracefs's buffer operations ----
+  void reset_cpu() override { core_->api->reset_cpu(buffer_, cpu_); }
+  int subbuf_order_set(int order) override {
+    const unsigned long before = state().subbuf_order;
+    const int err = core_->api->order_set(buffer_, order);
+    const FtState s = state();
+    if (err || s.subbuf_order == before) return err;
+    // The old pages are freed: number the new ones as the model does (the ring from the new head,
+    // then the reader page) and take a spare page of the new order for ring_buffer_read_page, as
+    // tracing_buffers_read does when the sub-buffer size changed.
+    {
+      kernel::Runtime::Ghost g(*core_->rt);
+      first_live_ = pages_.size();
+      void* p = s.head;
+      for (unsigned long n = 0; n < s.nr_pages; ++n, p = page(p).next) pages_.push_back(p);
+      pages_.push_back(s.reader);
+      ghost_.resize(pages_.size());
+      params_.subbuf_size = static_cast<U32>(s.subbuf_size - kPageHdr);
+      params_.nr_pages = static_cast<U32>(s.nr_pages);
+    }
+    rpage_ = core_->api->alloc_read_page(buffer_, cpu_);  // the old spare is not freed (exec mode only)
+    return err;
+  }
+  int subbuf_order() const override { return static_cast<int>(state().subbuf_order); }
+  int swap_cpu(RingApi& max) override {
+    auto* a = dynamic_cast<KernelCpuBuffer*>(&max);
+    if (!a) throw std::logic_error("ftrace_rb: swap_cpu between sources");
+    const int err = core_->api->swap_cpu(a->buffer_, buffer_, cpu_);
+    if (!err) std::swap(buffer_, a->buffer_);  // each object follows its own per-CPU buffer
+    return err;
+  }
+  int first_live_page() const override { return static_cast<int>(first_live_); }
 
   U64 meta_load(MetaField f, sim::Mo mo) override {
     if (!view_) return meta_peek(f);
@@ -287,7 +330,7 @@ class KernelCpuBuffer final : public RingApi {
   }
   int page_of_id(U64 id) const override {
     if (!mapped()) return -1;
-    for (std::size_t i = 0; i < pages_.size(); ++i)
+    for (std::size_t i = first_live_; i < pages_.size(); ++i)
       if (page(pages_[i]).id == id && on_buffer(pages_[i])) return static_cast<int>(i);
     return -1;
   }
@@ -302,7 +345,7 @@ class KernelCpuBuffer final : public RingApi {
   }
   bool read_subbuf(int pg, U64 off, std::uint8_t* out, U64 n, U64* tags) override {
     const std::uint8_t* sub = user_subbuf(pg);
-    if (!sub || off + n > core_->page_size) return false;
+    if (!sub || off + n > state().subbuf_size) return false;
     core_->api->user_read(user_buf_, sub + kPageHdr + off, n);
     std::memcpy(out, user_buf_, n);
     if (tags) core_->rt->get_tags(user_buf_, n, tags);
@@ -311,7 +354,7 @@ class KernelCpuBuffer final : public RingApi {
 
   bool user_record(int pg, U64 pos, U64 size, Record& out) override {
     const std::uint8_t* sub = user_subbuf(pg);
-    if (!sub || pos + 4 > core_->page_size - kPageHdr) return false;
+    if (!sub || pos + 4 > state().subbuf_size - kPageHdr) return false;
     const std::uint8_t* at = sub + kPageHdr + pos;
     const U32 h = core_->api->load32(reinterpret_cast<const U32*>(at), 0);
     const U32 type_len = h & 31;
@@ -379,8 +422,8 @@ class KernelCpuBuffer final : public RingApi {
       // __rb_reserve_next's local_add_return on the tail page's write index: the reservation (the
       // last such add of a writer before ring_buffer_lock_reserve returns is its successful one).
       const auto a = static_cast<const std::uint8_t*>(addr);
-      for (void* bp : pages_)
-        if (a == static_cast<const std::uint8_t*>(bp) + write_off_) {
+      for (std::size_t i = first_live_; i < pages_.size(); ++i)
+        if (a == static_cast<const std::uint8_t*>(pages_[i]) + write_off_) {
           const int me = core_->sim.current_actor();
           if (me < 0) return;
           if (static_cast<std::size_t>(me) >= stamps_.size()) stamps_.resize(static_cast<std::size_t>(me) + 1, 0);
@@ -391,7 +434,7 @@ class KernelCpuBuffer final : public RingApi {
     }
     // rb_handle_head_page's local_add(entries, &cpu_buffer->overrun): the page being pushed is
     // the one whose list pointer this writer turned from HEAD to UPDATE.
-    for (std::size_t i = 0; i < pages_.size(); ++i) {
+    for (std::size_t i = first_live_; i < pages_.size(); ++i) {
       if (!on_buffer(pages_[i])) continue;
       void* prev = core_->api->prev(pages_[i]);
       const FtPage pp = page(prev);
@@ -406,7 +449,7 @@ class KernelCpuBuffer final : public RingApi {
  private:
   FtState state() const {
     FtState s{};
-    core_->api->state(core_->buffer, cpu_, &s);
+    core_->api->state(buffer_, cpu_, &s);
     return s;
   }
   FtPage page(void* bp) const {
@@ -423,14 +466,14 @@ class KernelCpuBuffer final : public RingApi {
     return false;
   }
   int index_of(void* bp) const {
-    for (std::size_t i = 0; i < pages_.size(); ++i)
+    for (std::size_t i = first_live_; i < pages_.size(); ++i)
       if (pages_[i] == bp) return static_cast<int>(i);
     pages_.push_back(bp);
     ghost_.emplace_back();
     return static_cast<int>(pages_.size() - 1);
   }
   int page_of_data(void* data) const {
-    for (std::size_t i = 0; i < pages_.size(); ++i)
+    for (std::size_t i = first_live_; i < pages_.size(); ++i)
       if (page(pages_[i]).data == data) return static_cast<int>(i);
     const FtState s = state();
     void* p = s.head;
@@ -484,6 +527,10 @@ class KernelCpuBuffer final : public RingApi {
 
   std::shared_ptr<Core> core_;
   int cpu_;
+  bool snapshot_;
+  Params params_;
+  void* buffer_ = nullptr;  // the trace_buffer that holds this per-CPU buffer now (swap_cpu moves it)
+  std::size_t first_live_ = 0;
   std::uint8_t* scratch_[kContexts] = {};
   std::uint8_t* user_buf_ = nullptr;
   void* rpage_ = nullptr;
@@ -514,7 +561,7 @@ kernel::SubjectSpec ftrace_subject() {
 }
 
 std::vector<std::unique_ptr<RingApi>> make_kernel_buffers(sim::Sim& sim, const Params& p, int cpus,
-                                                          const kernel::Source& source) {
+                                                          const kernel::Source& source, bool snapshot) {
   const std::string so = kernel::build_subject(ftrace_subject(), source.tree);
   auto core = std::make_shared<Core>(sim);
   core->params = p;
@@ -523,15 +570,21 @@ std::vector<std::unique_ptr<RingApi>> make_kernel_buffers(sim::Sim& sim, const P
   kernel::set_ftrace_page_size(core->page_size);
   kernel::RuntimeOptions ro;
   ro.marked_only = source.marked_only;
-  ro.irq_work_slots = cpus + 1;        // one rb_irq_work per CPU buffer and the buffer's own
-  ro.wait_queues = 2 * (cpus + 1);     // waiters and full_waiters of each
+  const int buffers = snapshot ? 2 : 1;
+  ro.irq_work_slots = buffers * (cpus + 1);     // one rb_irq_work per CPU buffer and the buffer's own
+  ro.wait_queues = buffers * 2 * (cpus + 1);    // waiters and full_waiters of each
   core->rt = std::make_unique<kernel::Runtime>(sim, kernel::Subject::acquire(so), ro);
   core->api = std::make_unique<Api>(core->rt->subject());
   std::vector<std::unique_ptr<KernelCpuBuffer>> bufs;
-  for (int c = 0; c < cpus; ++c) bufs.push_back(std::make_unique<KernelCpuBuffer>(core, c));
+  for (int b = 0; b < buffers; ++b)
+    for (int c = 0; c < cpus; ++c) bufs.push_back(std::make_unique<KernelCpuBuffer>(core, c, b == 1));
   core->rt->setup([&] {
     core->buffer = core->api->alloc(static_cast<unsigned long>(p.nr_pages) * p.subbuf_size, p.overwrite ? 1 : 0);
     if (!core->buffer) throw std::runtime_error("__ring_buffer_alloc failed in the kernel source");
+    if (snapshot) {  // tracing_alloc_snapshot_instance: a second buffer of the same size and mode
+      core->snapshot = core->api->alloc(static_cast<unsigned long>(p.nr_pages) * p.subbuf_size, p.overwrite ? 1 : 0);
+      if (!core->snapshot) throw std::runtime_error("__ring_buffer_alloc (snapshot) failed in the kernel source");
+    }
     for (auto& b : bufs) b->setup();
   });
   Core* c = core.get();

@@ -24,7 +24,8 @@
 // Ghost state (pages, counters, the meta page) is read from struct ring_buffer_per_cpu and struct
 // buffer_page by uninstrumented client functions. Pages are numbered as the model numbers them:
 // 0..n-1 the ring in `next` order from the first head page, n the first reader page; pages that
-// appear later (resize, sub-buffer order change) get the next numbers.
+// appear later (sub-buffer order change: the ring from the new head, then the new reader page) get
+// the next numbers, and the freed ones are no longer looked at (first_live_page).
 //
 // Ghost hooks for the ledger: a reservation is reported when ring_buffer_lock_reserve returns (its
 // page and offset from the event's address); an overwrite when the writer adds to
@@ -50,9 +51,9 @@ kernel::SubjectSpec ftrace_subject();
 
 /// Builds (or finds) the subject, loads it into a runtime of `sim` and allocates one trace_buffer
 /// with one per-CPU buffer per simulated CPU at setup (`snapshot`: and a second buffer of the same
-/// shape for the snapshot swap). Build time only (Workload::build). `read_page_readers` CPUs get a
+/// shape for the snapshot swap, returned after the main buffers: `cpus` more). Build time only (Workload::build). `read_page_readers` CPUs get a
 /// spare page for ring_buffer_read_page. Throws kernel::BuildError when the subject does not build.
 std::vector<std::unique_ptr<RingApi>> make_kernel_buffers(sim::Sim& sim, const Params& p, int cpus,
-                                                          const kernel::Source& source);
+                                                          const kernel::Source& source, bool snapshot = false);
 
 }  // namespace model::ftrace_rb

@@ -3,6 +3,9 @@
 // rb_get_reader_page's swap is the only reader step that writes the ring's list words.
 #include "model/ftrace_rb/ring.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace model::ftrace_rb {
 
 using sim::Mo;
@@ -62,6 +65,7 @@ int CpuBuffer::get_reader_page() {
       r.next.store(make_ptr(next_of(head), kNormal));
       const U64 head_prev = pg(head).prev.load();
       r.prev.store(head_prev);
+      list_page_ = ptr_page(head_prev);  // cpu_buffer->pages = reader->list.prev (ring_buffer.c:5420)
       r.next.fetch_or(kHead);  // rb_set_list_to_head; then smp_mb
       overwrite = overrun_.load(Mo::SeqCst);
       U64 expected = make_ptr(head, kHead);  // rb_head_page_replace
@@ -299,7 +303,10 @@ int CpuBuffer::map() {
 // or one running past it -> -EINVAL (the first map then leaves nothing mapped).
 int CpuBuffer::map_range(U64 pgoff, U64 pages, bool writable) {
   if (writable) return -1;  // -EPERM
-  U64 nr = U64{p_.nr_pages} + 2;
+  // Sub-buffers of order > 0 take 1 << order pages each, the meta page is padded to one, and the
+  // offset must be a multiple of it (ring_buffer.c:7125-7140).
+  if (order_ && pgoff % (U64{1} << order_)) return -kEINVAL;
+  U64 nr = (U64{p_.nr_pages} + 2) << order_;
   if (nr <= pgoff) return -kEINVAL;
   nr -= pgoff;
   if (pages == 0 || pages > nr) return -kEINVAL;
@@ -393,6 +400,133 @@ void CpuBuffer::wait(const std::function<bool()>& or_stop) {
     if (!empty_cpu()) return true;
     return or_stop && or_stop();
   });
+}
+
+}  // namespace model::ftrace_rb
+
+namespace model::ftrace_rb {
+
+// ring_buffer_reset_cpu -> reset_disabled_cpu_buffer -> rb_reset_cpu (ring_buffer.c:6056-6130):
+// under reader_lock; a writer inside a commit: RB_WARN_ON and nothing reset. rb_head_page_deactivate
+// clears the flag of every ring page's next; the head, tail and commit pages become
+// cpu_buffer->pages; every page is cleared (rb_clear_buffer_page: write, entries, commit and read
+// 0; real_end stays); the reader page leaves the ring (INIT_LIST_HEAD) cleared; the counters are
+// zeroed; rb_head_page_activate flags the head's prev->next; mapped: rb_update_meta_page.
+void CpuBuffer::reset_cpu() {
+  const unsigned long flags = reader_lock_.lock_irqsave();
+  if (committing_.load()) {
+    warn("RB_WARN_ON(local_read(&cpu_buffer->committing)) in reset_disabled_cpu_buffer");
+    reader_lock_.unlock_irqrestore(flags);
+    return;
+  }
+  const int first = list_page_;
+  int p = first;
+  do {
+    pg(p).next.store(make_ptr(ptr_page(pg(p).next.load()), kNormal));  // rb_list_head_clear
+    p = next_of(p);
+  } while (p != first);
+  const int head = first;
+  head_page_ = head;
+  p = head;
+  auto clear = [&](int q) {
+    pg(q).write.store(0);
+    pg(q).entries.store(0);
+    pg(q).commit.store(0);
+    pg(q).read = 0;
+    ghost_[static_cast<std::size_t>(q)].clear();
+  };
+  do {
+    clear(p);
+    p = next_of(p);
+  } while (p != head);
+  tail_page_.store(head);
+  commit_page_.store(head);
+  const int reader = reader_page_.load();
+  pg(reader).next.store(make_ptr(reader, kNormal));
+  pg(reader).prev.store(make_ptr(reader, 0));
+  clear(reader);
+  for (sim::Shared<U64>* c : {&entries_bytes_, &overrun_, &commit_overrun_, &dropped_events_, &entries_, &committing_,
+                              &commits_, &pages_touched_, &pages_lost_, &pages_read_})
+    c->store(0);
+  read_ = read_bytes_ = 0;
+  lost_events_ = last_overrun_ = 0;
+  const int prev = ptr_page(pg(head).prev.load());
+  pg(prev).next.fetch_or(kHead);  // rb_head_page_activate: rb_set_list_to_head(head->list.prev)
+  if (mapped_) update_meta_page();
+  reader_lock_.unlock_irqrestore(flags);
+}
+
+void CpuBuffer::reserve_order_pages(std::size_t count, U32 size) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const int n = static_cast<int>(pages_.size() + spare_pages_.size());
+    spare_pages_.push_back(std::make_unique<Page>(sim_, name_ + ".page" + std::to_string(n), 0, 0, size));
+  }
+}
+
+// ring_buffer_subbuf_order_set (ring_buffer.c:6809-6960), one CPU: the checks, then nr_pages =
+// max(2, DIV_ROUND_UP(old capacity * nr_pages, new capacity)) new pages plus a reader page
+// replace the old ones under reader_lock; head = tail = commit = the first new ring page (HEAD on
+// its prev's next). The counters, read and lost_events are not touched; neither is max_data_size.
+int CpuBuffer::subbuf_order_set(int order) {
+  if (order < 0 || order > 40) return -kEINVAL;
+  const U64 psize = U64{page_unit_} << order;
+  if (psize <= kBufPageHdrSize) return -kEINVAL;
+  if (psize > kWriteMask + 1) return -kEINVAL;
+  if (order == order_) return 0;
+  if (mapped_) return -kEBUSY;  // resize_disabled (ring_buffer_map, ring_buffer.c:7246)
+  const U64 cap = psize - kBufPageHdrSize;
+  const U64 want = (U64{p_.subbuf_size} * p_.nr_pages + cap - 1) / cap;
+  const int nr = static_cast<int>(std::max<U64>(2, want));
+  if (spare_pages_.size() < static_cast<std::size_t>(nr) + 1 || spare_pages_.front()->data->size() < cap)
+    throw std::logic_error("ftrace_rb: subbuf_order_set needs " + std::to_string(nr + 1) + " reserved pages of " +
+                           std::to_string(cap) + " bytes");
+  const unsigned long flags = reader_lock_.lock_irqsave();
+  const int base = static_cast<int>(pages_.size());
+  for (int i = 0; i <= nr; ++i) {
+    pages_.push_back(std::move(spare_pages_.front()));
+    spare_pages_.erase(spare_pages_.begin());
+    ghost_.emplace_back();
+    ids_.push_back(-1);
+  }
+  for (int i = 0; i < nr; ++i) {
+    Page& q = pg(base + i);
+    q.next.store(make_ptr(base + (i + 1) % nr, i == nr - 1 ? kHead : kNormal));
+    q.prev.store(make_ptr(base + (i + nr - 1) % nr, 0));
+    q.write.store(0);
+    q.entries.store(0);
+    q.commit.store(0);
+    q.real_end.store(0);
+    q.read = 0;
+  }
+  Page& r = pg(base + nr);
+  r.next.store(make_ptr(base + nr, 0));
+  r.prev.store(make_ptr(base + nr, 0));
+  r.read = 0;
+  first_live_ = base;
+  head_page_ = list_page_ = base;
+  tail_page_.store(base);
+  commit_page_.store(base);
+  reader_page_.store(base + nr);
+  p_.subbuf_size = static_cast<U32>(cap);
+  p_.nr_pages = static_cast<U32>(nr);
+  order_ = order;
+  reader_lock_.unlock_irqrestore(flags);
+  return 0;
+}
+
+// ring_buffer_swap_cpu (ring_buffer.c:6319-6390): the checks on both per-CPU buffers; the swap
+// itself is the caller's (which trace_buffer holds which per-CPU buffer).
+int CpuBuffer::swap_cpu(RingApi& max) {
+  auto* a = dynamic_cast<CpuBuffer*>(&max);
+  if (!a) throw std::logic_error("ftrace_rb: swap_cpu between sources");
+  if (a->mapped_ || mapped_) {
+    warn("WARN_ON_ONCE(cpu_buffer_a->mapped || cpu_buffer_b->mapped) in ring_buffer_swap_cpu");
+    return -kEBUSY;
+  }
+  if (a->p_.nr_pages != p_.nr_pages) return -kEINVAL;
+  if (a->order_ != order_) return -kEINVAL;
+  if (a->committing_.load() || committing_.load()) return -kEBUSY;  // current_context: a writer is inside
+  return 0;
 }
 
 }  // namespace model::ftrace_rb

@@ -49,6 +49,8 @@ CpuBuffer::CpuBuffer(sim::Sim& sim, const Params& p, const Variant& v, const std
       clock_(sim, name + ".clock", 0),
       reader_lock_(sim, name + ".reader_lock"),
       meta_(std::make_unique<Meta>(sim, name)) {
+  page_unit_ = p.subbuf_size + kBufPageHdrSize;
+  max_data_ = p.subbuf_size - 8;
   const int n = static_cast<int>(p.nr_pages);
   for (int i = 0; i < n; ++i) {
     const int nx = (i + 1) % n, pv = (i + n - 1) % n;
@@ -64,7 +66,8 @@ void CpuBuffer::reset_ghost() {
   unreported_missed_ = 0;
   wakeups_queued_ = 0;
   stamp_ = 0;
-  head_page_ = 0;
+  head_page_ = first_live_;
+  list_page_ = first_live_;
   read_ = read_bytes_ = lost_events_ = last_overrun_ = 0;
   mapped_ = 0;
   subbuf_ids_.clear();
@@ -109,7 +112,7 @@ Slot CpuBuffer::lock_reserve(U32 len, U64 id) {
   // ring_buffer_lock_reserve (ring_buffer.c:4626): length > buffer->max_data_size, which
   // ring_buffer.c:2427 sets to the sub-buffer's capacity minus 8 (two u32: a header and a
   // length word): NULL, nothing counted.
-  if (len > p_.subbuf_size - 8) {
+  if (len > max_data_) {
     sim_.preempt_enable();
     Slot s;
     s.fail = Slot::Fail::TooBig;

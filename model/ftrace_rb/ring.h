@@ -86,6 +86,16 @@ class CpuBuffer final : public RingApi {
   int resize_check() override;    // ring_buffer_resize's mapping rule: -EBUSY while mapped, else 0
   int mapped() const override { return mapped_; }
 
+  // ---- tracefs's buffer operations (reader_lock, irqsave) ----
+  void reset_cpu() override;
+  int subbuf_order_set(int order) override;
+  int subbuf_order() const override { return order_; }
+  int swap_cpu(RingApi& max) override;
+  int first_live_page() const override { return first_live_; }
+  /// Build time only: `count` spare pages of `size` data bytes for subbuf_order_set (the engine's
+  /// objects are registered before a run, so an order change takes its new pages from here).
+  void reserve_order_pages(std::size_t count, U32 size);
+
   // Meta page words (user space loads them: steps).
   struct Meta {
     sim::Shared<U64> reader_id, reader_read, reader_lost_events, entries, overrun, read;
@@ -160,6 +170,12 @@ class CpuBuffer final : public RingApi {
   Variant v_;
   std::string name_;
   std::vector<std::unique_ptr<Page>> pages_;
+  std::vector<std::unique_ptr<Page>> spare_pages_;  // reserve_order_pages
+  U32 page_unit_ = 0;  // the subject's PAGE_SIZE: sub-buffer data + BUF_PAGE_HDR_SIZE at order 0
+  U32 max_data_ = 0;   // buffer->max_data_size, set once by the allocation (ring_buffer.c:2427)
+  int order_ = 0;      // buffer->subbuf_order
+  int first_live_ = 0;
+  int list_page_ = 0;  // cpu_buffer->pages: where rb_reset_cpu restarts the ring
   sim::Shared<int> tail_page_, commit_page_, reader_page_;
   int head_page_ = 0;  // cpu_buffer->head_page: a reader-side cache
   sim::Shared<U64> entries_, overrun_, commit_overrun_, dropped_events_, entries_bytes_, pages_touched_, pages_lost_,

@@ -180,6 +180,26 @@ class RingApi {
   /// 4-byte units: the slack after the message is no one's bytes). The model's lengths are exact.
   virtual void trim(ReadEvent& ev) const { (void)ev; }
 
+  // ---- what tracefs's files do to the whole per-CPU buffer (the exec mode) ----
+  /// ring_buffer_reset_cpu (the `trace` file): every page emptied, the ring restarted from
+  /// cpu_buffer->pages, the counters zeroed, the meta page updated when mapped. No reservation may
+  /// be open (synchronize_rcu would wait for it).
+  virtual void reset_cpu() = 0;
+  /// ring_buffer_subbuf_order_set (`buffer_subbuf_size_kb`): 0, -EINVAL (order < 0, a sub-buffer
+  /// not above BUF_PAGE_HDR_SIZE or above RB_WRITE_MASK + 1), -EBUSY (mapped: resize_disabled).
+  /// New pages replace the old ones (numbered after them: ring from the new head, then the new
+  /// reader page); counters stay; max_data_size stays what the allocation set (6.12 does not
+  /// update it here).
+  virtual int subbuf_order_set(int order) = 0;
+  virtual int subbuf_order() const = 0;
+  /// ring_buffer_swap_cpu(max, this buffer, cpu), as update_max_tr_single calls it: 0, -EBUSY
+  /// (either mapped, with its WARN_ON_ONCE; a writer inside a commit), -EINVAL (nr_pages or order
+  /// differ). On 0 the two per-CPU buffers have changed trace_buffers: the caller swaps its
+  /// pointers (each object keeps its own pages and page numbers).
+  virtual int swap_cpu(RingApi& max) = 0;
+  /// The first page number in use: pages below it were freed by a sub-buffer order change.
+  virtual int first_live_page() const { return 0; }
+
   // ---- observable state (ghost: no steps) ----
   virtual PageState page_state(int page) const = 0;
   /// rb_is_reader_page without steps: nothing in the ring points at `page`.

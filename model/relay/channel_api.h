@@ -104,6 +104,8 @@ class ChannelApi {
     std::uint64_t data_subbuf = 0;  // index of data
     std::uint64_t early_bytes = 0, file_size = 0, full_count = 0, big_count = 0;
     std::uint64_t dropped = 0;  // the Counting client's bt->dropped (channel-wide)
+    /// Calls of the client's subbuf_start callback (relay_open's included; 0 without a callback).
+    std::uint64_t subbuf_start_calls = 0;
     std::vector<std::uint64_t> padding;
     bool finalized = false;
   };

@@ -129,6 +129,7 @@ json state_json(const ChannelApi& ch) {
                         {"full_count", s.full_count},
                         {"big_count", s.big_count},
                         {"dropped", s.dropped},
+                        {"subbuf_start_calls", s.subbuf_start_calls},
                         {"finalized", s.finalized},
                         {"subbufs", std::move(subbufs)}});
   }

@@ -24,7 +24,8 @@
 //   {"model": "relay", "params": {...}, "steps": [{"op": <the op>, "return": ..., "state": ...}],
 //    "violation": {...} (only if the model reported one, e.g. memory-safety)}
 // where state = {"buffers": [{"produced", "consumed", "bytes_consumed", "offset", "data",
-// "padding": [...], "file_size", "early_bytes", "full_count", "big_count", "dropped", "finalized",
+// "padding": [...], "file_size", "early_bytes", "full_count", "big_count", "dropped", "subbuf_start_calls" (calls
+// of the client's subbuf_start callback, relay_open's included; 0 for "buf_full", which has none), "finalized",
 // "subbufs": [[[id, len], ...] per sub-buffer; id 0 = padding, header or never written]}],
 // (a run that does not start at the message's first byte is [id, len, first_index]),
 // "last_toobig" (stats = false only), "dropped" (the counting client's counter)}.

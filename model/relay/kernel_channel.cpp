@@ -22,7 +22,7 @@ struct RsRelayParams {
 };
 struct RsRelayState {
   std::size_t produced, consumed, bytes_consumed, offset, data_subbuf, early_bytes, file_size, finalized;
-  std::size_t last_toobig, dropped, page_count;
+  std::size_t last_toobig, dropped, page_count, subbuf_start_calls;
   void* start;
   const std::size_t* padding;
   void** pages;
@@ -330,6 +330,7 @@ ChannelApi::BufState KernelChannel::state(int buffer) const {
   s.early_bytes = st.early_bytes;
   s.file_size = st.file_size;
   s.dropped = st.dropped;
+  s.subbuf_start_calls = st.subbuf_start_calls;
   s.finalized = st.finalized != 0;
   s.padding.assign(st.padding, st.padding + p_.n_subbufs);
   return s;

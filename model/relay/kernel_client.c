@@ -24,6 +24,7 @@ struct rs_relay {
   struct rchan *chan;
   struct rs_relay_params p;
   atomic_t dropped; /* the counting client's dropped (blktrace's bt->dropped) */
+  size_t subbuf_start_calls[NR_CPUS]; /* ghost: calls of our subbuf_start callback, per buffer */
   struct inode inodes[NR_CPUS];
   struct dentry dentries[NR_CPUS];
   int n_files;
@@ -31,9 +32,15 @@ struct rs_relay {
 
 static struct rs_relay *client_of(struct rchan_buf *buf) { return buf->chan->private_data; }
 
+/* The exec mode's count of callback calls: ghost, so not instrumented (no steps, no reports). */
+__attribute__((no_sanitize("thread"))) static void count_subbuf_start(struct rchan_buf *buf) {
+  client_of(buf)->subbuf_start_calls[buf->cpu]++;
+}
+
 /* blktrace before 2025: refuse when full and count the drop. */
 static int subbuf_start_counting(struct rchan_buf *buf, void *subbuf, void *prev_subbuf, size_t prev_padding) {
   (void)subbuf; (void)prev_subbuf; (void)prev_padding;
+  count_subbuf_start(buf);
   if (!relay_buf_full(buf)) return 1;
   atomic_inc(&client_of(buf)->dropped);
   return 0;
@@ -41,13 +48,15 @@ static int subbuf_start_counting(struct rchan_buf *buf, void *subbuf, void *prev
 
 /* Flight-recorder clients: always allow (overwrite). */
 static int subbuf_start_overwrite(struct rchan_buf *buf, void *subbuf, void *prev_subbuf, size_t prev_padding) {
-  (void)buf; (void)subbuf; (void)prev_subbuf; (void)prev_padding;
+  (void)subbuf; (void)prev_subbuf; (void)prev_padding;
+  count_subbuf_start(buf);
   return 1;
 }
 
 /* relay.rst's example client: the previous sub-buffer's header gets its padding. */
 static int subbuf_start_header(struct rchan_buf *buf, void *subbuf, void *prev_subbuf, size_t prev_padding) {
   (void)subbuf;
+  count_subbuf_start(buf);
   if (prev_subbuf) *((size_t *)prev_subbuf) = prev_padding;
   if (relay_buf_full(buf)) return 0;
   subbuf_start_reserve(buf, client_of(buf)->p.header_size);
@@ -126,7 +135,7 @@ RS_EXPORT wait_queue_head_t *rs_relay_read_wait(struct rs_relay *c, int cpu) { r
 /* Ghost state for the ledger and exec mode (the adapter calls it with the hooks off). */
 struct rs_relay_state {
   size_t produced, consumed, bytes_consumed, offset, data_subbuf, early_bytes, file_size, finalized;
-  size_t last_toobig, dropped, page_count;
+  size_t last_toobig, dropped, page_count, subbuf_start_calls;
   void *start;
   const size_t *padding;
   struct page **pages;
@@ -144,6 +153,7 @@ RS_EXPORT void rs_relay_state(struct rs_relay *c, int cpu, struct rs_relay_state
   out->last_toobig = c->chan->last_toobig;
   out->dropped = (size_t)atomic_read(&c->dropped);
   out->page_count = buf->page_count;
+  out->subbuf_start_calls = c->subbuf_start_calls[buf->cpu];
   out->start = buf->start;
   out->padding = buf->padding;
   out->pages = buf->page_array;

@@ -38,6 +38,8 @@ struct Channel::Buf {
   sim::Shared<U64> prev_padding;  // older kernels only (stats = false)
   sim::Shared<U64> early_bytes, file_size;
   sim::Shared<U64> full_count, big_count;
+  /// Ghost (no steps): calls of the client's subbuf_start callback, relay_open's first included.
+  U64 subbuf_start_calls = 0;
   sim::Shared<bool> finalized;
   sim::Shared<int> readers_waiting;  // waitqueue_active(&read_wait)
   std::deque<sim::Shared<U64>> padding;
@@ -80,11 +82,16 @@ Channel::Channel(sim::Sim& sim, const Params& p) : sim_(sim), p_(p) {
   last_toobig_.emplace(sim, "chan->last_toobig", 0);
   dropped_.emplace(sim, "bt->dropped", 0);
   note_mb_ = sim.note_id("smp_mb() in relay_switch_subbuf");
+  reset_ghost();
 }
 
 Channel::~Channel() = default;
 
-void Channel::reset_ghost() {}
+// relay_open's __relay_reset(buf, 1) has called the callback once per buffer (kernel/relay.c:305);
+// no callback (BufFull): relay_subbuf_start answers itself (kernel/relay.c:255) and nothing is counted.
+void Channel::reset_ghost() {
+  for (auto& b : bufs_) b->subbuf_start_calls = p_.callback == Callback::BufFull ? 0 : 1;
+}
 
 Channel::Buf& Channel::buf(int buffer) {
   if (buffer < 0 || buffer >= buffers()) throw std::out_of_range("relay: no buffer " + std::to_string(buffer));
@@ -111,6 +118,7 @@ bool Channel::relay_buf_full(int buffer) { return buf_full(buf(buffer)); }
 // relay_subbuf_start (the internal wrapper) followed by the client's callback.
 bool Channel::subbuf_start(Buf& b, U64 new_idx, std::optional<U64> old_idx, U64 prev_padding) {
   (void)new_idx;
+  if (p_.callback != Callback::BufFull) ++b.subbuf_start_calls;  // buf->chan->cb->subbuf_start(...)
   std::optional<bool> full;
   if (p_.stats) {
     full = buf_full(b);
@@ -527,6 +535,7 @@ void Channel::state(int buffer, BufState& s) const {
   s.file_size = b.file_size.peek();
   s.full_count = b.full_count.peek();
   s.big_count = b.big_count.peek();
+  s.subbuf_start_calls = b.subbuf_start_calls;
   s.dropped = dropped_->peek();
   for (auto& pad : b.padding) s.padding.push_back(pad.peek());
   s.finalized = b.finalized.peek();

@@ -114,12 +114,20 @@ TEST(FtraceRbKernel, EveryScenarioEndsAsExpectedOrAsTheListed612Behaviour) {
   const std::map<std::string, std::string> kernel_passes = {
       {"every_commit_publishes.toml", "6.12 has the committing/commits counters: the variant is a model knob"},
       {"pre_mmap_missed_events.toml", "6.12 has fe832be05a8e: GET_READER stores the missed count and clears lost_events"},
-      {"candidate_swap_vs_commit.toml", "the kernel's writers take more steps per event: not reached within the budget"},
-      {"quickstart.toml", "the same race as candidate_swap_vs_commit: not reached within the budget"},
+      // The kernel's writers take ~2.5x the steps per event: no-silent-loss first shows at
+      // execution 21478 and 5020 (seed 1), beyond this test's 2000; the ctests
+      // scenario-kernel:... run them with -n 30000 and find it (tests/CMakeLists.txt).
+      {"candidate_swap_vs_commit.toml", "reached only after 2000 executions on the kernel (21478, seed 1)"},
+      {"quickstart.toml", "reached only after 2000 executions on the kernel (5020, seed 1): the same race, "
+                          "scenarios/regressions-kernel/ftrace_rb-quickstart.schedule.json"},
   };
-  // Under PCT, rb_get_reader_page's spin on the head page (no cpu_relax) keeps the spinning reader
-  // at the higher priority while the writer holding RB_PAGE_UPDATE waits on its own CPU: the
-  // kernel's busy-wait is unbounded for the strategy, not a bug on hardware (README).
+  // Under PCT, rb_get_reader_page's spin on the head page (`goto spin` after a failed
+  // rb_head_page_replace, kernel/trace/ring_buffer.c:5405-5451, no cpu_relax) keeps the spinning
+  // reader at the higher priority while the writer holding RB_PAGE_UPDATE waits on its own CPU:
+  // the kernel's busy-wait is unbounded for the strategy, not a bug on hardware (README). This
+  // test runs random schedules (the ExploreConfig default) for every scenario, where a step bound
+  // would still be accepted for these two; KernelRandomSchedulesRunThePctScenarios requires them
+  // to pass.
   const std::map<std::string, std::string> kernel_step_bound = {
       {"commit_overrun_warn.toml", "PCT starves the writer that holds UPDATE while the reader spins"},
       {"candidate_move_tail_vs_swap.toml", "PCT starves the writer that holds UPDATE while the reader spins"},
@@ -160,5 +168,27 @@ TEST(FtraceRbKernel, EveryScenarioEndsAsExpectedOrAsTheListed612Behaviour) {
       EXPECT_NE(std::find(spec.expect_violations.begin(), spec.expect_violations.end(), got), spec.expect_violations.end())
           << got << ": " << r.first->violation.message;
     }
+  }
+}
+
+// The two PCT scenarios under random schedules on the kernel: no step bound (the spinning reader
+// does not starve the writer), and each ends as 6.12 decides: commit_overrun_warn passes (6.12 has
+// the 2025 fix: no WARN), candidate_move_tail_vs_swap passes within the budget (the move-tail
+// window is not reached from the kernel: 30000 random executions, seed 1, found nothing either).
+TEST(FtraceRbKernel, KernelRandomSchedulesRunThePctScenarios) {
+  const std::string dir = std::string(RELAYSIM_SOURCE_DIR) + "/scenarios/ftrace_rb";
+  for (const char* f : {"commit_overrun_warn.toml", "candidate_move_tail_vs_swap.toml"}) {
+    SCOPED_TRACE(f);
+    scenario::Spec spec = scenario::load_file(dir + "/" + f);
+    model::SourceOptions so;
+    so.source = "kernel";
+    model::Prepared p = model::prepare(spec, "", so);
+    sim::ExploreConfig cfg;
+    cfg.executions = 2000;
+    cfg.strategy = sim::Strategy::Random;
+    sim::ExploreResult r = sim::explore(p.factory, model::engine_config(spec), cfg);
+    ASSERT_FALSE(r.error_execution.has_value()) << r.error_message;
+    EXPECT_EQ(r.executions, 2000u);
+    EXPECT_FALSE(r.first.has_value()) << r.first->violation.message;
   }
 }
