@@ -83,7 +83,8 @@ Runtime::Runtime(sim::Sim& sim, std::shared_ptr<Subject> subject, RuntimeOptions
 }
 
 Runtime::~Runtime() {
-  if (mem_) mem_->detach(this);
+  // No Memory::detach: like every SimObject, a client outlives the executions of its Sim, and the
+  // Sim (with its Memory) may be destroyed first (the explorer's workers destroy the workload last).
   if (g_current == this) g_current = nullptr;
   if (pool_) munmap(pool_, pool_pages_ * kPage);
   if (window_) munmap(window_, window_bytes_);

@@ -24,6 +24,12 @@
 // executions are independent and deterministic. Code run outside an actor (setup, ghost reads
 // under a `Ghost` scope) takes no steps.
 //
+// Weak memory. Under --memory-model tso|lkmm the subject's marked accesses (atomics, READ_ONCE /
+// WRITE_ONCE), barriers and locks go through the Sim's memory model (sim/memory.h), the Runtime
+// being its MemoryClient for the kernel's words; plain accesses stay sequentially consistent. The
+// scheme (a stale value placed for the one load the compiler performs after the hook, a
+// WRITE_ONCE settled at the next entry) is in runtime.cpp, "Weak memory".
+//
 // One simulation runs on one OS thread; the hooks find their Runtime through a thread-local
 // pointer set by the Runtime at setup and at the start of each execution.
 #pragma once

@@ -12,19 +12,9 @@ void Memory::note_stale(std::uint32_t obj, std::string text) {
 }
 
 std::uint32_t Memory::attach(MemoryClient* c) {
-  for (std::size_t i = 0; i < clients_.size(); ++i)
-    if (!clients_[i]) {
-      clients_[i] = c;
-      return kExternal + static_cast<std::uint32_t>(i) * kClientBlock;
-    }
   if (clients_.size() >= (0xffffffffu - kExternal) / kClientBlock) throw std::logic_error("memory: too many clients");
   clients_.push_back(c);
   return kExternal + static_cast<std::uint32_t>(clients_.size() - 1) * kClientBlock;
-}
-
-void Memory::detach(MemoryClient* c) {
-  for (MemoryClient*& x : clients_)
-    if (x == c) x = nullptr;
 }
 
 std::string Memory::location_name(std::uint32_t obj) const {

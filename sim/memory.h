@@ -6,6 +6,9 @@
 // through a Memory that owns the values. Memory state is per CPU, so an interrupt handler on a CPU
 // shares that CPU's store buffer (tso) or views (lkmm): it sees the CPU's program order.
 //
+// The kernel-source mode's words are locations too, not SimObjects: kernel::Runtime is a
+// MemoryClient with its own block of location ids (kernel/runtime.cpp, "Weak memory").
+//
 // Every nondeterministic decision of a model is a choice at the engine's seam (Sim::choose_memory):
 // option 0 is always the sequentially consistent one (read the newest store; write through / append
 // at the end of the modification order), so an all-zero choice list behaves like sc, and shrinking
@@ -144,9 +147,9 @@ class Memory {
   /// The model's stale reads so far in this execution (reads that did not take option 0's store).
   std::uint64_t stale_reads() const { return stale_reads_; }
 
-  /// A client's block of location ids (the first one); detach before the client goes away.
+  /// A client's block of location ids (the first one). Like a SimObject, a client must outlive the
+  /// executions of the Sim (it may outlive the Sim itself: the Memory never calls it after that).
   std::uint32_t attach(MemoryClient* c);
-  void detach(MemoryClient* c);
   /// The CPU the following operations act for (-1: the running actor's): a client that settles an
   /// access after its actor went on, or runs kernel code for a CPU other than the actor's.
   void act_as(int cpu) { as_cpu_ = cpu; }
