@@ -1,20 +1,14 @@
 #!/usr/bin/env bash
-# Writes relaysim's weak-memory kernel patches (issue 13) into DIR (default ./relaysim-out/patches),
+# Writes relaysim's weak-memory kernel patch (issue 13) into DIR (default ./relaysim-out/patches),
 # made at run time from the tree's tools/lib/bpf/ringbuf.c so that no kernel text is committed here;
 # each edit is ours, and the script fails (exit 2) if the tree's text is not what the edit expects.
 #
-#   libbpf-ringbuf-full-barrier.patch   ringbuf_process_ring with an smp_mb() after each store of
-#                                       consumer_pos: the StoreLoad barrier between publishing the
-#                                       consumer position and the next load of producer_pos that
-#                                       "libbpf: ringbuf: Prevent missed wakeups" (Tamir Duberstein,
-#                                       bpf list, June 2026; race first described by Tatsuyuki Ishi,
-#                                       bpf list, 2022) adds. Under --memory-model lkmm the lost
-#                                       wakeup of 6.12's libbpf is gone with it.
 #   libbpf-ringbuf-plain-consumer-pos.patch
-#                                       the new user's design: consumer_pos published with
-#                                       WRITE_ONCE instead of smp_store_release (lkmm: the record's
-#                                       reads are no longer ordered before the store that frees its
-#                                       space; sc and tso: no difference).
+#       the new user's design (issue 13) in libbpf's own ringbuf_process_ring: consumer_pos
+#       published after each record with WRITE_ONCE instead of smp_store_release. Under
+#       --memory-model lkmm the record's reads are no longer ordered before the store that frees
+#       its space, and scenarios/bpf_ringbuf/plain_consumer_pos.toml finds the corrupted record
+#       with --source kernel --patch; sc and tso find nothing (tests/kernel/wmem_kernel_test.cpp).
 #
 # Usage: scripts/kernel-wmem-patches.sh [DIR]. Needs the tree extracted in the cache (any
 # `relaysim ... --source kernel` run does it) or RELAYSIM_KERNEL_TREE pointing at a tree.
@@ -37,23 +31,15 @@ with open(f"{tree}/{path}") as f:
 def diff(before, after):
     return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{path}", f"b/{path}"))
 
-# The stores of consumer_pos in ringbuf_process_ring: the one after a failing callback (split over
-# two lines) and the one after each record.
-bail = "\t\t\t\t\tsmp_store_release(r->consumer_pos,\n\t\t\t\t\t\t\t  cons_pos);\n"
+# The store of consumer_pos after each record in ringbuf_process_ring.
 each = "\t\t\tsmp_store_release(r->consumer_pos, cons_pos);\n"
-if text.count(bail) != 1 or text.count(each) != 1:
+if text.count(each) != 1:
     print("kernel-wmem-patches: the tree's ringbuf_process_ring differs from what the edits expect", file=sys.stderr)
     sys.exit(2)
-
-barrier = text.replace(bail, bail + "\t\t\t\t\tsmp_mb(); /* relaysim: StoreLoad before a later producer_pos load */\n", 1)
-barrier = barrier.replace(each, each + "\t\t\tsmp_mb(); /* relaysim: StoreLoad before the next producer_pos load */\n", 1)
-with open(f"{out}/libbpf-ringbuf-full-barrier.patch", "w") as f:
-    f.write(diff(text, barrier))
 
 plain = text.replace(each, "\t\t\tWRITE_ONCE(*r->consumer_pos, cons_pos); /* relaysim: a plain store */\n", 1)
 with open(f"{out}/libbpf-ringbuf-plain-consumer-pos.patch", "w") as f:
     f.write(diff(text, plain))
 
-print(f"{out}/libbpf-ringbuf-full-barrier.patch")
 print(f"{out}/libbpf-ringbuf-plain-consumer-pos.patch")
 EOF
