@@ -5,7 +5,9 @@
 // touches the subject's memory from inside an actor, and then the hook performs the access itself
 // where the instrumentation expects it to (atomics, memcpy, memset). Plain hooks
 // (__tsan_readN/__tsan_writeN and their unaligned forms) are unmarked accesses; the volatile hooks
-// (-tsan-distinguish-volatile=1: READ_ONCE/WRITE_ONCE) and the atomics are marked. At -O2 clang
+// (-tsan-distinguish-volatile=1: READ_ONCE/WRITE_ONCE) and the atomics are marked; under
+// --memory-model tso|lkmm the marked ones go through the memory model (kernel/runtime.cpp, "Weak
+// memory"), the plain ones stay sequentially consistent. At -O2 clang
 // turns `x++` on memory into one instrumented write with no read: a plain read-modify-write is one
 // step, much as x86 executes it. The return address of each hook is the access's code address.
 #include <cstddef>
@@ -61,46 +63,56 @@ inline int gcc_mo(int mo) {
   void __tsan_read##N##_pc(void* a, void* pc) { plain(a, N, Runtime::Access::Read, false, pc); }             \
   void __tsan_write##N##_pc(void* a, void* pc) { plain(a, N, Runtime::Access::Write, false, pc); }
 
+// Under tso/lkmm (Runtime::weak()) the atomics take the memory model's value (kernel/runtime.cpp,
+// "Weak memory"); when the model does not take the access (no actor, not the subject's memory), or
+// under sc, the hook takes the step and performs the access itself as before.
+#define RS_WEAK_RMW(N, T, OP, KIND, ARG, EXP)                                                                \
+  if (Runtime* rt = Runtime::current(); rt && rt->weak()) {                                                  \
+    std::uint64_t old = 0;                                                                                   \
+    if (rt->weak_rmw(const_cast<const T*>(a), N / 8, OP, Runtime::Rmw::KIND, static_cast<std::uint64_t>(ARG), \
+                     static_cast<std::uint64_t>(EXP), to_mo(mo), PC, &old))                                  \
+      return static_cast<T>(old);                                                                            \
+  }
+#define RS_ATOMIC_RMW(N, T, NAME, OP, KIND, BUILTIN)                                                         \
+  T __tsan_atomic##N##_##NAME(volatile T* a, T v, int mo) {                                                  \
+    RS_WEAK_RMW(N, T, OP, KIND, v, 0)                                                                        \
+    atomic(a, N / 8, OP, mo, PC);                                                                            \
+    return BUILTIN(a, v, __ATOMIC_SEQ_CST);                                                                  \
+  }
 #define RS_ATOMIC(N, T)                                                                                      \
   T __tsan_atomic##N##_load(const volatile T* a, int mo) {                                                    \
+    if (Runtime* rt = Runtime::current(); rt && rt->weak()) {                                                \
+      std::uint64_t v = 0;                                                                                   \
+      if (rt->weak_load(const_cast<const T*>(a), N / 8, to_mo(mo), PC, &v)) return static_cast<T>(v);        \
+    }                                                                                                        \
     atomic(a, N / 8, sim::Op::Load, mo, PC);                                                                 \
     return __atomic_load_n(a, __ATOMIC_SEQ_CST);                                                             \
   }                                                                                                          \
   void __tsan_atomic##N##_store(volatile T* a, T v, int mo) {                                                \
+    if (Runtime* rt = Runtime::current(); rt && rt->weak())                                                  \
+      if (rt->weak_store(const_cast<const T*>(a), N / 8, static_cast<std::uint64_t>(v), to_mo(mo), PC)) return; \
     atomic(a, N / 8, sim::Op::Store, mo, PC);                                                                \
     __atomic_store_n(a, v, __ATOMIC_SEQ_CST);                                                                \
   }                                                                                                          \
-  T __tsan_atomic##N##_exchange(volatile T* a, T v, int mo) {                                                \
-    atomic(a, N / 8, sim::Op::Xchg, mo, PC);                                                                 \
-    return __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);                                                      \
-  }                                                                                                          \
-  T __tsan_atomic##N##_fetch_add(volatile T* a, T v, int mo) {                                               \
-    atomic(a, N / 8, sim::Op::FetchAdd, mo, PC);                                                             \
-    return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST);                                                       \
-  }                                                                                                          \
-  T __tsan_atomic##N##_fetch_sub(volatile T* a, T v, int mo) {                                               \
-    atomic(a, N / 8, sim::Op::FetchAdd, mo, PC);                                                             \
-    return __atomic_fetch_sub(a, v, __ATOMIC_SEQ_CST);                                                       \
-  }                                                                                                          \
-  T __tsan_atomic##N##_fetch_and(volatile T* a, T v, int mo) {                                               \
-    atomic(a, N / 8, sim::Op::FetchAnd, mo, PC);                                                             \
-    return __atomic_fetch_and(a, v, __ATOMIC_SEQ_CST);                                                       \
-  }                                                                                                          \
-  T __tsan_atomic##N##_fetch_or(volatile T* a, T v, int mo) {                                                \
-    atomic(a, N / 8, sim::Op::FetchOr, mo, PC);                                                              \
-    return __atomic_fetch_or(a, v, __ATOMIC_SEQ_CST);                                                        \
-  }                                                                                                          \
-  T __tsan_atomic##N##_fetch_xor(volatile T* a, T v, int mo) {                                               \
-    atomic(a, N / 8, sim::Op::FetchOr, mo, PC);                                                              \
-    return __atomic_fetch_xor(a, v, __ATOMIC_SEQ_CST);                                                       \
-  }                                                                                                          \
-  T __tsan_atomic##N##_fetch_nand(volatile T* a, T v, int mo) {                                              \
-    atomic(a, N / 8, sim::Op::FetchAnd, mo, PC);                                                             \
-    return __atomic_fetch_nand(a, v, __ATOMIC_SEQ_CST);                                                      \
-  }                                                                                                          \
+  RS_ATOMIC_RMW(N, T, exchange, sim::Op::Xchg, Xchg, __atomic_exchange_n)                                    \
+  RS_ATOMIC_RMW(N, T, fetch_add, sim::Op::FetchAdd, Add, __atomic_fetch_add)                                 \
+  RS_ATOMIC_RMW(N, T, fetch_sub, sim::Op::FetchAdd, Sub, __atomic_fetch_sub)                                 \
+  RS_ATOMIC_RMW(N, T, fetch_and, sim::Op::FetchAnd, And, __atomic_fetch_and)                                 \
+  RS_ATOMIC_RMW(N, T, fetch_or, sim::Op::FetchOr, Or, __atomic_fetch_or)                                     \
+  RS_ATOMIC_RMW(N, T, fetch_xor, sim::Op::FetchOr, Xor, __atomic_fetch_xor)                                  \
+  RS_ATOMIC_RMW(N, T, fetch_nand, sim::Op::FetchAnd, Nand, __atomic_fetch_nand)                              \
   int __tsan_atomic##N##_compare_exchange_strong(volatile T* a, T* c, T v, int mo, int fmo) {                \
     (void)fmo;                                                                                               \
     if (Runtime* rt = Runtime::current()) {                                                                  \
+      if (rt->weak()) {                                                                                      \
+        std::uint64_t old = 0;                                                                               \
+        if (rt->weak_rmw(const_cast<const T*>(a), N / 8, sim::Op::CasOk, Runtime::Rmw::Cas,                  \
+                         static_cast<std::uint64_t>(v), static_cast<std::uint64_t>(*c), to_mo(mo), PC, &old)) { \
+          const bool ok = static_cast<T>(old) == *c;                                                         \
+          *c = static_cast<T>(old);                                                                          \
+          return ok;                                                                                         \
+        }                                                                                                    \
+      }                                                                                                      \
       /* the step first, then the comparison: the outcome is the one at the step */                         \
       rt->atomic_step(const_cast<const T*>(a), N / 8, sim::Op::CasOk, to_mo(mo), PC);                        \
     }                                                                                                        \

@@ -78,9 +78,13 @@ Runtime::Runtime(sim::Sim& sim, std::shared_ptr<Subject> subject, RuntimeOptions
     });
   note_warn_ = sim.note_id("kernel WARN");
   note_fence_ = sim.note_id("smp_mb");
+  mem_ = sim.memory();
+  if (mem_) ext_base_ = mem_->attach(this);
 }
 
 Runtime::~Runtime() {
+  // No Memory::detach: like every SimObject, a client outlives the executions of its Sim, and the
+  // Sim (with its Memory) may be destroyed first (the explorer's workers destroy the workload last).
   if (g_current == this) g_current = nullptr;
   if (pool_) munmap(pool_, pool_pages_ * kPage);
   if (window_) munmap(window_, window_bytes_);
@@ -126,6 +130,7 @@ void Runtime::reset() {
   ghost_ = 0;
   cpu_override_ = -1;
   pending_watch_ = -1;
+  pending_ = Pending::None;  // the memory was restored from the frozen state
 }
 
 // ---- trace text --------------------------------------------------------------------------------------
@@ -303,6 +308,10 @@ std::string Runtime::innermost_function(std::uint64_t code) const {
 }
 
 void Runtime::access(const void* addr, unsigned size, Access kind, bool marked, const void* pc) {
+  if (mem_) [[unlikely]] {
+    access_weak(addr, size, kind, marked, pc);
+    return;
+  }
   if (!stepping()) return;
   if (!watches_.empty()) {
     if (pending_watch_ >= 0) deliver_watch();
@@ -317,10 +326,12 @@ void Runtime::access(const void* addr, unsigned size, Access kind, bool marked, 
   if (options_.marked_only && !marked) return;
   Loc l = translate(addr);
   if (!l.valid()) return;
-  step(kind == Access::Read ? sim::Op::Load : sim::Op::Store, l, size, pc);  // marked or not: SC today (issue 13)
+  step(kind == Access::Read ? sim::Op::Load : sim::Op::Store, l, size, pc);  // sc (tso/lkmm: access_weak)
 }
 
 void Runtime::atomic_step(const void* addr, unsigned size, sim::Op op, sim::Mo mo, const void* pc) {
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (!stepping()) return;
   Loc l = translate(addr);
   if (!l.valid()) return;
@@ -329,15 +340,26 @@ void Runtime::atomic_step(const void* addr, unsigned size, sim::Op op, sim::Mo m
 }
 
 void Runtime::fence(sim::Mo mo, const void* pc) {
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (!stepping()) return;
   sim_.yield_point();
-  (void)mo;
   sim_.record(sim::Op::Note, sim::kNoObject, code_offset(pc), note_fence_);
+  if (mem_) [[unlikely]] {
+    sync_memory();
+    // smp_mb() is __atomic_thread_fence(seq_cst); rs_smp_rmb / rs_smp_wmb pass acquire / release.
+    const sim::Fence f = mo == sim::Mo::Acquire ? sim::Fence::Rmb : mo == sim::Mo::Release ? sim::Fence::Wmb : sim::Fence::Mb;
+    mem_->act_as(cpu());
+    sim_.fence(f);
+    mem_->act_as(-1);
+  }
 }
 
 void Runtime::copy(void* dst, const void* src, std::size_t n, bool move, const void* pc) {
   auto* d = static_cast<std::uint8_t*>(dst);
   const auto* s = static_cast<const std::uint8_t*>(src);
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (n == 0) return;
   const Loc dl = translate(d), sl = translate(s);
   const bool step_it = stepping() && (dl.valid() || sl.valid());
@@ -351,7 +373,11 @@ void Runtime::copy(void* dst, const void* src, std::size_t n, bool move, const v
   for (std::size_t at = 0; at < n;) {
     std::size_t len = std::min(granule, n - at);
     if (step_it) {
+      if (mem_ && sl.valid()) [[unlikely]]
+        mem_->before_load();  // lkmm: reading the subject's memory is a load (a promise point)
       sim_.yield_point();
+      if (mem_) [[unlikely]]
+        sync_memory();
       const Loc& where = dl.valid() ? dl : sl;
       sim_.record(dl.valid() ? sim::Op::CopyIn : sim::Op::CopyOut, where.object, where.offset + at,
                   len | (code_offset(pc) << 16));
@@ -379,10 +405,14 @@ void Runtime::copy(void* dst, const void* src, std::size_t n, bool move, const v
 
 void Runtime::fill(void* dst, int c, std::size_t n, const void* pc) {
   auto* d = static_cast<std::uint8_t*>(dst);
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (n == 0) return;
   const Loc dl = translate(d);
   if (stepping() && dl.valid()) {
     sim_.yield_point();
+    if (mem_) [[unlikely]]
+      sync_memory();
     sim_.record(sim::Op::CopyIn, dl.object, dl.offset, n | (code_offset(pc) << 16));
   }
   std::memset(d, c, n);
@@ -391,6 +421,215 @@ void Runtime::fill(void* dst, int c, std::size_t n, const void* pc) {
     if (!l.valid() || l.object != id_) continue;
     if (std::uint64_t* sh = shadow_page(l.offset / kPage, false)) sh[l.offset % kPage] = 0;
   }
+}
+
+// ---- weak memory ---------------------------------------------------------------------------------
+//
+// Under --memory-model tso|lkmm the subject's marked accesses go through the Sim's memory model
+// (sim/memory.h), at the same seam as a model's sim::Shared<T>:
+//   - atomics (__tsan_atomicN_*: smp_load_acquire, smp_store_release, xchg, cmpxchg, atomic_*):
+//     the hook asks the model (weak_load / weak_store / weak_rmw) and returns the model's value;
+//     the hook performs no access of its own, the Runtime writes the word;
+//   - READ_ONCE / WRITE_ONCE (the volatile hooks): the compiler performs the access right after
+//     the hook, so the hook cannot hand back a value. A load: the hook asks the model, and when the
+//     model picks a store other than the newest, writes that (stale) value into the word for this
+//     one load (Pending::Stale). A store: the hook notes the word (Pending::Store); the value is the
+//     word's content once the compiler has stored it. Either is settled (sync_memory) at the next
+//     entry into the Runtime by anyone (every hook and shim call, before and after its yield
+//     point), at settle(), and before the execution ends (MemoryClient::settle from Memory::end):
+//     a stale value is replaced by the newest one, a pending store becomes the model's store, for
+//     the CPU that made it (Memory::act_as). This is exact in the engine's single-threaded fiber
+//     world: between a hook and the compiler's access no other actor runs (switches happen only
+//     at yield points, inside hooks), and no access of any actor reaches memory before the next
+//     entry into the Runtime settles the pending one;
+//   - smp_mb / smp_rmb / smp_wmb (__tsan_atomic_thread_fence, rs_smp_rmb / rs_smp_wmb) are the
+//     model's fences; spin_lock / spin_unlock its lock hand-over; wake_up and poll_wait's
+//     add_wait_queue take the wait queue's lock (ordering the waker's stores before the sleeper's
+//     re-check, as wq_head->lock does); irq_work_queue's claim is a fully ordered RMW; copies out
+//     of the subject's memory are loads (lkmm: promise points, as a model's ByteBuffer copy-out).
+// Invariant: outside that one window the memory holds, for every word of the model, its newest
+// value (Memory::latest). Plain (unmarked) accesses, memcpy and memset stay sequentially
+// consistent: they read and write that newest value. When a marked access finds a word changed
+// behind the model's back (a plain store, a copy, the frozen state at the start of an execution:
+// each word's history starts at 0), the model takes the word's bytes as a store every CPU sees at
+// once (Memory::poke) before the access. Words are (region, physical offset, size) of sizes 1, 2,
+// 4 and 8, aligned; other marked accesses stay sc. Mixed-size marked accesses to the same bytes are
+// different words, each made coherent with the bytes at its accesses.
+
+std::string Runtime::location_name(std::uint32_t loc) const {
+  const std::uint32_t i = loc - ext_base_;
+  if (i < words_.size()) {
+    const Word& w = words_[i];
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s+0x%llx (%u bytes)", sim_.object_name(w.loc.object).c_str(),
+                  static_cast<unsigned long long>(w.loc.offset), w.size);
+    return buf;
+  }
+  return "kernel lock or wait queue " + std::to_string(i);
+}
+
+int Runtime::word(const Loc& l, unsigned size) {
+  if ((size != 1 && size != 2 && size != 4 && size != 8) || l.offset % size) return -1;
+  const std::uint64_t k = (std::uint64_t(l.object) << 48) ^ (std::uint64_t(size) << 40) ^ l.offset;
+  auto [it, fresh] = word_of_.try_emplace(k, static_cast<int>(words_.size()));
+  if (fresh) {
+    if (words_.size() >= (1u << 22)) throw std::logic_error("weak memory: too many kernel words");
+    std::uint8_t* phys = l.object == id_ ? pool_ + l.offset : subject_->data_begin() + l.offset;
+    words_.push_back(Word{phys, l, size, ext_base_ + static_cast<std::uint32_t>(words_.size())});
+  }
+  return it->second;
+}
+
+std::uint64_t Runtime::read_word(const Word& w) const {
+  std::uint64_t v = 0;
+  std::memcpy(&v, w.phys, w.size);  // little-endian: the low bytes
+  return v;
+}
+
+void Runtime::write_word(const Word& w, std::uint64_t v) { std::memcpy(w.phys, &v, w.size); }
+
+void Runtime::coherent(const Word& w) {
+  const std::uint64_t now = read_word(w);
+  if (now != mem_->latest(w.id, 0)) mem_->poke(w.id, 0, now);
+}
+
+void Runtime::sync_memory() {
+  if (pending_ == Pending::None) return;
+  const Pending p = pending_;
+  pending_ = Pending::None;
+  const Word& w = words_[static_cast<std::size_t>(pending_word_)];
+  if (p == Pending::Store) {
+    const std::uint64_t v = read_word(w);  // what the compiler stored after the hook
+    mem_->act_as(pending_cpu_);
+    mem_->store(w.id, 0, v, sim::Mo::Relaxed);
+    mem_->act_as(-1);
+  }
+  write_word(w, mem_->latest(w.id, 0));
+}
+
+void Runtime::lock_memory(std::uint32_t id, bool acquire) {
+  mem_->act_as(cpu());
+  if (acquire) mem_->lock_acquired(id);
+  else mem_->lock_released(id);
+  mem_->act_as(-1);
+}
+
+void Runtime::access_weak(const void* addr, unsigned size, Access kind, bool marked, const void* pc) {
+  sync_memory();
+  if (!stepping()) return;
+  if (!watches_.empty()) {
+    if (pending_watch_ >= 0) deliver_watch();
+    if (kind == Access::Write)
+      for (std::size_t i = 0; i < watches_.size(); ++i)
+        if (static_cast<const void*>(watches_[i].word) == addr) {
+          pending_watch_ = static_cast<int>(i);
+          pending_old_ = *watches_[i].word;
+          pending_code_ = code_offset(pc);
+        }
+  }
+  if (options_.marked_only && !marked) return;
+  Loc l = translate(addr);
+  if (!l.valid()) return;
+  const int wi = marked ? word(l, size) : -1;  // plain accesses: sc, against the newest value
+  if (wi >= 0 && kind == Access::Read) {
+    mem_->act_as(cpu());
+    mem_->before_load(sim::Mo::Relaxed);  // lkmm: a promise may be made before the yield point
+    mem_->act_as(-1);
+  }
+  step(kind == Access::Read ? sim::Op::Load : sim::Op::Store, l, size, pc);
+  sync_memory();  // whatever ran at the yield point left nothing pending
+  if (wi < 0) return;
+  const Word& w = words_[static_cast<std::size_t>(wi)];
+  coherent(w);
+  if (kind == Access::Write) {  // READ_ONCE's value is known once the compiler has stored it
+    pending_ = Pending::Store;
+    pending_word_ = wi;
+    pending_cpu_ = cpu();
+    return;
+  }
+  mem_->act_as(cpu());
+  const std::uint64_t v = mem_->load(w.id, 0, sim::Mo::Relaxed);
+  mem_->act_as(-1);
+  if (v != read_word(w)) {  // a stale read: the compiler's load reads this value, once
+    write_word(w, v);
+    pending_ = Pending::Stale;
+    pending_word_ = wi;
+  }
+}
+
+bool Runtime::weak_load(const void* addr, unsigned size, sim::Mo mo, const void* pc, std::uint64_t* out) {
+  sync_memory();
+  if (!stepping()) return false;
+  const Loc l = translate(addr);
+  if (!l.valid()) return false;
+  const int wi = word(l, size);
+  if (wi < 0) return false;
+  mem_->act_as(cpu());
+  mem_->before_load(mo);
+  mem_->act_as(-1);
+  step(sim::Op::Load, l, size, pc, mo);
+  sync_memory();
+  if (on_atomic) on_atomic(addr, sim::Op::Load);
+  const Word& w = words_[static_cast<std::size_t>(wi)];
+  coherent(w);
+  mem_->act_as(cpu());
+  *out = mem_->load(w.id, 0, mo);
+  mem_->act_as(-1);
+  return true;
+}
+
+bool Runtime::weak_store(const void* addr, unsigned size, std::uint64_t v, sim::Mo mo, const void* pc) {
+  sync_memory();
+  if (!stepping()) return false;
+  const Loc l = translate(addr);
+  if (!l.valid()) return false;
+  const int wi = word(l, size);
+  if (wi < 0) return false;
+  step(sim::Op::Store, l, size, pc, mo);
+  sync_memory();
+  if (on_atomic) on_atomic(addr, sim::Op::Store);
+  const Word& w = words_[static_cast<std::size_t>(wi)];
+  coherent(w);
+  mem_->act_as(cpu());
+  mem_->store(w.id, 0, v, mo);
+  mem_->act_as(-1);
+  write_word(w, mem_->latest(w.id, 0));
+  return true;
+}
+
+bool Runtime::weak_rmw(const void* addr, unsigned size, sim::Op op, Rmw kind, std::uint64_t arg, std::uint64_t expected,
+                       sim::Mo mo, const void* pc, std::uint64_t* old) {
+  sync_memory();
+  if (!stepping()) return false;
+  const Loc l = translate(addr);
+  if (!l.valid()) return false;
+  const int wi = word(l, size);
+  if (wi < 0) return false;
+  step(op, l, size, pc, mo);
+  sync_memory();
+  if (on_atomic) on_atomic(addr, op);
+  const Word& w = words_[static_cast<std::size_t>(wi)];
+  coherent(w);
+  const std::uint64_t mask = size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * size)) - 1;
+  mem_->act_as(cpu());
+  const std::uint64_t o = mem_->rmw_read(w.id, 0, mo) & mask;
+  std::uint64_t n = o;
+  switch (kind) {
+    case Rmw::Xchg: n = arg; break;
+    case Rmw::Add: n = o + arg; break;
+    case Rmw::Sub: n = o - arg; break;
+    case Rmw::And: n = o & arg; break;
+    case Rmw::Or: n = o | arg; break;
+    case Rmw::Xor: n = o ^ arg; break;
+    case Rmw::Nand: n = ~(o & arg); break;
+    case Rmw::Cas: n = arg; break;
+  }
+  if (kind == Rmw::Cas && o != (expected & mask)) mem_->rmw_fail(w.id, mo);
+  else mem_->rmw_write(w.id, n & mask, mo);
+  mem_->act_as(-1);
+  write_word(w, mem_->latest(w.id, 0));
+  *old = o;
+  return true;
 }
 
 // ---- memory ------------------------------------------------------------------------------------------
@@ -516,6 +755,8 @@ void Runtime::set_holder(LockSlot& s, int actor) {
 }
 
 void Runtime::lock(void* lock, bool preempt_off, const void* pc) {
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (!stepping()) return;  // setup is single-threaded
   if (preempt_off) sim_.preempt_disable();
   LockSlot& s = lock_slot(lock);
@@ -526,6 +767,8 @@ void Runtime::lock(void* lock, bool preempt_off, const void* pc) {
     if (holder < 0) {
       set_holder(s, sim_.current_actor());
       sim_.record(sim::Op::Lock, l.object, l.offset, 1 | (code_offset(pc) << 16));
+      if (mem_) [[unlikely]]
+        lock_memory(sync_id(1, s.index), true);
       if (on_lock_acquired) on_lock_acquired(lock);
       return;
     }
@@ -543,6 +786,8 @@ void Runtime::lock(void* lock, bool preempt_off, const void* pc) {
 }
 
 bool Runtime::trylock(void* lock, const void* pc) {
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (!stepping()) return true;
   LockSlot& s = lock_slot(lock);
   Loc l = translate(lock);
@@ -550,6 +795,8 @@ bool Runtime::trylock(void* lock, const void* pc) {
   if (s.state.holder < 0) {
     set_holder(s, sim_.current_actor());
     sim_.record(sim::Op::Lock, l.object, l.offset, 1 | (code_offset(pc) << 16));
+    if (mem_) [[unlikely]]
+      lock_memory(sync_id(1, s.index), true);
     if (on_lock_acquired) on_lock_acquired(lock);
     return true;
   }
@@ -558,11 +805,15 @@ bool Runtime::trylock(void* lock, const void* pc) {
 }
 
 void Runtime::unlock(void* lock, bool preempt_on, const void* pc) {
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (!stepping()) return;
   if (on_unlock) on_unlock(lock);
   LockSlot& s = lock_slot(lock);
   Loc l = translate(lock);
   sim_.yield_point();
+  if (mem_) [[unlikely]]
+    lock_memory(sync_id(1, s.index), false);
   set_holder(s, -1);
   sim_.record(sim::Op::Unlock, l.object, l.offset, code_offset(pc) << 16);
   if (preempt_on) sim_.preempt_enable();
@@ -588,21 +839,42 @@ std::uint32_t Runtime::wait_queue_id(const void* head) const {
 
 bool Runtime::waitqueue_active(void* head, const void* pc) {
   auto* waiters = static_cast<unsigned*>(head);  // wait_queue_head_t.rs_waiters
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (stepping()) step(sim::Op::Load, translate(head), 4, pc);
+  if (mem_) [[unlikely]]
+    sync_memory();
   return *waiters != 0;
 }
 
 void Runtime::wake_up(void* head, const void* pc) {
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (!stepping()) return;
   Loc l = translate(head);
   sim_.yield_point();
+  if (mem_) [[unlikely]] {  // __wake_up takes and releases wq_head->lock
+    sync_memory();
+    lock_memory(sync_id(2, wait_queue_id(head)), true);
+    lock_memory(sync_id(2, wait_queue_id(head)), false);
+  }
   int n = sim_.wake_all(wait_queue_id(head));
   sim_.record(sim::Op::Wake, l.object, l.offset, static_cast<std::uint64_t>(n) | (code_offset(pc) << 16));
   if (on_wake_up) on_wake_up(head);
 }
 
 void Runtime::poll_wait(void* head) {
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (!stepping()) return;
+  if (mem_) [[unlikely]] {  // add_wait_queue takes and releases wq_head->lock (as wake_up does)
+    Loc hl = translate(head);
+    auto it = wait_of_.find(key(hl));
+    if (hl.valid() && it != wait_of_.end()) {
+      lock_memory(sync_id(2, wait_objects_[it->second]), true);
+      lock_memory(sync_id(2, wait_objects_[it->second]), false);
+    }
+  }
   const int me = sim_.current_actor();
   for (const Poller& p : pollers_)
     if (p.actor == me && p.head == head) return;  // do_poll adds each queue once per poll(2)
@@ -650,8 +922,16 @@ void Runtime::init_irq_work(void* work, void (*func)(void*)) {
 bool Runtime::irq_work_queue(void* work, const void* pc) {
   IrqWorkSlot* w = irq_work_slot(work);
   if (!w) throw std::logic_error("irq_work_queue on an irq_work that init_irq_work never saw");
+  if (mem_) [[unlikely]]
+    sync_memory();
   if (!stepping()) return false;
   step(sim::Op::CasOk, translate(work), 8, pc, sim::Mo::SeqCst);  // the kernel's claim: a cmpxchg on flags
+  if (mem_) [[unlikely]] {  // irq_work_claim's atomic_fetch_or is fully ordered
+    sync_memory();
+    mem_->act_as(cpu());
+    mem_->fence(sim::Fence::Mb);
+    mem_->act_as(-1);
+  }
   bool queued = sim_.irq_work_queue(w->source);
   if (queued) {
     w->busy = true;

@@ -24,6 +24,12 @@
 // executions are independent and deterministic. Code run outside an actor (setup, ghost reads
 // under a `Ghost` scope) takes no steps.
 //
+// Weak memory. Under --memory-model tso|lkmm the subject's marked accesses (atomics, READ_ONCE /
+// WRITE_ONCE), barriers and locks go through the Sim's memory model (sim/memory.h), the Runtime
+// being its MemoryClient for the kernel's words; plain accesses stay sequentially consistent. The
+// scheme (a stale value placed for the one load the compiler performs after the hook, a
+// WRITE_ONCE settled at the next entry) is in runtime.cpp, "Weak memory".
+//
 // One simulation runs on one OS thread; the hooks find their Runtime through a thread-local
 // pointer set by the Runtime at setup and at the start of each execution.
 #pragma once
@@ -37,6 +43,7 @@
 #include <vector>
 
 #include "kernel/subject.h"
+#include "sim/memory.h"
 #include "sim/sim.h"
 
 namespace kernel {
@@ -55,7 +62,7 @@ struct Loc {
   bool valid() const { return object != sim::kNoObject; }
 };
 
-class Runtime final : public sim::SimObject {
+class Runtime final : public sim::SimObject, public sim::MemoryClient {
  public:
   Runtime(sim::Sim& sim, std::shared_ptr<Subject> subject, RuntimeOptions options);
   ~Runtime() override;
@@ -116,10 +123,14 @@ class Runtime final : public sim::SimObject {
   /// kernel-internal transition (relay's overwrite catch-up in relay_file_read_avail).
   using WatchFn = std::function<void(std::uint64_t old_value, std::uint64_t new_value, const std::string& function)>;
   void watch(const void* word, WatchFn fn);
-  /// Delivers a pending watched store (adapters call it when a kernel call returns).
-  void settle() {
+  /// Delivers a pending watched store (adapters call it when a kernel call returns), and under
+  /// tso/lkmm settles the memory model's pending access (runtime.cpp, "Weak memory").
+  void settle() override {
+    sync_memory();
     if (pending_watch_ >= 0) deliver_watch();
   }
+  /// A client location's name in stale-read notes: "kernel.memory+0x1040 (8 bytes)".
+  std::string location_name(std::uint32_t loc) const override;
   /// The innermost function (after inlining) at a code offset, from the subject's debug info.
   std::string innermost_function(std::uint64_t code_offset) const;
 
@@ -133,6 +144,17 @@ class Runtime final : public sim::SimObject {
   void access(const void* addr, unsigned size, Access kind, bool marked, const void* pc);
   void atomic_step(const void* addr, unsigned size, sim::Op op, sim::Mo mo, const void* pc);
   void fence(sim::Mo mo, const void* pc);
+  // Weak memory (--memory-model tso|lkmm; runtime.cpp, "Weak memory"): the atomic hooks ask the
+  // memory model for the value. Each returns false when the model does not take the access (sc,
+  // no actor, not the subject's memory, a size other than 1, 2, 4, 8 or a misaligned word): the
+  // hook then takes its sc path.
+  bool weak() const { return mem_ != nullptr; }
+  bool weak_load(const void* addr, unsigned size, sim::Mo mo, const void* pc, std::uint64_t* out);
+  bool weak_store(const void* addr, unsigned size, std::uint64_t v, sim::Mo mo, const void* pc);
+  enum class Rmw : std::uint8_t { Xchg, Add, Sub, And, Or, Xor, Nand, Cas };
+  /// *old receives the value read; for Cas the write happens only when it equals `expected`.
+  bool weak_rmw(const void* addr, unsigned size, sim::Op op, Rmw kind, std::uint64_t arg, std::uint64_t expected,
+                sim::Mo mo, const void* pc, std::uint64_t* old);
   void copy(void* dst, const void* src, std::size_t n, bool move, const void* pc);
   void fill(void* dst, int c, std::size_t n, const void* pc);
   bool stepping() const { return ghost_ == 0 && sim_.current_actor() >= 0; }
@@ -210,6 +232,28 @@ class Runtime final : public sim::SimObject {
 
   void make_current();
   void deliver_watch();
+  // ---- weak memory (runtime.cpp) ----
+  struct Word {                // a marked word of the subject's memory, a location of the model
+    std::uint8_t* phys;        // its bytes through the writable direct map (or the data segment)
+    Loc loc;
+    unsigned size;
+    std::uint32_t id;          // the model's location id
+  };
+  enum class Pending : std::uint8_t { None, Stale, Store };
+  void access_weak(const void* addr, unsigned size, Access kind, bool marked, const void* pc);
+  void sync_memory();
+  int word(const Loc& l, unsigned size);
+  std::uint64_t read_word(const Word& w) const;
+  void write_word(const Word& w, std::uint64_t v);
+  void coherent(const Word& w);
+  void lock_memory(std::uint32_t id, bool acquire);
+  std::uint32_t sync_id(std::uint32_t kind, std::uint32_t index) const { return ext_base_ + (kind << 22) + index; }
+  sim::Memory* mem_ = nullptr;  // the Sim's memory model; null under sc
+  std::uint32_t ext_base_ = 0;
+  std::vector<Word> words_;
+  std::unordered_map<std::uint64_t, int> word_of_;  // (object, offset, size) -> words_ index
+  Pending pending_ = Pending::None;
+  int pending_word_ = -1, pending_cpu_ = -1;
   struct Watch {
     const std::uint64_t* word;
     Loc loc;

@@ -3,11 +3,25 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace sim {
 
 void Memory::note_stale(std::uint32_t obj, std::string text) {
-  sim_.trace_only(Op::StaleRead, obj, 0, sim_.note_id(text));
+  sim_.trace_only(Op::StaleRead, obj >= kExternal ? kNoObject : obj, 0, sim_.note_id(text));
+}
+
+std::uint32_t Memory::attach(MemoryClient* c) {
+  if (clients_.size() >= (0xffffffffu - kExternal) / kClientBlock) throw std::logic_error("memory: too many clients");
+  clients_.push_back(c);
+  return kExternal + static_cast<std::uint32_t>(clients_.size() - 1) * kClientBlock;
+}
+
+std::string Memory::location_name(std::uint32_t obj) const {
+  if (obj < kExternal) return sim_.object_name(obj);
+  const std::size_t i = (obj - kExternal) / kClientBlock;
+  if (i < clients_.size() && clients_[i]) return clients_[i]->location_name(obj);
+  return "location " + std::to_string(obj - kExternal);
 }
 
 namespace {
@@ -22,16 +36,28 @@ class LocationMap {
  public:
   /// The index of `obj`, and whether it is new.
   std::pair<std::uint32_t, bool> index(std::uint32_t obj) {
+    if (obj >= Memory::kExternal) {
+      auto [it, fresh] = external_.try_emplace(obj, count_);
+      if (fresh) ++count_;
+      return {it->second, fresh};
+    }
     if (obj >= dense_.size()) dense_.resize(obj + 1, kNone);
     if (dense_[obj] != kNone) return {dense_[obj], false};
     dense_[obj] = count_++;
     return {dense_[obj], true};
   }
-  std::uint32_t find(std::uint32_t obj) const { return obj < dense_.size() ? dense_[obj] : kNone; }
+  std::uint32_t find(std::uint32_t obj) const {
+    if (obj >= Memory::kExternal) {
+      auto it = external_.find(obj);
+      return it == external_.end() ? kNone : it->second;
+    }
+    return obj < dense_.size() ? dense_[obj] : kNone;
+  }
   static constexpr std::uint32_t kNone = 0xffffffffu;
 
  private:
   std::vector<std::uint32_t> dense_;
+  std::unordered_map<std::uint32_t, std::uint32_t> external_;  // client locations (Memory::kExternal and up)
   std::uint32_t count_ = 0;
 };
 
@@ -47,7 +73,7 @@ class Tso final : public Memory {
     for (Loc& l : locs_) l = Loc{l.obj, l.init, l.init, 0, -1};
     stale_reads_ = 0;
   }
-  void end() override {
+  void drain() override {
     for (int c = 0; c < static_cast<int>(bufs_.size()); ++c) drain(c, bufs_[c].size());
   }
 
@@ -85,7 +111,7 @@ class Tso final : public Memory {
           if (!e.marker && e.loc == x) {
             ++stale_reads_;
             if (sim_.recording())
-              note_stale(obj, "stale read of " + sim_.object_name(obj) + ": read " + std::to_string(l.value) + " (" +
+              note_stale(obj, "stale read of " + location_name(obj) + ": read " + std::to_string(l.value) + " (" +
                                   who(l.step, l.cpu) + ") while " + std::to_string(e.value) + " (" + who(e.step, d) +
                                   ") is still in CPU " + std::to_string(d) + "'s store buffer");
             return l.value;
@@ -253,7 +279,7 @@ class Lkmm final : public Memory {
       ++stale_reads_;
       if (sim_.recording()) {
         const Msg& newer = l.hist[cand_[0]];
-        note_stale(obj, "stale read of " + sim_.object_name(obj) + ": read " + std::to_string(m.value) + " (" +
+        note_stale(obj, "stale read of " + location_name(obj) + ": read " + std::to_string(m.value) + " (" +
                             who(m.step, m.cpu) + "), skipped the newer " + std::to_string(newer.value) + " (" +
                             who(newer.step, newer.cpu) + (k > 1 ? ", and " + std::to_string(k - 1) + " more" : "") + ")");
       }
@@ -549,7 +575,7 @@ class Lkmm final : public Memory {
     promises_.push_back(Promise{d, x, v, m.ts});
     l.hist.push_back(std::move(m));
     if (sim_.recording())
-      note_stale(l.obj, "promise: CPU " + std::to_string(d) + " makes its later store " + sim_.object_name(l.obj) +
+      note_stale(l.obj, "promise: CPU " + std::to_string(d) + " makes its later store " + location_name(l.obj) +
                             " = " + std::to_string(v) + " visible now (load buffering: the loads before that store are"
                             " satisfied after it)");
   }

@@ -6,6 +6,9 @@
 // through a Memory that owns the values. Memory state is per CPU, so an interrupt handler on a CPU
 // shares that CPU's store buffer (tso) or views (lkmm): it sees the CPU's program order.
 //
+// The kernel-source mode's words are locations too, not SimObjects: kernel::Runtime is a
+// MemoryClient with its own block of location ids (kernel/runtime.cpp, "Weak memory").
+//
 // Every nondeterministic decision of a model is a choice at the engine's seam (Sim::choose_memory):
 // option 0 is always the sequentially consistent one (read the newest store; write through / append
 // at the end of the modification order), so an all-zero choice list behaves like sc, and shrinking
@@ -83,8 +86,22 @@
 
 namespace sim {
 
+/// Locations that are not SimObjects: the kernel-source mode's marked words (kernel/runtime.h).
+/// A client owns a block of location ids (Memory::attach), names them for traces, and settles
+/// what it holds back (an access the compiler completes after its hook) before an execution ends.
+class MemoryClient {
+ public:
+  virtual ~MemoryClient() = default;
+  virtual std::string location_name(std::uint32_t loc) const = 0;
+  virtual void settle() = 0;
+};
+
 class Memory {
  public:
+  /// The first location id of client blocks; each block holds kClientBlock ids.
+  static constexpr std::uint32_t kExternal = 0x80000000u;
+  static constexpr std::uint32_t kClientBlock = 1u << 24;
+
   explicit Memory(Sim& sim) : sim_(sim) {}
   virtual ~Memory() = default;
   Memory(const Memory&) = delete;
@@ -92,8 +109,12 @@ class Memory {
 
   /// Before each execution (after the objects are reset).
   virtual void begin() = 0;
-  /// After the last actor finished: drains what is buffered.
-  virtual void end() {}
+  /// After the last actor finished: the clients settle, then what is buffered drains.
+  void end() {
+    for (MemoryClient* c : clients_)
+      if (c) c->settle();
+    drain();
+  }
 
   virtual std::uint64_t load(std::uint32_t obj, std::uint64_t init, Mo mo) = 0;
   virtual void store(std::uint32_t obj, std::uint64_t init, std::uint64_t v, Mo mo) = 0;
@@ -126,14 +147,32 @@ class Memory {
   /// The model's stale reads so far in this execution (reads that did not take option 0's store).
   std::uint64_t stale_reads() const { return stale_reads_; }
 
+  /// A client's block of location ids (the first one). Like a SimObject, a client must outlive the
+  /// executions of the Sim (it may outlive the Sim itself: the Memory never calls it after that).
+  std::uint32_t attach(MemoryClient* c);
+  /// The CPU the following operations act for (-1: the running actor's): a client that settles an
+  /// access after its actor went on, or runs kernel code for a CPU other than the actor's.
+  void act_as(int cpu) { as_cpu_ = cpu; }
+  /// An object's or a client location's name.
+  std::string location_name(std::uint32_t obj) const;
+
  protected:
-  int cpu() const { return sim_.current_actor() < 0 ? 0 : sim_.smp_processor_id(); }
+  int cpu() const {
+    if (as_cpu_ >= 0) return as_cpu_;
+    return sim_.current_actor() < 0 ? 0 : sim_.smp_processor_id();
+  }
+  /// What end() drains (tso: every store buffer).
+  virtual void drain() {}
   std::uint32_t choose(std::uint32_t n, bool rare = false) { return sim_.choose_memory(n, rare); }
   /// Names a stale read in the recorded trace (no effect on the hash).
   void note_stale(std::uint32_t obj, std::string text);
 
   Sim& sim_;
   std::uint64_t stale_reads_ = 0;
+
+ private:
+  std::vector<MemoryClient*> clients_;  // block i: ids kExternal + i * kClientBlock ...
+  int as_cpu_ = -1;
 };
 
 /// The model of `m` for `sim` (nullptr for sc).

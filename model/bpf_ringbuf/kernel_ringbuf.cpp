@@ -495,8 +495,10 @@ class KernelConsumer final : public ConsumerApi {
     return c->self->cb_(c->ring, r, pos, off, static_cast<U32>(size));
   }
   void wake() {
-    asleep_ = false;
+    // The ghost flag is cleared after the wake-up, not before (as RingBuffer::wake): wake_up() is a
+    // step, and a consumer that decides to sleep in between is still woken by it (under lkmm).
     wq_.wake_up();
+    asleep_ = false;
   }
 
   std::shared_ptr<Core> core_;

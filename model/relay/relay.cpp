@@ -172,6 +172,8 @@ Channel::SwitchResult Channel::switch_subbuf(Buf& b, U64 length) {
     U64 finished = sbs - b.padding[old_subbuf].load();
     b.file_size.store(b.file_size.load() + finished);
     sim_.note(note_mb_);  // smp_mb(): orders the above before waitqueue_active
+    if (sim_.memory()) [[unlikely]]
+      sim_.fence(sim::Fence::Mb);  // the barrier itself (tso, lkmm); sc's trace keeps only the note
     if (b.readers_waiting.load(Mo::SeqCst) > 0) sim_.irq_work_queue(b.wakeup_work);
   }
   U64 old_idx = b.data.load();
