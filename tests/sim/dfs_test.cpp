@@ -3,7 +3,9 @@
 // it finds, determinism for any --jobs.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <optional>
 
 #include "model/registry.h"
@@ -225,7 +227,15 @@ TEST(DfsParallel, SameResultsForAnyJobs) {
     for (unsigned jobs : {2u, 3u}) {
       auto c = base_cfg;
       c.jobs = jobs;
+      // Slow each execution a little, so that the other threads get hungry and the tree is
+      // really split even where it is small (else one thread may finish it alone).
+      c.on_execution = [](const std::vector<std::uint32_t>&, std::uint64_t, bool) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      };
       auto r = t.dfs(c);
+      std::uint64_t items = 0;
+      for (const auto& it : r.iterations) items += it.work_items;
+      EXPECT_GT(items, r.iterations.size()) << rel << " jobs " << jobs << ": the tree was never split";
       ASSERT_EQ(r.iterations.size(), one.iterations.size()) << rel;
       for (std::size_t i = 0; i < r.iterations.size(); ++i) {
         EXPECT_EQ(r.iterations[i].complete, one.iterations[i].complete) << rel;
