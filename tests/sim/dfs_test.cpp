@@ -318,3 +318,17 @@ TEST(DfsClasses, SamplingRunsCountTheClassesTheyVisit) {
   EXPECT_GE(pct, 1u);
   EXPECT_LE(pct, all.last().classes);
 }
+
+// mpsc_ring under the spin rule: source-DPOR with spin pruning exhausts it in 395 383 executions
+// (1 887 999 without pruning, README); a budget of 450 000 catches a pruning that stops working.
+TEST(DfsReduction, SpinPruningExhaustsMpscRing) {
+  Scenario t("scenarios/toy/mpsc_ring.toml");
+  t.cfg.spin_wait = true;
+  sim::DfsConfig c;
+  c.dpor = true;
+  c.executions = 450'000;
+  auto r = t.dfs(c);
+  EXPECT_TRUE(r.last().complete) << r.last().executions << " executions";
+  EXPECT_EQ(r.last().distinct_end_states, 1u);
+  EXPECT_FALSE(r.first.has_value());
+}
