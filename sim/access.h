@@ -25,6 +25,24 @@
 //
 // The footprint has a fixed capacity; a step that touches more objects is dependent with every
 // step (`overflow`). Recording never allocates once the step vector has grown to its high mark.
+//
+// Spin iterations (`spin_pruning`; on with the engine's spin rule, Sim::Config::spin_wait): an
+// iteration of an actor is what it does between two yield()s. Its "pure tail" is what it did
+// after its last write (store, RMW, lock, copy-in, wake, firing), when that was only reads. When
+// the next iteration begins with the same accesses (the same operations on the same objects, in
+// the same order) as the end of that tail, those steps (and the yield after them) are `weak`: the
+// loop body ran, failed and ran again, which changed nothing (GenMC's spin-assume: a side-effect
+// free iteration is blocked, not an event). Reads before the loop are not repeated, so they stay
+// events. `finalize` marks them once the execution is over. A weak step is also `silent` when
+// no other actor wrote what the tail read before it, from the tail's first step to the end of
+// the repeat: then a later write is seen by the repeat exactly as by the tail moved after the
+// write, so the DFS's source-DPOR (dfs.cpp, `analyze`) races a silent step only as the later
+// step. A weak step that is not silent is raced as usual (moving a write between two reads of one
+// iteration gives it a snapshot the repeat never reads). Sleep sets still see every step's
+// footprint; class_fingerprint skips weak steps. Each such tail is also a `SpinTail` (its yield and what it read):
+// until another actor writes one of those objects, the actor's next iteration reads what the tail
+// read and fails the same way, so that first write is what lets it make progress (the engine's
+// spin rule blocks it until then).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +66,11 @@ struct StepAccess {
   std::int16_t cpu = -1;  // the CPU the step ran on (set when the step closes)
   std::uint8_t n = 0;
   bool overflow = false;
+  bool weak = false;        // part of a failed spin iteration run again (see above; finalize)
+  bool silent = false;      // weak, and no step races with it as the earlier one (see above)
+  bool yield = false;       // records the actor's yield()
+  bool impure = false;      // did something other than read
+  std::uint64_t ops = 0;    // hash of the (operation, object) records of the step
   Access acc[kMax];
 
   void add(std::uint32_t object, bool write) {
@@ -72,6 +95,15 @@ inline bool dependent(const StepAccess& a, const StepAccess& b) {
   return false;
 }
 
+/// A weak tail (see above): its yield step, its actor and the objects it read.
+struct SpinTail {
+  static constexpr int kMax = 8;
+  std::size_t begin = 0, end = 0;  // its first step, its yield step
+  std::int32_t actor = -1;
+  std::uint8_t n = 0;
+  std::uint32_t reads[kMax];
+};
+
 /// Collects the footprint of every step of one execution (a StepObserver installed on the Sim).
 class AccessRecord final : public StepObserver {
  public:
@@ -79,7 +111,9 @@ class AccessRecord final : public StepObserver {
   /// Before each execution.
   void begin() {
     steps_.clear();
+    tails_.clear();
     open_ = false;
+    finalized_ = false;
   }
   void on_step(int actor) override {
     close();
@@ -87,6 +121,13 @@ class AccessRecord final : public StepObserver {
     steps_.emplace_back();
     steps_.back().actor = actor;
   }
+  /// After an execution: marks the weak steps and lists the SpinTails (spin pruning; idempotent).
+  void finalize();
+  /// Weak steps and SpinTails (default: on with the spin rule).
+  void set_spin_pruning(bool on) { spin_ = on && spin_rule_; }
+  bool spin_pruning() const { return spin_; }
+  /// The weak tails of the execution, by their yield step (after finalize).
+  const std::vector<SpinTail>& spin_tails() const { return tails_; }
   void on_access(int actor, Op op, std::uint32_t object) override;
   /// Completes the open step (its CPU and source are known once its fire record is in).
   void close();
@@ -103,7 +144,12 @@ class AccessRecord final : public StepObserver {
 
  private:
   const Sim& sim_;
+  void spin_access(Op op, std::uint32_t object);
   std::vector<StepAccess> steps_;
+  std::vector<SpinTail> tails_;
+  std::vector<std::vector<std::size_t>> by_actor_;  // finalize: each actor's steps
+  bool finalized_ = false;
+  bool spin_rule_ = false, spin_ = false;
   bool open_ = false;
   bool timers_ = false;
   bool shared_cpus_ = false;  // some CPU has more than one task

@@ -96,10 +96,11 @@ struct Pool {
 class Searcher final : public ChoiceSource {
  public:
   // sleep: sleep sets; dpor: source-DPOR backtrack sets (with a bound, without sleep sets).
-  Searcher(Sim& sim, const Bounds& bounds, bool sleep, bool dpor)
+  Searcher(Sim& sim, const Bounds& bounds, bool sleep, bool dpor, bool spin_pruning)
       : sim_(sim), rec_(sim), bounds_(bounds), reduction_(sleep), dpor_(dpor),
         bounded_(bounds.preemptions.has_value() || bounds.interrupts.has_value()),
         actors_(static_cast<std::size_t>(sim.actor_count())) {
+    rec_.set_spin_pruning(spin_pruning);
     sim_.set_observer(&rec_);
   }
   ~Searcher() override { sim_.set_observer(nullptr); }
@@ -193,6 +194,7 @@ class Searcher final : public ChoiceSource {
   void finish(bool truncated) {
     rec_.close();
     process();
+    rec_.finalize();
     if (!dpor_) return;
     analyze(std::min(blocked_at_, rec_.steps().size()));
     disabled(std::min(blocked_at_, rec_.steps().size()));
@@ -360,9 +362,38 @@ class Searcher final : public ChoiceSource {
       if (stack_[i].step >= 0 && static_cast<std::size_t>(stack_[i].step) < m)
         node_at_step_[static_cast<std::size_t>(stack_[i].step)] = static_cast<std::ptrdiff_t>(i);
     prev_.resize(A);
+    // Spin pruning (access.h): after a weak tail its actor's next iteration fails the same way
+    // until another actor writes what the tail read; that first write (`unblock_`) is what lets
+    // it make progress.
+    // Watching for it starts at the tail's first step; races are skipped only after its yield.
+    const std::vector<SpinTail>& tails = rec_.spin_tails();
+    tail_begin_.assign(m, -1);
+    tail_end_.assign(m, -1);
+    for (std::size_t t = 0; t < tails.size(); ++t) {
+      if (tails[t].begin < m) tail_begin_[tails[t].begin] = static_cast<std::ptrdiff_t>(t);
+      if (tails[t].end < m) tail_end_[tails[t].end] = static_cast<std::ptrdiff_t>(t);
+    }
+    unblock_.assign(A, -1);
+    waiting_.assign(A, -1);
+    armed_.assign(A, 0);
     for (std::size_t k = 0; k < m; ++k) {
       const StepAccess& s = st[k];
       const std::size_t a = static_cast<std::size_t>(s.actor);
+      if (tail_begin_[k] >= 0) {
+        waiting_[a] = tail_begin_[k];
+        unblock_[a] = -1;
+        armed_[a] = 0;
+      }
+      for (std::size_t b = 0; b < A; ++b)
+        if (waiting_[b] >= 0 && b != a) {
+          const SpinTail& blk = tails[static_cast<std::size_t>(waiting_[b])];
+          for (int i = 0; i < blk.n; ++i)
+            if (writes(s, blk.reads[i])) {
+              unblock_[b] = static_cast<std::ptrdiff_t>(k);
+              waiting_[b] = -1;
+              break;
+            }
+        }
       std::uint32_t* C = &clocks_[k * A];
       std::copy_n(&actor_clock_[a * A], A, C);
       std::copy_n(C, A, prev_.begin());
@@ -406,12 +437,20 @@ class Searcher final : public ChoiceSource {
         const std::size_t b = static_cast<std::size_t>(st[static_cast<std::size_t>(j)].actor);
         const std::uint32_t jc = clocks_[static_cast<std::size_t>(j) * A + b];
         if (prev_[b] >= jc) continue;  // j happens before k's actor's previous step
+        // j is the first write to what k's actor's last weak tail read: before j its next
+        // iteration could only fail the same way again, so the reversal is the re-poll after j.
+        if (armed_[a] && j == unblock_[a]) continue;
         bool immediate = true;         // no other direct predecessor of k happens after j
         for (std::ptrdiff_t o : candidates_)
           if (o != j && clocks_[static_cast<std::size_t>(o) * A + b] >= jc) immediate = false;
         if (immediate) reverse(static_cast<std::size_t>(j), k, last_of_actor_[a]);
       }
       last_of_actor_[a] = static_cast<std::ptrdiff_t>(k);
+      if (tail_end_[k] >= 0) armed_[a] = 1;
+      // A silent step (a failed spin iteration repeated, access.h) is ordered after what it read
+      // and races with it (the reversal reads an older value), but is no step's predecessor: a
+      // later write is not ordered after it and does not race with it (that order is the repeat).
+      if (s.silent) continue;
       if (s.overflow) {
         for (std::uint32_t d = 0; d < slots; ++d) {
           last_write_[d] = static_cast<std::ptrdiff_t>(k);
@@ -562,7 +601,7 @@ class Searcher final : public ChoiceSource {
       initial_[ha] = init;
     };
     for (std::size_t h = x + 1; h < k; ++h)
-      if (!hb(x, h)) visit(h);
+      if (!st[h].weak && !hb(x, h)) visit(h);
     visit(k);
     std::uint32_t pick = nd.n;
     bool pick_asleep = true;
@@ -593,7 +632,9 @@ class Searcher final : public ChoiceSource {
   std::size_t actors_;
   std::size_t blocked_at_ = SIZE_MAX;
   std::vector<std::uint32_t> clocks_, actor_clock_;
-  std::vector<std::ptrdiff_t> last_write_, node_at_step_, candidates_, last_of_actor_;
+  std::vector<std::ptrdiff_t> last_write_, node_at_step_, candidates_, last_of_actor_, unblock_, waiting_,
+      tail_begin_, tail_end_;
+  std::vector<std::uint8_t> armed_;
   std::vector<std::vector<std::ptrdiff_t>> reads_;
   std::vector<std::uint32_t> prev_, first_in_v_;
   std::vector<std::uint8_t> initial_;
@@ -711,7 +752,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
       std::unique_ptr<Workload> workload = factory();
       Sim sim(config);
       sim.load(*workload);
-      Searcher s(sim, bounds, sleep, dpor);
+      Searcher s(sim, bounds, sleep, dpor, cfg.spin_pruning);
       for (;;) {
         Item item;
         {
@@ -855,6 +896,7 @@ std::uint64_t sampled_classes(const WorkloadFactory& factory, const Sim::Config&
     rec.begin();
     sim.run(src.at(seed, i));
     rec.close();
+    rec.finalize();
     classes.push_back(rec.class_fingerprint());
   }
   sim.set_observer(nullptr);

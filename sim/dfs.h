@@ -36,6 +36,12 @@
 // reversed at the node where the enabling objects let it run; and an actor disabled by another's
 // step (a preempt/irq-off region, a firing) is added where it was last enabled. Checked against
 // the unreduced search on random programs (DfsProp.SourceDporAgreesWithTheUnreducedSearch).
+// Spin pruning (`spin_pruning`, with the engine's spin rule): a failed spin iteration that the
+// next one repeats is no event (AccessRecord weak steps, access.h): source-DPOR races it only as
+// the later step (and not at all as the earlier one where the repeat covers that order), and
+// does not reverse the write that let a spinner make progress with the spinner's later steps.
+// It assumes a failed iteration changes nothing (no poll counter that can run out). Checked by
+// DfsProp.SpinPrunedSourceDporAgreesWithTheUnreducedSearch.
 // With a preemption or interrupt bound (not a depth bound): source-DPOR without sleep sets, with
 // BPOR's conservative points, counting the reversals the bounds cut
 // (DfsCoverage::reversals_beyond_bounds). With none cut, every class was explored within the
@@ -67,6 +73,10 @@ struct DfsConfig {
   bool reduction = true;        // sleep sets (off when any bound is set)
   bool dpor = false;            // with reduction: source-DPOR backtrack sets (one thread; also under bounds)
   bool iterate = true;          // with a preemption bound K: bounds 0, 1, ..., K in turn
+  /// With the engine's spin rule (Sim::Config::spin_wait): failed spin iterations that repeat the
+  /// one before them are no events (AccessRecord weak steps): source-DPOR does not race them as
+  /// the earlier step, and classes are counted without them. Off: every step is an event (tests).
+  bool spin_pruning = true;
   std::uint64_t executions = 0;  // budget over all iterations; 0: none
   double seconds = 0;            // 0: none
   unsigned jobs = 1;

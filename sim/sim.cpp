@@ -425,6 +425,18 @@ void Sim::spin_track(Op op, std::uint32_t object) {
                 spin_unblock(a);
                 break;
               }
+      // An iteration still running (preempted, or on another CPU) that already read `object`
+      // saw a value that is now stale: re-running it may not spin, so its yield must not block.
+      if (object != kNoObject)
+        for (int a = 0; a < actor_count(); ++a) {
+          Actor& x = actors_[a];
+          if (a == running_ || x.spin_blocked || !x.spin_pure) continue;
+          for (int i = 0; i < x.spin_n; ++i)
+            if (x.spin_reads[i] == object) {
+              x.spin_pure = false;
+              break;
+            }
+        }
       return;
     default:
       return;

@@ -3,7 +3,9 @@
 // it finds, determinism for any --jobs.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <optional>
 
 #include "model/registry.h"
@@ -225,7 +227,15 @@ TEST(DfsParallel, SameResultsForAnyJobs) {
     for (unsigned jobs : {2u, 3u}) {
       auto c = base_cfg;
       c.jobs = jobs;
+      // Slow each execution a little, so that the other threads get hungry and the tree is
+      // really split even where it is small (else one thread may finish it alone).
+      c.on_execution = [](const std::vector<std::uint32_t>&, std::uint64_t, bool) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      };
       auto r = t.dfs(c);
+      std::uint64_t items = 0;
+      for (const auto& it : r.iterations) items += it.work_items;
+      EXPECT_GT(items, r.iterations.size()) << rel << " jobs " << jobs << ": the tree was never split";
       ASSERT_EQ(r.iterations.size(), one.iterations.size()) << rel;
       for (std::size_t i = 0; i < r.iterations.size(); ++i) {
         EXPECT_EQ(r.iterations[i].complete, one.iterations[i].complete) << rel;
@@ -307,4 +317,18 @@ TEST(DfsClasses, SamplingRunsCountTheClassesTheyVisit) {
   const std::uint64_t pct = sim::sampled_classes(t.p.factory, t.cfg, sim::Strategy::Pct, 1, 3, k, 5000);
   EXPECT_GE(pct, 1u);
   EXPECT_LE(pct, all.last().classes);
+}
+
+// mpsc_ring under the spin rule: source-DPOR with spin pruning exhausts it in 395 383 executions
+// (1 887 999 without pruning, README); a budget of 450 000 catches a pruning that stops working.
+TEST(DfsReduction, SpinPruningExhaustsMpscRing) {
+  Scenario t("scenarios/toy/mpsc_ring.toml");
+  t.cfg.spin_wait = true;
+  sim::DfsConfig c;
+  c.dpor = true;
+  c.executions = 450'000;
+  auto r = t.dfs(c);
+  EXPECT_TRUE(r.last().complete) << r.last().executions << " executions";
+  EXPECT_EQ(r.last().distinct_end_states, 1u);
+  EXPECT_FALSE(r.first.has_value());
 }
