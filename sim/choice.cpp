@@ -20,17 +20,34 @@ void PctSource::begin(const Sim& sim) {
   std::sort(change_points_.begin(), change_points_.end());
   next_change_ = 0;
   lowest_ = 0;
+  // The ranking: actors by priority, highest first (priorities are distinct).
+  scratch_.resize(n);
+  for (std::uint32_t i = 0; i < n; ++i) scratch_[i] = static_cast<std::uint16_t>(i);
+  std::sort(scratch_.begin(), scratch_.end(), [&](std::uint16_t a, std::uint16_t b) { return p[a] > p[b]; });
+  order_.assign(scratch_);
+}
+
+void PctSource::before_ranked_pick(const Sim& sim) {
+  // Change points: the running actor's priority drops to i (i = 1..d-1, in order): below every
+  // initial priority, above every earlier change point's and every spinner's.
+  while (next_change_ < change_points_.size() && sim.steps() >= change_points_[next_change_]) {
+    int running = sim.current_actor();
+    if (running >= 0) {
+      const std::int64_t pr = static_cast<std::int64_t>(next_change_ + 1) - static_cast<std::int64_t>(depth_);
+      priority_[running] = pr;
+      order_.unlink(running);
+      int at = order_.first();
+      while (at >= 0 && priority_[at] > pr) at = order_.next(at);
+      order_.insert_before(running, at);
+    }
+    ++next_change_;
+  }
 }
 
 std::uint32_t PctSource::pick(const Option* options, std::uint32_t n, const Sim& sim) {
   // A choice of the memory model (tso/lkmm; never under sc): uniform, priorities are for actors.
   if (options[0].kind == Option::Memory) return rng_.below(n);
-  // Change points: the running actor's priority drops to i (i = 1..d-1, in order).
-  while (next_change_ < change_points_.size() && sim.steps() >= change_points_[next_change_]) {
-    int running = sim.current_actor();
-    if (running >= 0) priority_[running] = static_cast<std::int64_t>(next_change_ + 1) - static_cast<std::int64_t>(depth_);
-    ++next_change_;
-  }
+  before_ranked_pick(sim);  // the change points due
   std::uint32_t best = 0;
   for (std::uint32_t i = 1; i < n; ++i)
     if (priority_[options[i].actor] > priority_[options[best].actor]) best = i;
@@ -38,7 +55,10 @@ std::uint32_t PctSource::pick(const Option* options, std::uint32_t n, const Sim&
 }
 
 void PctSource::on_yield(int actor) {
-  if (actor >= 0) priority_[actor] = --lowest_ - static_cast<std::int64_t>(depth_) - 1;
+  if (actor < 0) return;
+  priority_[actor] = --lowest_ - static_cast<std::int64_t>(depth_) - 1;  // below every other
+  order_.unlink(actor);
+  order_.push_back(actor);
 }
 
 std::uint32_t ReplaySource::pick(const Option*, std::uint32_t n, const Sim& sim) {

@@ -14,6 +14,11 @@
 //   actor it waits for. Guarantee (from the paper): for a bug of depth d, with n actors and k
 //   steps, each execution finds it with probability at least 1 / (n · k^(d−1)).
 //   k is an estimate of the steps per execution given by the explorer (a probe execution).
+//   The actors are also kept in priority order (ActorRanking): the scheduler walks it and takes the
+//   first actor it offers, so a step costs the actors ranked above it that are disabled (usually
+//   none: the highest-priority actor runs until it blocks, yields or finishes) plus O(CPUs) to find
+//   its canonical index, instead of listing every option. A change point reinserts one actor
+//   (O(actors), d-1 times per execution), a yield moves the spinner to the end (O(1)).
 // - ReplaySource: a recorded list; past its end, option 0. Strict mode flags a recorded index that
 //   is out of range (the schedule does not belong to this scenario/version); lenient mode (the
 //   shrinker) takes option 0 instead.
@@ -43,18 +48,25 @@ class RandomSource final : public ChoiceSource {
 class PctSource final : public ChoiceSource {
  public:
   PctSource(std::uint64_t seed, unsigned depth, std::uint64_t steps_estimate)
-      : rng_(seed), depth_(depth < 1 ? 1 : depth), k_(steps_estimate < 1 ? 1 : steps_estimate) {}
+      : rng_(seed), depth_(depth < 1 ? 1 : depth), k_(steps_estimate < 1 ? 1 : steps_estimate) {
+    ranking = &order_;
+  }
+  PctSource(const PctSource&) = delete;  // `ranking` points into this object
+  PctSource& operator=(const PctSource&) = delete;
   void reseed(std::uint64_t seed) { rng_.reseed(seed); }
   void set_steps_estimate(std::uint64_t k) { k_ = k < 1 ? 1 : k; }
   void begin(const Sim& sim) override;
   std::uint32_t pick(const Option* options, std::uint32_t n, const Sim& sim) override;
   void on_yield(int actor) override;
+  void before_ranked_pick(const Sim& sim) override;
 
  private:
   Rng rng_;
   unsigned depth_;
   std::uint64_t k_;
   std::vector<std::int64_t> priority_;
+  ActorRanking order_;  // every actor by priority_, highest first (the scheduler walks it)
+  std::vector<std::uint16_t> scratch_;
   std::vector<std::uint64_t> change_points_;  // sorted
   std::size_t next_change_ = 0;
   std::int64_t lowest_ = 0;
