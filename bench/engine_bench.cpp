@@ -8,6 +8,7 @@
 //   BM_EngineStepsPct/<n> the same under PCT: the ranked pick (sim/choice.h) at 2/4/8 CPUs
 //   BM_PlainCall          a plain (not inlined) function call: the floor for a step that does not switch
 //   BM_EngineStepsNoSwitch the same steps with every choice 0: the cost of a step that does not switch
+//   BM_EngineStepsNoSwitchSpinOff the same with the spin rule off (its bookkeeping's cost)
 //   BM_Scaling/<cpus>/<messages>  relay: one relay_write writer per CPU with <messages> messages, a
 //                         read() reader per buffer (on that buffer's CPU) after the writers stop,
 //                         uniform random choices; switch-ratio = steps that did not take option 0;
@@ -170,6 +171,20 @@ static void BM_EngineStepsNoSwitch(benchmark::State& state) {
   state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_EngineStepsNoSwitch)->Unit(benchmark::kMillisecond);
+
+// The same with the spin rule off: what its bookkeeping (a read-set check per access) costs.
+static void BM_EngineStepsNoSwitchSpinOff(benchmark::State& state) {
+  LoadLoop w(10'000);
+  sim::Sim::Config cfg;
+  cfg.spin_wait = false;
+  sim::Sim s(cfg);
+  s.load(w);
+  sim::ReplaySource zeros({}, false);
+  std::uint64_t steps = 0;
+  for (auto _ : state) steps += s.run(zeros).steps;
+  state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_EngineStepsNoSwitchSpinOff)->Unit(benchmark::kMillisecond);
 
 // A plain call of a function the compiler may not inline or elide: what a step that does not
 // switch is compared with.

@@ -70,6 +70,7 @@ L.append("|---|---|")
 L.append(f"| raw fiber ping-pong (`BM_FiberPingPong`) | {c('BM_FiberPingPong', 'ns/switch'):.2f} ns/switch, {si(sw)} switches/s |")
 L.append(f"| engine steps/s, two CPUs, uniform random choices (`BM_EngineSteps`, half the steps switch) | {si(eng)} steps/s = 1/{sw / eng:.2f} of the raw switch rate (target 1/2) |")
 L.append(f"| a step that does not switch (`BM_EngineStepsNoSwitch`, all choices 0) | {nosw:.2f} ns/step |")
+L.append(f"| the same with the spin rule off (`BM_EngineStepsNoSwitchSpinOff`) | {c('BM_EngineStepsNoSwitchSpinOff', 'ns/step'):.2f} ns/step |")
 L.append(f"| a plain, not inlined function call (`BM_PlainCall`) | {call:.2f} ns/call: a step costs {nosw - call:.2f} ns more |")
 for cpus in (2, 4, 8):
     u, h = f"BM_EngineStepsCpus/cpus:{cpus}", f"BM_EngineStepsCpusHalfSwitch/cpus:{cpus}"
