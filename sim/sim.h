@@ -569,8 +569,8 @@ class Sim {
   std::vector<std::uint16_t> spin_watchers_;  // per object: spin-blocked actors that read it
   bool recording_ = false;
   bool yielding_ = false;
-  bool fast_ = false;          // this execution may take choose()'s inline path (a uniform source,
-  Rng* fast_rng_ = nullptr;    // no enabled-set check, no observer); its generator
+  bool fast_ = false;          // this execution may take choose()'s common path (a uniform or
+  Rng* fast_rng_ = nullptr;    // blind source, no enabled-set check, no observer); the uniform one's generator
 
   bool destroying_ = false;
   std::uint64_t event_seq_ = 0;
