@@ -5,15 +5,19 @@
 //   BM_EngineStepsCpus/<n> the same at 2/4/8 CPUs (one task each): the engine's own cost per step
 //                         (uniform choices switch more often with more options: see switch-ratio)
 //   BM_EngineStepsCpusHalfSwitch/<n> the same with every other step a switch: equal switch ratio
+//   BM_EngineStepsPct/<n> the same under PCT: the ranked pick (sim/choice.h) at 2/4/8 CPUs
 //   BM_PlainCall          a plain (not inlined) function call: the floor for a step that does not switch
 //   BM_EngineStepsNoSwitch the same steps with every choice 0: the cost of a step that does not switch
+//   BM_EngineStepsNoSwitchSpinOff the same with the spin rule off (its bookkeeping's cost)
 //   BM_Scaling/<cpus>/<messages>  relay: one relay_write writer per CPU with <messages> messages, a
 //                         read() reader per buffer (on that buffer's CPU) after the writers stop,
 //                         uniform random choices; switch-ratio = steps that did not take option 0;
 //                         ns/step at 2/4/8 CPUs x 8/32/128/1024 messages per writer, without and
-//                         with the spin rule (spin_wait: the readers' spin-until-stop yields once)
+//                         with the spin rule (spin_wait: the readers' spin-until-stop yields once;
+//                         on by default since issue 14's last round)
 //   BM_Executions/<name>  executions/s on bundled scenarios (Relacy's two workloads, the irq
-//                         counter, each model's quickstart), with heap allocations per execution
+//                         counter, each model's quickstart; the relay quickstart also without the
+//                         spin rule and under PCT), with heap allocations per execution
 // Run: build/release/relaysim_bench   (bench/compare-relacy runs the peer side by side)
 #include <benchmark/benchmark.h>
 #include <boost/context/fiber.hpp>
@@ -138,6 +142,23 @@ static void BM_EngineStepsCpusHalfSwitch(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineStepsCpusHalfSwitch)->Arg(2)->Arg(4)->Arg(8)->ArgName("cpus")->Unit(benchmark::kMillisecond);
 
+// The same at 2/4/8 CPUs under PCT (depth 3): the scheduler walks the priority order and stops at
+// the first enabled actor (sim/choice.h), instead of listing and reading every option.
+static void BM_EngineStepsPct(benchmark::State& state) {
+  const int cpus = static_cast<int>(state.range(0));
+  LoadLoop w(20'000 / cpus, cpus);
+  sim::Sim s({});
+  s.load(w);
+  sim::PctSource src(1, 3, 20'000);
+  std::uint64_t steps = 0, i = 0;
+  for (auto _ : state) {
+    src.reseed(sim::derive_seed(1, i++));
+    steps += s.run(src).steps;
+  }
+  state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_EngineStepsPct)->Arg(2)->Arg(4)->Arg(8)->ArgName("cpus")->Unit(benchmark::kMillisecond);
+
 // The same steps with every choice 0 (no switch at all): the scheduler's own cost per step.
 static void BM_EngineStepsNoSwitch(benchmark::State& state) {
   LoadLoop w(10'000);
@@ -150,6 +171,20 @@ static void BM_EngineStepsNoSwitch(benchmark::State& state) {
   state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_EngineStepsNoSwitch)->Unit(benchmark::kMillisecond);
+
+// The same with the spin rule off: what its bookkeeping (a read-set check per access) costs.
+static void BM_EngineStepsNoSwitchSpinOff(benchmark::State& state) {
+  LoadLoop w(10'000);
+  sim::Sim::Config cfg;
+  cfg.spin_wait = false;
+  sim::Sim s(cfg);
+  s.load(w);
+  sim::ReplaySource zeros({}, false);
+  std::uint64_t steps = 0;
+  for (auto _ : state) steps += s.run(zeros).steps;
+  state.counters["ns/step"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_EngineStepsNoSwitchSpinOff)->Unit(benchmark::kMillisecond);
 
 // A plain call of a function the compiler may not inline or elide: what a step that does not
 // switch is compared with.
@@ -201,14 +236,16 @@ static void BM_Scaling(benchmark::State& state) {
 }
 BENCHMARK(BM_Scaling)->ArgsProduct({{2, 4, 8}, {8, 32, 128, 1024}, {0, 1}})->ArgNames({"cpus", "messages", "spin_wait"});
 
-static void BM_Executions(benchmark::State& state, const char* scenario, bool spin_wait = false) {
+// spin: -1 the scenario's own setting (the spin rule is on by default), 0 off. pct: PCT (depth 3,
+// the explorer's step estimate) instead of uniform random choices.
+static void BM_Executions(benchmark::State& state, const char* scenario, int spin = -1, bool pct = false) {
   auto spec = scenario::load_file(std::string(RELAYSIM_SOURCE_DIR) + "/" + scenario);
-  spec.spin_wait |= spin_wait;
+  if (spin >= 0) spec.spin_wait = spin != 0;
   auto prepared = model::prepare(spec);
   auto w = prepared.factory();
   sim::Sim s(model::engine_config(spec));
   s.load(*w);
-  sim::ExecutionSource sources(sim::Strategy::Random, 3, 1);
+  sim::ExecutionSource sources(pct ? sim::Strategy::Pct : sim::Strategy::Random, 3, pct ? sim::pct_steps_estimate(s) : 1);
   std::uint64_t i = 0, steps = 0;
   for (int warm = 0; warm < 1000; ++warm) s.run(sources.at(1, i++));
   const std::uint64_t allocs0 = g_allocations.load();
@@ -226,7 +263,8 @@ BENCHMARK_CAPTURE(BM_Executions, toy_counter, "scenarios/toy/toy_counter.toml");
 BENCHMARK_CAPTURE(BM_Executions, mpsc_ring, "scenarios/toy/mpsc_ring.toml");
 BENCHMARK_CAPTURE(BM_Executions, irq_counter_locked, "scenarios/toy/irq_counter_locked.toml");
 BENCHMARK_CAPTURE(BM_Executions, relay_quickstart, "scenarios/relay/quickstart.toml");
-BENCHMARK_CAPTURE(BM_Executions, relay_quickstart_spin_wait, "scenarios/relay/quickstart.toml", true);
+BENCHMARK_CAPTURE(BM_Executions, relay_quickstart_spin_off, "scenarios/relay/quickstart.toml", 0);
+BENCHMARK_CAPTURE(BM_Executions, relay_quickstart_pct, "scenarios/relay/quickstart.toml", -1, true);
 BENCHMARK_CAPTURE(BM_Executions, bpf_ringbuf_quickstart, "scenarios/bpf_ringbuf/quickstart.toml");
 BENCHMARK_CAPTURE(BM_Executions, bpf_relay_map_task_every_cpu, "scenarios/bpf_relay_map/task_every_cpu.toml");
 BENCHMARK_CAPTURE(BM_Executions, ftrace_rb_quickstart, "scenarios/ftrace_rb/quickstart.toml");

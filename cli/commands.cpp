@@ -548,6 +548,7 @@ struct LenientReplay {
   std::string fit;  // empty, or "; N of M recorded choices did not fit (replaced by option 0)"
 };
 LenientReplay replay_leniently(const reports::Schedule& sch, Loaded& l, bool quiet, const MemoryFlag& memory) {
+  l.config.spin_wait = sch.spin_wait;        // as recorded (absent: off)
   l.config.memory_model = sch.memory_model;  // as recorded, unless --memory-model
   memory.apply(l);
   LenientReplay out;
@@ -611,6 +612,7 @@ int cmd_replay(const std::string& file, const std::string& scenario_override, co
       return replay_on_scenario(sch, file, path, quiet, so, memory, perfetto, html);
   }
   Loaded l = load(path, sch.variant, so);
+  l.config.spin_wait = sch.spin_wait;        // as recorded (absent: off)
   l.config.memory_model = sch.memory_model;  // as recorded (absent: sc), unless --memory-model
   memory.apply(l);
   if (l.spec.model != sch.model)
@@ -659,6 +661,7 @@ int cmd_shrink(const std::string& file, const std::string& out_path, std::uint64
   auto property = sim::property_from_name(*sch.property);
   if (!property) throw UsageError(file + ": field \"violation.property\" = \"" + *sch.property + "\" is not a property");
   Loaded l = load(sch.scenario, sch.variant, source_of(sch));
+  l.config.spin_wait = sch.spin_wait;        // as recorded (absent: off)
   l.config.memory_model = sch.memory_model;  // as recorded (absent: sc), unless --memory-model
   memory.apply(l);
   std::unique_ptr<sim::Workload> w;

@@ -85,6 +85,7 @@ reports::Schedule make_schedule(const Loaded& l, const std::string& path, const 
     sch.kernel = k;
   }
   sch.memory_model = l.config.memory_model;
+  sch.spin_wait = s.config().spin_wait;  // in effect (off under tso and lkmm)
   sch.strategy = strategy;
   sch.seed = seed;
   sch.execution = execution;

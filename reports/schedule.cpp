@@ -28,6 +28,7 @@ nlohmann::json schedule_to_json(const Schedule& s, const sim::Sim* sim) {
   if (s.kernel)
     j["kernel"] = {{"tree", s.kernel->tree}, {"patches", s.kernel->patches}, {"points", s.kernel->marked_only ? "marked" : "all"}};
   if (s.memory_model != sim::MemoryModel::Sc) j["memory_model"] = std::string(sim::memory_model_name(s.memory_model));
+  if (s.spin_wait) j["spin_wait"] = true;
   j["strategy"] = s.strategy;
   j["seed"] = std::to_string(s.seed);  // 64-bit values as strings
   j["execution"] = s.execution;
@@ -119,7 +120,7 @@ std::uint64_t parse_u64(const std::string& s, const char* key, const std::string
 
 const std::vector<std::string>& schedule_fields() {
   static const std::vector<std::string> f = {"format", "version", "scenario", "scenario_name", "model", "variant", "kernel",
-                                             "memory_model", "strategy", "seed", "execution", "pct_depth", "choices", "trace_hash", "violation",
+                                             "memory_model", "spin_wait", "strategy", "seed", "execution", "pct_depth", "choices", "trace_hash", "violation",
                                              "steps"};
   return f;
 }
@@ -178,6 +179,10 @@ Schedule schedule_from_json(const nlohmann::json& j, const std::string& file) {
     const auto mm = sim::memory_model_from_name(m);
     if (!mm) bad(file, "memory_model", "= \"" + m + "\" is not sc, tso or lkmm");
     s.memory_model = *mm;
+  }
+  if (const auto* v = find(j, "spin_wait")) {
+    if (!v->is_boolean()) bad(file, "spin_wait", std::string("must be a boolean, not ") + type_of(*v));
+    s.spin_wait = v->get<bool>();
   }
   s.strategy = string_at(j["strategy"], "strategy", file);
   const auto& strategies = schedule_strategies();

@@ -48,6 +48,10 @@ struct Schedule {
   /// The memory model it ran under (sim/memory.h); written only when it is not sc, so a schedule
   /// of an sc run is the same file as before memory models existed.
   sim::MemoryModel memory_model = sim::MemoryModel::Sc;
+  /// Whether the engine's spin rule was on (sim/sim.h, Config::spin_wait): written as
+  /// `"spin_wait": true` only when on, so a file without the field (every schedule written before
+  /// the rule became the default) replays with the rule off, as it was recorded.
+  bool spin_wait = false;
   std::string strategy;       // how the choices were found: random, pct, shrink
   std::uint64_t seed = 0;
   std::uint64_t execution = 0;

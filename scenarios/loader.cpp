@@ -111,7 +111,7 @@ Spec build(const toml::table& doc, const std::string& file) {
     s.executions = static_cast<std::uint64_t>(e.integer("executions", 10'000, 1, 1'000'000'000'000));
     s.strategy = e.string("strategy", std::string("random"), {"random", "pct"});
     s.pct_depth = static_cast<unsigned>(e.integer("pct_depth", 3, 1, 64));
-    s.spin_wait = e.boolean("spin_wait", false);
+    s.spin_wait = e.boolean("spin_wait", true);
     e.done();
   }
   // The remaining top-level keys belong to the model (params, cpu, writer, ...): the model's

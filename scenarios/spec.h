@@ -183,8 +183,9 @@ struct Spec {
   std::string strategy = "random";
   unsigned pct_depth = 3;
   /// The engine's spin rule (sim/sim.h, Config::spin_wait): a pure spin iteration waits for a
-  /// write to what it read. Changes schedules, so it is part of what a schedule replays against.
-  bool spin_wait = false;
+  /// write to what it read. On by default (`[explore] spin_wait = false` opts out). Changes
+  /// schedules, so a schedule records it (reports/schedule.h) and replays against it.
+  bool spin_wait = true;
   /// The memory model (sim/memory.h): top-level `memory_model = "sc" | "tso" | "lkmm"`, default sc.
   /// The command line's --memory-model overrides it.
   std::string memory_model = "sc";

@@ -22,6 +22,13 @@
 //   The paper's bound (a depth-d bug is found with probability at least 1 / (n · k^(d−1)) per
 //   execution) is stated for threads without yields or interrupts; it is not claimed here.
 //   k is an estimate of the steps per execution given by the explorer (a probe execution).
+//   The actors are also kept in priority order (ActorRanking): the scheduler walks it and takes the
+//   first actor it offers, so a step costs the actors ranked above it that are disabled (usually
+//   none: the highest-priority actor runs until it blocks, yields or finishes) plus O(CPUs) to find
+//   its canonical index, instead of listing every option. A change point and a yield move one
+//   actor to the end (O(1)). The walk never fires an interrupt: while an interrupt point is due
+//   (fire_due), or when the walk finds nothing but interrupts, the scheduler takes the full list
+//   and pick() decides.
 // - ReplaySource: a recorded list; past its end, option 0. Strict mode flags a recorded index that
 //   is out of range (the schedule does not belong to this scenario/version); lenient mode (the
 //   shrinker) takes option 0 instead.
@@ -51,23 +58,34 @@ class RandomSource final : public ChoiceSource {
 class PctSource final : public ChoiceSource {
  public:
   PctSource(std::uint64_t seed, unsigned depth, std::uint64_t steps_estimate)
-      : rng_(seed), depth_(depth < 1 ? 1 : depth), k_(steps_estimate < 1 ? 1 : steps_estimate) {}
+      : rng_(seed), depth_(depth < 1 ? 1 : depth), k_(steps_estimate < 1 ? 1 : steps_estimate) {
+    ranking = &order_;
+  }
+  PctSource(const PctSource&) = delete;  // `ranking` points into this object
+  PctSource& operator=(const PctSource&) = delete;
   void reseed(std::uint64_t seed) { rng_.reseed(seed); }
   void set_steps_estimate(std::uint64_t k) { k_ = k < 1 ? 1 : k; }
   void begin(const Sim& sim) override;
   std::uint32_t pick(const Option* options, std::uint32_t n, const Sim& sim) override;
   void on_yield(int actor) override;
+  void before_ranked_pick(const Sim& sim) override;
+  bool fire_due(std::uint64_t step) const override { return step >= min_due_; }
 
  private:
   Rng rng_;
   unsigned depth_;
   std::uint64_t k_;
   std::vector<std::int64_t> priority_;
+  ActorRanking order_;  // every actor by priority_, highest first (the scheduler walks it)
+  std::vector<std::uint16_t> scratch_;
   std::vector<std::uint64_t> change_points_;  // sorted
   std::size_t next_change_ = 0;
   std::int64_t lowest_ = 0;
-  std::vector<std::uint64_t> next_fire_;  // per actor: the step from which its next firing is due
+  static constexpr std::uint64_t kNever = ~std::uint64_t{0};
+  std::vector<std::uint64_t> next_fire_;  // per interrupt source: the step its next firing is due
+  std::uint64_t min_due_ = kNever;        // the earliest of them
   std::uint64_t draw_point(std::uint64_t after);
+  void fired(int actor, std::uint64_t now);
 };
 
 class ReplaySource final : public ChoiceSource {

@@ -44,6 +44,10 @@ std::optional<MemoryModel> memory_model_from_name(std::string_view name) {
 SimObject::SimObject(Sim& sim, std::string_view name) : sim_(sim), id_(sim.register_object(this, name)) {}
 
 Sim::Sim(Config config) : config_(config), stack_alloc_(config.stack_size), cpus_(1) {
+  // The spin rule holds under sc only: under tso and lkmm a load may read a newer store (a buffer
+  // draining, a later store in coherence order) with no recorded write in between, so a pure
+  // iteration re-run without one is not a no-op. config() says what is in effect.
+  if (config_.memory_model != MemoryModel::Sc) config_.spin_wait = false;
   memory_ = make_memory(*this, config.memory_model, config.promise_bound);
 }
 
@@ -261,11 +265,16 @@ ExecResult Sim::run(ChoiceSource& source, RunOptions options) {
   error_ = nullptr;
   recording_ = options.record;
   spin_watchers_.assign(objects_.size(), 0);
+  spin_epoch_.assign(objects_.size(), 0);
   yielding_ = false;
   trace_.clear();
   choices_.clear();
   state_ = State::Running;
   source_ = &source;
+  // choose()'s common path: a uniform source (its generator drawn directly) or a blind one (replay,
+  // bytes: pick() without the option list), no enabled-set check, no observer.
+  fast_ = (source.uniform || source.blind) && !config_.check_enabled_sets && !observer_;
+  fast_rng_ = source.uniform;
   running_ = kDriver;
   workload_->reset(*this);
   source.begin(*this);
@@ -381,6 +390,10 @@ void Sim::yield() {
   yielding_ = true;  // a spin-wait: the spinner is the last option, not option 0 (see enumerate)
   if (config_.spin_wait && running_ != kDriver) {
     Actor& a = actors_[running_];
+    // An iteration that read a value another actor has overwritten since (it was preempted, or the
+    // writer runs on another CPU) saw a stale value: re-running it may not spin, so it must not block.
+    for (int i = 0; i < a.spin_n && a.spin_pure; ++i)
+      if (spin_epoch_[a.spin_reads[i]] != a.spin_epochs[i]) a.spin_pure = false;
     if (a.spin_pure && a.spin_n > 0) {  // a pure iteration: wait for a write to what it read
       a.spin_blocked = true;
       for (int i = 0; i < a.spin_n; ++i) ++spin_watchers_[a.spin_reads[i]];
@@ -403,44 +416,28 @@ void Sim::spin_unblock(int actor) {
   touch_tasks(a.cpu);
 }
 
-void Sim::spin_track(Op op, std::uint32_t object) {
-  if (running_ == kDriver) return;
-  Actor& me = actors_[running_];
-  switch (op) {
-    case Op::Load: case Op::CasFail: case Op::TryLockFail: case Op::CopyOut:
-      if (object == kNoObject || !me.spin_pure) return;
-      for (int i = 0; i < me.spin_n; ++i)
-        if (me.spin_reads[i] == object) return;
-      if (me.spin_n == kSpinReads) me.spin_pure = false;  // too much read to wait on: never blocks
-      else me.spin_reads[me.spin_n++] = object;
+void Sim::spin_read(Actor& me, std::uint32_t object) {
+  for (int i = 0; i < me.spin_n; ++i)
+    if (me.spin_reads[i] == object) {
+      me.spin_epochs[i] = spin_epoch_[object];
       return;
-    case Op::Store: case Op::Xchg: case Op::CasOk: case Op::FetchAdd: case Op::FetchOr: case Op::FetchAnd:
-    case Op::Lock: case Op::Unlock: case Op::CopyIn: case Op::Wake:
-      me.spin_pure = false;
-      if (object != kNoObject && spin_watchers_[object])
-        for (int a = 0; a < actor_count(); ++a)
-          if (actors_[a].spin_blocked)
-            for (int i = 0; i < actors_[a].spin_n; ++i)
-              if (actors_[a].spin_reads[i] == object) {
-                spin_unblock(a);
-                break;
-              }
-      // An iteration still running (preempted, or on another CPU) that already read `object`
-      // saw a value that is now stale: re-running it may not spin, so its yield must not block.
-      if (object != kNoObject)
-        for (int a = 0; a < actor_count(); ++a) {
-          Actor& x = actors_[a];
-          if (a == running_ || x.spin_blocked || !x.spin_pure) continue;
-          for (int i = 0; i < x.spin_n; ++i)
-            if (x.spin_reads[i] == object) {
-              x.spin_pure = false;
-              break;
-            }
-        }
-      return;
-    default:
-      return;
+    }
+  if (me.spin_n == kSpinReads) {
+    me.spin_pure = false;  // too much read to wait on: never blocks
+  } else {
+    me.spin_epochs[me.spin_n] = spin_epoch_[object];
+    me.spin_reads[me.spin_n++] = object;
   }
+}
+
+void Sim::spin_wake(std::uint32_t object) {
+  for (int a = 0; a < actor_count(); ++a)
+    if (actors_[a].spin_blocked)
+      for (int i = 0; i < actors_[a].spin_n; ++i)
+        if (actors_[a].spin_reads[i] == object) {
+          spin_unblock(a);
+          break;
+        }
 }
 
 bool Sim::runnable(int a) const {
@@ -652,6 +649,35 @@ void Sim::check_enabled(const Option& got, std::uint32_t n, std::uint32_t k, boo
 }
 
 int Sim::choose() {
+  if (!fast_ || yielding_ || dirty_ || steps_ >= next_timer_ || running_ == kDriver) [[unlikely]]
+    return choose_slow();
+  const Cpu& c = cpus_[actors_[running_].cpu];
+  const std::uint32_t n = total_;
+  if (!c.n_top || n < 2) [[unlikely]] return choose_slow();
+  const std::uint32_t k = fast_rng_ ? fast_rng_->below(n) : source_->pick(nullptr, n, *this);
+  ++n_choices_;
+  if (recording_) [[unlikely]] choices_.push_back(k);
+  if (k == 0) return c.top();
+  return choose_switch(k);
+}
+
+int Sim::choose_switch(std::uint32_t k) {
+  // choose()'s inline path drew k >= 1 with option 0 = the top of the running actor's CPU.
+  ++preemptions_;
+  const Option o = nth_option(k - 1, actors_[running_].cpu);
+  if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
+  dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
+  return o.actor;
+}
+
+void Sim::check_ranked(std::uint32_t n, std::uint32_t k, bool spinning) {
+  Option opts[kMaxOptions];
+  enumerate(opts, spinning);
+  if (source_->pick(opts, n, *this) != k)
+    throw std::logic_error("ranked choice differs from the source's pick at step " + std::to_string(steps_));
+}
+
+int Sim::choose_slow() {
   const bool spinning = yielding_;
   yielding_ = false;
   refresh();
@@ -697,7 +723,86 @@ int Sim::choose() {
       return o.actor;
     }
   }
+  if (n >= 2 && source_->ranking) {
+    const int rc = running_ == kDriver ? -1 : actors_[running_].cpu;
+    const bool top_here = rc >= 0 && cpus_[rc].n_top;
+    const int top = top_here ? cpus_[rc].top() : -1;
+    if ((!spinning || !top_here || top == running_) && !source_->fire_due(steps_)) {
+      source_->before_ranked_pick(*this);
+      ActorRanking& rank = *source_->ranking;
+      // Option order: [option 0 = top of rc] CPU lists (rc's top skipped) sources; spinning:
+      // sources, CPU lists (the spinner skipped), the spinner; no option 0: CPU lists, sources.
+      const std::uint32_t cpu_total = total_ - total_src_;
+      const bool go_on = top_here && !spinning;
+      const std::uint32_t base_cpu = spinning && top_here ? total_src_ : go_on ? 1u : 0u;
+      const std::uint32_t base_src = spinning && top_here ? 0u : cpu_total;
+      const int skip = top_here ? rc : -1;
+      std::uint32_t k = 0;
+      Option o{0, Option::Continue};
+      bool found = false;
+      for (int a = rank.first(); a >= 0;) {
+        const int after = rank.next(a);
+        Option::Kind kind;
+        int idx;
+        if (top_here && a == top) {
+          idx = spinning ? static_cast<int>(n - 1) : 0;
+          kind = spinning ? Option::Switch : Option::Continue;
+        } else {
+          idx = ranked_index(a, base_cpu, skip, base_src, kind);
+        }
+        if (idx >= 0 && kind != Option::Fire) {  // interrupts fire only through pick() (fire_due)
+          k = static_cast<std::uint32_t>(idx);
+          o = Option{static_cast<std::uint16_t>(a), kind};
+          found = true;
+          break;
+        }
+        if (actors_[a].done) rank.unlink(a);  // a finished task is never offered again
+        a = after;
+      }
+      if (!found) return choose_scan(spinning);  // nothing but interrupts: pick() chooses among them
+      ++n_choices_;
+      if (recording_) choices_.push_back(k);
+      if (go_on && k != 0) ++preemptions_;
+      if (config_.check_enabled_sets) [[unlikely]] {
+        check_enabled(o, n, k, spinning);
+        check_ranked(n, k, spinning);
+      }
+      if (observer_) [[unlikely]] observer_->on_step(o.actor);
+      if (o.kind == Option::Continue) return top;
+      if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
+      dispatch(o);
+      return o.actor;
+    }
+  }
   return choose_scan(spinning);
+}
+
+int Sim::ranked_index(int actor, std::uint32_t base_cpu, int skip, std::uint32_t base_src, Option::Kind& kind) const {
+  const Actor& x = actors_[actor];
+  if (x.source >= 0 && !x.active) {  // an interrupt source: offered when it may fire
+    const Source& s = sources_[x.source];
+    if (s.cpu < 0 || !source_allowed(s)) return -1;
+    std::uint32_t j = 0;
+    for (int i = 0; i < x.source; ++i) j += sources_[i].cpu >= 0 && source_allowed(sources_[i]);
+    kind = Option::Fire;
+    return static_cast<int>(base_src + j);
+  }
+  const int ci = x.cpu;
+  const Cpu& c = cpus_[ci];
+  std::uint32_t off;
+  if (c.top() == actor) {
+    if (!c.n_top || ci == skip) return -1;
+    off = 0;
+    kind = Option::Switch;
+  } else {
+    if (!c.n_others || x.source >= 0) return -1;  // a handler below the top is not offered
+    auto it = std::lower_bound(c.ready.begin(), c.ready.end(), static_cast<std::uint16_t>(actor));
+    if (it == c.ready.end() || *it != actor) return -1;
+    off = (ci == skip ? 0u : c.n_top) + static_cast<std::uint32_t>(it - c.ready.begin());
+    kind = Option::StartTask;
+  }
+  for (int i = 0; i < ci; ++i) off += (i == skip ? 0u : cpus_[i].n_top) + cpus_[i].n_others;
+  return static_cast<int>(base_cpu + off);
 }
 
 int Sim::choose_scan(bool spinning) {

@@ -20,15 +20,19 @@
 //   3. an actor spinning in yield() (a spin-wait) comes last instead of first, and the interrupt
 //      sources come before the CPUs, so that the all-zero schedule lets the others make progress
 //      rather than spinning to the step bound.
-//   The spin rule, optionally (Config::spin_wait, off by default: schedules and hashes are those
-//   above): an actor that calls yield() after an iteration that only read shared state (no store,
+//   The spin rule (Config::spin_wait, on by default; a scenario opts out with `[explore]
+//   spin_wait = false`, and a schedule file records it: one without the field replays with the
+//   rule off, as schedules were recorded before it was the default): an actor that calls
+//   yield() after an iteration that only read shared state (no store,
 //   RMW, lock, copy-in or wake since its previous yield; at most kSpinReads objects read) is not
 //   enabled again until another actor writes one of the objects it read (a recorded write: a
 //   ghost poke does not count). Re-running it earlier would read the same values and spin again,
 //   so this prunes only no-op iterations (Relacy's and loom's spin-loop handling); it is a
 //   function of the execution so far, so replay, shrinking and a systematic search stay exact.
 //   It changes schedules (fewer steps) and turns "spins until the step bound with nobody left to
-//   change its condition" into the workload's stuck property (deadlock by default).
+//   change its condition" into the workload's stuck property (deadlock by default). Under sc only:
+//   under tso and lkmm a re-run load may read a newer store without any recorded write (a buffer
+//   drains, a later store in coherence order), so the rule is off there (Sim's constructor).
 // A fired handler is pushed on its CPU and runs to completion before the interrupted context
 // resumes (other CPUs keep interleaving). Switches between fibers are direct (one context switch);
 // option 0 does not switch at all.
@@ -194,7 +198,8 @@ class Sim {
     /// internal fault, End::Error, on any difference). Slow: for tests.
     bool check_enabled_sets = false;
     /// The spin rule (banner): a pure spin iteration blocks until something it read is written.
-    bool spin_wait = false;
+    /// On by default; schedules record it (reports/schedule.h).
+    bool spin_wait = true;
     /// The memory model (sim/memory.h); sc builds no model at all.
     MemoryModel memory_model = MemoryModel::Sc;
     /// lkmm: at most this many open promises (load buffering, sim/memory.h) at a time; 0: none.
@@ -261,7 +266,7 @@ class Sim {
   void record(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra = 0, Mo mo = Mo::Relaxed) {
     fold(op, object == kNoObject ? kNoObject : object_keys_[object], value, extra, mo);
     if (recording_) push_event(op, object, value, extra, mo);
-    if (config_.spin_wait) [[unlikely]] spin_track(op, object);
+    if (config_.spin_wait) spin_track(op, object, value, extra);
     if (observer_) [[unlikely]] observer_->on_access(running_, op, object);
   }
   /// The step observer (nullptr: none). Set between executions only.
@@ -317,6 +322,8 @@ class Sim {
   int actor_cpu(int actor) const { return actors_[actor].cpu; }
   Ctx actor_ctx(int actor) const { return actors_[actor].ctx; }
   int actor_count() const { return static_cast<int>(actors_.size()); }
+  /// True for the actor of an interrupt source (hardirq, softirq, NMI, irq_work, timer handlers).
+  bool is_interrupt_source(int actor) const { return actors_[static_cast<std::size_t>(actor)].source >= 0; }
   const std::string& object_name(std::uint32_t id) const { return object_names_[id]; }
   std::uint32_t object_count() const { return static_cast<std::uint32_t>(object_names_.size()); }
   const SimObject* object(std::uint32_t id) const { return id < objects_.size() ? objects_[id] : nullptr; }
@@ -355,19 +362,19 @@ class Sim {
   bool woken() const { return actors_[running_].woken; }
 
  private:
-  struct Actor {
-    std::string name;
-    std::function<void()> body;
-    int cpu = 0;
-    Ctx ctx = Ctx::Task;
-    int source = -1;  // index in sources_ for handlers
+  // The fields the scheduler and the spin rule read at every step come first (the first cache
+  // line), the name and body last.
+  struct alignas(64) Actor {
     boost::context::fiber fiber;
+    int cpu = 0;
+    int source = -1;  // index in sources_ for handlers
     // per execution
+    int blocked_on = -1;   // lock index
+    int sleeping_on = -1;  // wait queue id, while asleep or preparing to
+    Ctx ctx = Ctx::Task;
     bool done = false;     // tasks: finished
     bool active = false;   // started and not finished
     bool in_body = false;  // fiber is inside body (dirty after an aborted execution)
-    int blocked_on = -1;   // lock index
-    int sleeping_on = -1;  // wait queue id, while asleep or preparing to
     bool asleep = false;
     bool woken = false;
     // the spin rule (Config::spin_wait): what this actor read since its previous yield
@@ -375,6 +382,9 @@ class Sim {
     bool spin_blocked = false;  // waiting for a write to one of spin_reads
     std::uint8_t spin_n = 0;
     std::uint32_t spin_reads[8];
+    std::uint32_t spin_epochs[8];  // spin_epoch_ of each read object when it was read
+    std::string name;
+    std::function<void()> body;
   };
   static constexpr int kSpinReads = 8;
   struct Source {
@@ -392,19 +402,19 @@ class Sim {
     int saved_preempt;
     int saved_bh;
   };
-  struct Cpu {
-    std::vector<int> tasks;
+  struct Cpu {  // what every step reads first (top(), the cached counts), then the rest
     int current_task = -1;
-    Frame frames[4];
     int depth = 0;  // interrupt frames on top of the task
-    bool irqs_disabled = false;
-    int preempt = 0;
-    int bh = 0;
-    int nmi = 0, hardirq = 0, softirq = 0;
     // Cached option counts (valid when this CPU's bit in dirty_ is clear).
     std::uint16_t n_top = 0;     // 1 if top() is runnable
     std::uint16_t n_others = 0;  // other ready tasks, when this CPU may switch tasks
     std::uint16_t n_src = 0;     // interrupt sources bound here that may fire
+    bool irqs_disabled = false;
+    int preempt = 0;
+    int bh = 0;
+    int nmi = 0, hardirq = 0, softirq = 0;
+    Frame frames[4];
+    std::vector<int> tasks;
     std::vector<std::uint16_t> ready;  // ready tasks other than current_task, in declaration order
     int top() const { return depth ? frames[depth - 1].actor : current_task; }
   };
@@ -444,6 +454,11 @@ class Sim {
   Option nth_source(std::uint32_t j) const;
   void check_enabled(const Option& got, std::uint32_t n, std::uint32_t k, bool spinning) const;
   int choose_scan(bool spinning);
+  /// The ranked path (ChoiceSource::ranking): the canonical index of `actor` among the options, or
+  /// -1 if it is not offered, and its option kind. `base_cpu`: the index of the first CPU-list
+  /// option, `skip`: the CPU whose top is option 0 (or the spinner) and is skipped, `base_src`:
+  /// the index of the first source.
+  int ranked_index(int actor, std::uint32_t base_cpu, int skip, std::uint32_t base_src, Option::Kind& kind) const;
   bool source_allowed(const Source& s) const;
   // Inlined into schedule(): every call frame between a model's access and the fiber switch costs
   // a mispredicted return on the other side of the switch (measured: ~6 ns per frame).
@@ -463,7 +478,15 @@ class Sim {
   }
   /// Picks what runs next (enumerate + the choice source), updates CPU state for it (frames,
   /// starts), and returns it: the running actor, another actor, or kDriver when the execution ends.
+  /// A small function: the common step (a uniform source, fresh counts, the running actor's CPU
+  /// offers it option 0, no yield) is a counter read and one draw; option 0 returns at once,
+  /// another option is found by choose_switch; everything else is choose_slow (both out of line,
+  /// so that the common path has a small frame; inlining it into every access makes the compiler
+  /// outline yield_point instead, and a switch then returns through it, mispredicted).
   int choose();
+  [[gnu::noinline]] int choose_slow();
+  [[gnu::noinline]] int choose_switch(std::uint32_t k);
+  void check_ranked(std::uint32_t n, std::uint32_t k, bool spinning);
   [[gnu::always_inline]] inline void dispatch(const Option& o);
   [[gnu::always_inline]] void schedule() {
     const int to = choose();
@@ -474,7 +497,35 @@ class Sim {
   void end_execution(State s);
   void push_event(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra, Mo mo);
   void check_task_context(const char* what) const;
-  void spin_track(Op op, std::uint32_t object);
+  /// The spin rule's bookkeeping of one access (inline: it runs at every step by default). A read
+  /// (a load, a failed cmpxchg or trylock, a copy-out, or an RMW that left the value as it was: in
+  /// sc nobody can tell it from a read) joins the iteration's read set; any other write makes the
+  /// iteration impure and wakes the spinners blocked on what it wrote.
+  [[gnu::always_inline]] void spin_track(Op op, std::uint32_t object, std::uint64_t value, std::uint64_t extra) {
+    constexpr auto bit = [](Op o) { return std::uint32_t{1} << static_cast<unsigned>(o); };
+    constexpr std::uint32_t kReads = bit(Op::Load) | bit(Op::CasFail) | bit(Op::TryLockFail) | bit(Op::CopyOut);
+    constexpr std::uint32_t kRmw = bit(Op::Xchg) | bit(Op::CasOk) | bit(Op::FetchAdd) | bit(Op::FetchOr) | bit(Op::FetchAnd);
+    constexpr std::uint32_t kWrites = kRmw | bit(Op::Store) | bit(Op::Lock) | bit(Op::Unlock) | bit(Op::CopyIn) | bit(Op::Wake);
+    static_assert(static_cast<unsigned>(Op::kCount) <= 32);
+    const std::uint32_t b = bit(op);
+    if (running_ == kDriver || !(b & (kReads | kWrites))) return;
+    Actor& me = actors_[running_];
+    if ((b & kReads) || ((b & kRmw) && value == extra)) {  // RMWs record (new value, old value)
+      if (object == kNoObject || !me.spin_pure) return;
+      if (me.spin_n && me.spin_reads[me.spin_n - 1] == object) {  // the common re-read
+        me.spin_epochs[me.spin_n - 1] = spin_epoch_[object];
+        return;
+      }
+      spin_read(me, object);
+      return;
+    }
+    me.spin_pure = false;
+    if (object == kNoObject) return;
+    ++spin_epoch_[object];  // an iteration that read it before now read a stale value (yield())
+    if (spin_watchers_[object]) [[unlikely]] spin_wake(object);
+  }
+  void spin_read(Actor& me, std::uint32_t object);
+  void spin_wake(std::uint32_t object);
   void spin_unblock(int actor);
   Cpu& running_cpu() { return cpus_[actors_[running_].cpu]; }
   const Cpu& running_cpu() const { return cpus_[actors_[running_].cpu]; }
@@ -524,8 +575,12 @@ class Sim {
   std::uint32_t total_src_ = 0;  // Σ over CPUs of n_src
   std::uint64_t next_timer_ = ~std::uint64_t{0};  // no pending timer expires before this step
   std::vector<std::uint16_t> spin_watchers_;  // per object: spin-blocked actors that read it
+  std::vector<std::uint32_t> spin_epoch_;     // per object: writes so far (the spin rule's staleness)
   bool recording_ = false;
   bool yielding_ = false;
+  bool fast_ = false;          // this execution may take choose()'s common path (a uniform or
+  Rng* fast_rng_ = nullptr;    // blind source, no enabled-set check, no observer); the uniform one's generator
+
   bool destroying_ = false;
   std::uint64_t event_seq_ = 0;
   std::optional<Violation> violation_;
@@ -551,6 +606,54 @@ class Workload {
   virtual Property stuck_property(const Sim&) const { return Property::Deadlock; }
 };
 
+/// Actors in a rank order, highest first (PCT's priorities), as an intrusive doubly linked list:
+/// moving one actor is O(1) at either end. A source that chooses "the enabled actor ranked
+/// highest" exposes one (ChoiceSource::ranking) so that the scheduler can walk it and stop at the
+/// first actor it offers, instead of building the option list and reading all of it.
+class ActorRanking {
+ public:
+  /// The order is `order` (every actor exactly once, highest first).
+  void assign(const std::vector<std::uint16_t>& order) {
+    const std::size_t n = order.size();
+    next_.assign(n, kNone);
+    prev_.assign(n, kNone);
+    head_ = tail_ = kNone;
+    for (std::uint16_t a : order) push_back(a);
+  }
+  int first() const { return head_ == kNone ? -1 : head_; }
+  int next(int a) const { return next_[a] == kNone ? -1 : next_[a]; }
+  bool linked(int a) const { return prev_[a] != kNone || head_ == a; }
+  void unlink(int a) {
+    if (!linked(a)) return;
+    const std::uint16_t p = prev_[a], n = next_[a];
+    (p == kNone ? head_ : next_[p]) = n;
+    (n == kNone ? tail_ : prev_[n]) = p;
+    prev_[a] = next_[a] = kNone;
+  }
+  void push_back(int a) {
+    const auto x = static_cast<std::uint16_t>(a);
+    prev_[a] = tail_;
+    next_[a] = kNone;
+    (tail_ == kNone ? head_ : next_[tail_]) = x;
+    tail_ = x;
+  }
+  /// Inserts `a` (unlinked) right before `before` (-1: at the end).
+  void insert_before(int a, int before) {
+    if (before < 0) return push_back(a);
+    const auto x = static_cast<std::uint16_t>(a);
+    const std::uint16_t p = prev_[before];
+    prev_[a] = p;
+    next_[a] = static_cast<std::uint16_t>(before);
+    (p == kNone ? head_ : next_[p]) = x;
+    prev_[before] = x;
+  }
+
+ private:
+  static constexpr std::uint16_t kNone = 0xffff;
+  std::vector<std::uint16_t> next_, prev_;
+  std::uint16_t head_ = kNone, tail_ = kNone;
+};
+
 /// The seam for all nondeterminism: given the enabled options (option 0 first), choose one.
 class ChoiceSource {
  public:
@@ -563,6 +666,18 @@ class ChoiceSource {
   /// Set by sources whose pick() never reads `options` (replay, bytes): the scheduler then passes
   /// nullptr instead of building the option list.
   bool blind = false;
+  /// Set by sources whose pick() (for scheduling choices) takes the option whose actor ranks
+  /// highest in this order (PCT): the scheduler walks it from the top and takes the first actor it
+  /// offers, found from its cached counts, after calling before_ranked_pick(); every actor appears
+  /// at most once among the options, so the answer is pick()'s. A finished task (never offered
+  /// again in the execution) is unlinked by the scheduler when the walk meets it.
+  ActorRanking* ranking = nullptr;
+  /// Before each scheduling choice taken through `ranking` (PCT: its change points). pick() must
+  /// do the same first, and doing it twice at one step must be a no-op.
+  virtual void before_ranked_pick(const Sim&) {}
+  /// With `ranking`: true when an interrupt is due at `step` (PCT's interrupt points); the
+  /// scheduler then takes the full option list and pick() decides. The ranked walk never fires one.
+  virtual bool fire_due(std::uint64_t /*step*/) const { return false; }
   /// Returns an index in [0, n); n >= 2.
   virtual std::uint32_t pick(const Option* options, std::uint32_t n, const Sim& sim) = 0;
   /// The running actor spins (sim.yield()).

@@ -102,10 +102,10 @@ TEST(Loader, RelayScenarioErrorsNameTheField) {
 }
 
 TEST(Loader, SpinWaitIsAnExploreBooleanThatReachesTheEngine) {
-  EXPECT_FALSE(model::engine_config(scenario::load_string(kGood, "s.toml")).spin_wait);
-  auto spec = scenario::load_string(std::string(kGood) + "[explore]\nspin_wait = true\n", "s.toml");
-  EXPECT_TRUE(spec.spin_wait);
-  EXPECT_TRUE(model::engine_config(spec).spin_wait);
+  EXPECT_TRUE(model::engine_config(scenario::load_string(kGood, "s.toml")).spin_wait);  // on by default
+  auto spec = scenario::load_string(std::string(kGood) + "[explore]\nspin_wait = false\n", "s.toml");
+  EXPECT_FALSE(spec.spin_wait);
+  EXPECT_FALSE(model::engine_config(spec).spin_wait);
   EXPECT_NE(error_of(std::string(kGood) + "[explore]\nspin_wait = 1\n").find("explore.spin_wait must be a boolean"), std::string::npos)
       << error_of(std::string(kGood) + "[explore]\nspin_wait = 1\n");
 }

@@ -386,7 +386,11 @@ TEST(EngineRules, PctLetsTheSpinnersPartnerRun) {
       flag->store(1);
     });
   };
-  sim::Sim s({});
+  // Without the spin rule: with it, the spinner's pure iteration blocks until the flag is written
+  // whatever its priority, and this would no longer test PCT's demotion of a spinner.
+  sim::Sim::Config cfg;
+  cfg.spin_wait = false;
+  sim::Sim s(cfg);
   s.set_step_bound(2000);
   s.load(w);
   sim::PctSource pct(0, 3, 20);

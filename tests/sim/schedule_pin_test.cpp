@@ -57,6 +57,7 @@ TEST(SchedulePins, EveryRegressionScheduleReplaysToItsHash) {
     SCOPED_TRACE(rel);
     reports::Schedule sch = reports::read_schedule_file(kRoot + "/" + rel);
     cli::Loaded l = cli::load(kRoot + "/" + sch.scenario, sch.variant);
+    l.config.spin_wait = sch.spin_wait;  // as recorded (absent: off), as `relaysim replay` does
     std::unique_ptr<sim::Workload> w;
     auto s = cli::make_sim(l, w);
     sim::ReplaySource src(sch.choices, true);
