@@ -8,10 +8,12 @@
 # marked "hash only": the verdicts did not change, only the trace did.
 #
 # Usage: scripts/mutate.sh [--list FILE] [--only ID[,ID...]] [--budget SECONDS] [--out FILE]
-#                          [--fresh] [--no-baseline] [--check] [--all-tests]
+#                          [--fresh] [--no-baseline] [--check] [--all-tests] [--no-unit]
 #   --check    only check that every mutation applies to the tree (no build; seconds)
 #   --all-tests run every test of the scope (default: stop at the first failing test, which is
 #              named; the trace-hash pins run last, and only when nothing else failed)
+#   --no-unit  skip the unit tests: is each mutation also caught by a property or a scenario
+#              (issue 18, item 4: no single point of detection)?
 #   --budget   seconds of tests per mutation (default 150); the build is not counted
 #   --out      also write the table (markdown) to FILE
 #   --fresh    delete the kept scratch copy first (a clean build; default: incremental, its path is printed)
@@ -29,6 +31,7 @@ BASELINE=1
 CHECK=0
 FRESH=0
 ALL_TESTS=0
+NO_UNIT=0
 LAZY=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +44,8 @@ while [ $# -gt 0 ]; do
     --no-baseline) BASELINE=0; shift ;;
     --check) CHECK=1; shift ;;
     --all-tests) ALL_TESTS=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-unit) NO_UNIT=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "mutate.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -219,9 +223,21 @@ run_scope() {
   gtest() {  # gtest EXE FILTER
     left=$(( deadline - $(date +%s) )); [ "$left" -gt 0 ] || { echo TIMEOUT; return 1; }
     rc=0
+    local start_line
+    start_line=$(wc -l <"$log")
     (cd "$SRC" && RC_PARAMS="seed=20261124 max_success=60" RELAYSIM_CACHE=$BUILD/kernel-cache \
       timeout "$left" "$BUILD/tests/$1" --gtest_filter="$2" "${ff[@]}" >>"$log" 2>&1) || rc=$?
-    [ "$rc" != 124 ] || { echo TIMEOUT; return 1; }
+    if [ "$rc" = 124 ]; then
+      # The budget ran out inside one test: the last test started and not finished hung (a
+      # mutation that makes an execution run forever, e.g. the step bound ignored). Name it.
+      local hung
+      hung=$(tail -n +"$((start_line + 1))" "$log" | sed -n 's/^\[ RUN      \] \([A-Za-z0-9_./]*\).*/\1/p' | tail -1)
+      if [ -n "$hung" ] && ! tail -n +"$((start_line + 1))" "$log" | grep -q "^\[ *\(OK\|FAILED\) *\] $hung "; then
+        echo "[  FAILED  ] $hung (hung: the budget ran out inside it)" >>"$log"
+      fi
+      echo TIMEOUT
+      return 1
+    fi
     ! caught
   }
   ctests() {  # ctests REGEX [EXCLUDE-REGEX]
@@ -235,6 +251,7 @@ run_scope() {
   stages() {
     local IFS=:
     for pat in ${!unit}; do
+      [ "$NO_UNIT" = 0 ] || break
       [[ $pat =~ ^SchedulePins ]] && continue
       gtest relaysim_tests "$pat-SchedulePins.*" || return 0
     done
