@@ -2,7 +2,7 @@
 # scripts/mutate.sh — the mutation gate (issue 18): applies each one-line mutation of
 # tests/mutations/mutations.txt to a scratch copy of the tree (never to the tree itself), builds,
 # runs the tests of the mutation's scope within a fixed budget and prints a table: mutation → the
-# tests that failed, or SURVIVED. A mutation whose text no longer matches its file is NOT-APPLIED
+# first test that failed (all of them with --all-tests), or SURVIVED. A mutation whose text no longer matches its file is NOT-APPLIED
 # (the list must be updated), never counted as caught; one that does not compile is BUILD-FAILED.
 # A mutation caught only by tests that compare trace hashes (SchedulePins.*, regression:*) is
 # marked "hash only": the verdicts did not change, only the trace did.
@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
     --check) CHECK=1; shift ;;
     --all-tests) ALL_TESTS=1; shift ;;
     --no-unit) NO_UNIT=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "mutate.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
