@@ -2,17 +2,21 @@
 # scripts/mutate.sh — the mutation gate (issue 18): applies each one-line mutation of
 # tests/mutations/mutations.txt to a scratch copy of the tree (never to the tree itself), builds,
 # runs the tests of the mutation's scope within a fixed budget and prints a table: mutation → the
-# tests that failed, or SURVIVED. A mutation whose text no longer matches its file is NOT-APPLIED
+# first test that failed (all of them with --all-tests), or SURVIVED. A mutation whose text no longer matches its file is NOT-APPLIED
 # (the list must be updated), never counted as caught; one that does not compile is BUILD-FAILED.
 # A mutation caught only by tests that compare trace hashes (SchedulePins.*, regression:*) is
 # marked "hash only": the verdicts did not change, only the trace did.
 #
 # Usage: scripts/mutate.sh [--list FILE] [--only ID[,ID...]] [--budget SECONDS] [--out FILE]
-#                          [--keep] [--no-baseline] [--check]
+#                          [--fresh] [--no-baseline] [--check] [--all-tests] [--no-unit]
 #   --check    only check that every mutation applies to the tree (no build; seconds)
+#   --all-tests run every test of the scope (default: stop at the first failing test, which is
+#              named; the trace-hash pins run last, and only when nothing else failed)
+#   --no-unit  skip the unit tests: is each mutation also caught by a property or a scenario
+#              (issue 18, item 4: no single point of detection)?
 #   --budget   seconds of tests per mutation (default 150); the build is not counted
 #   --out      also write the table (markdown) to FILE
-#   --keep     keep the scratch copy (its path is printed)
+#   --fresh    delete the kept scratch copy first (a clean build; default: incremental, its path is printed)
 # Exit status: 0 every applied mutation caught and none NOT-APPLIED or BUILD-FAILED; 1 otherwise;
 # 2 bad usage. Needs what the release build needs, plus ccache (used when present).
 set -euo pipefail
@@ -25,16 +29,23 @@ OUT=""
 KEEP=0
 BASELINE=1
 CHECK=0
+FRESH=0
+ALL_TESTS=0
+NO_UNIT=0
+LAZY=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --list) LIST=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --budget) BUDGET=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    --keep) KEEP=1; shift ;;
+    --keep) KEEP=1; shift ;;  # (the scratch copy is always kept now; accepted for old command lines)
+    --fresh) FRESH=1; shift ;;
     --no-baseline) BASELINE=0; shift ;;
     --check) CHECK=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --all-tests) ALL_TESTS=1; shift ;;
+    --no-unit) NO_UNIT=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "mutate.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -141,17 +152,32 @@ if [ "$CHECK" = 1 ]; then
 fi
 
 # ---- the scratch copy and its build ----
-# RELAYSIM_MUTATE_SCRATCH reuses a scratch directory (kept with --keep) from an earlier run: its
-# build is then incremental (the tests' objects embed the scratch path, so a new one misses ccache).
-SCRATCH=${RELAYSIM_MUTATE_SCRATCH:-$(mktemp -d /tmp/relaysim-mutate.XXXXXX)}
+# The scratch copy lives at a fixed path per tree (RELAYSIM_MUTATE_SCRATCH overrides it) and is
+# kept between runs: its build is incremental, and its objects, which embed the scratch path (the
+# tests' RELAYSIM_SOURCE_DIR), hit ccache run after run. --fresh deletes it first. One run at a
+# time per scratch copy (flock).
+SCRATCH=${RELAYSIM_MUTATE_SCRATCH:-/tmp/relaysim-mutate-$(id -u)-$(printf %s "$ROOT" | cksum | cut -d' ' -f1)}
 SRC=$SCRATCH/src
 BUILD=$SRC/build/release
-cleanup() { if [ "$KEEP" = 0 ]; then rm -rf "$SCRATCH"; else echo "scratch copy kept: $SCRATCH" >&2; fi; }
-trap cleanup EXIT
+[ "$FRESH" = 0 ] || rm -rf "$SCRATCH"
 mkdir -p "$SRC"
-# -m: the copied files get the current time, so a reused scratch build recompiles whatever an
-# interrupted run left mutated (its objects are newer than the tree's own mtimes).
-(cd "$ROOT" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xmf - -C "$SRC"
+exec 9>"$SCRATCH.lock"
+flock -n 9 || { echo "mutate.sh: another run holds $SCRATCH" >&2; exit 1; }
+cleanup() { echo "mutate.sh: scratch copy (kept for the next run): $SCRATCH" >&2; }
+trap cleanup EXIT
+# Sync the tree's files into the copy: a file whose content differs (changed in the tree, or left
+# mutated by an interrupted run) is rewritten and gets the current time, so exactly what changed
+# rebuilds; files no longer in the tree are removed (the CMake globs would pick them up).
+rm -rf "$SCRATCH/incoming"
+mkdir -p "$SCRATCH/incoming"
+(cd "$ROOT" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$SCRATCH/incoming"
+(cd "$SCRATCH/incoming" && find . \( -type f -o -type l \) -print) | while IFS= read -r f; do
+  cmp -s "$SCRATCH/incoming/$f" "$SRC/$f" || { mkdir -p "$(dirname "$SRC/$f")"; rm -f "$SRC/$f"; cp -P "$SCRATCH/incoming/$f" "$SRC/$f"; }
+done
+(cd "$SRC" && find . -path ./build -prune -o \( -type f -o -type l \) -print) | while IFS= read -r f; do
+  [ -e "$SCRATCH/incoming/$f" ] || [ -L "$SCRATCH/incoming/$f" ] || rm -f "$SRC/$f"
+done
+rm -rf "$SCRATCH/incoming"
 # The scratch copy's objects hash like the tree's (ccache rewrites paths under its base dir).
 export CCACHE_BASEDIR=$SCRATCH
 [ -d /work/.ccache ] && export CCACHE_DIR=${CCACHE_DIR:-/work/.ccache}
@@ -159,40 +185,85 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 # gold links the three test binaries several times faster than bfd (the link is most of a rebuild).
 command -v ld.gold >/dev/null && launcher+=(-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=gold)
-TARGETS=(relaysim relaysim_tests relaysim_props)
-build() { cmake --build "$BUILD" -j2 --target "${TARGETS[@]}" >"$SCRATCH/build.log" 2>&1; }
+# build [TARGET...]: the given targets (default: all three). A mutation builds relaysim_tests
+# (which needs relaysim) first, and relaysim_props only when no unit test caught it.
+build() {
+  local t=("$@"); [ "${#t[@]}" -gt 0 ] || t=(relaysim relaysim_tests relaysim_props)
+  cmake --build "$BUILD" -j2 --target "${t[@]}" >"$SCRATCH/build.log" 2>&1
+}
 start=$(date +%s)
 echo "mutate.sh: scratch copy $SRC; configuring and building the unmutated tree" >&2
 (cd "$SRC" && cmake --preset release "${launcher[@]}" -DRELAYSIM_BENCH=OFF >"$SCRATCH/configure.log" 2>&1) ||
   { cat "$SCRATCH/configure.log" >&2; exit 1; }
 build || { tail -30 "$SCRATCH/build.log" >&2; echo "mutate.sh: the unmutated tree does not build" >&2; exit 1; }
 
-# run_scope SCOPE BUDGET: prints the names of the failing tests (one a line), "TIMEOUT" when the
-# budget ran out before every test ran.
+# run_scope SCOPE BUDGET: runs the scope's tests in stages and prints the names of the failing
+# tests (one a line), "TIMEOUT" when the budget ran out first, "BUILD-FAILED" when a stage's binary
+# did not build. The stages, in order: each unit-test group of the scope (relaysim_tests, one gtest
+# run per filter pattern, the model's own tests first), the properties (relaysim_props), the
+# scenarios (ctest), and last the trace-hash pins (SchedulePins.*, regression:*). Unless
+# --all-tests, the first failing test ends the run (gtest --gtest_fail_fast, ctest
+# --stop-on-failure): one test is enough to say "caught", and it is named. The hash pins run only
+# when nothing else failed, so "caught, hash only" means exactly that no verdict changed.
 run_scope() {
-  local scope=$1 budget=$2 unit props ctre deadline left log
+  local scope=$1 budget=$2 unit props ctre deadline left log pat rc
   unit=${scope}_unit; props=${scope}_props; ctre=${scope}_ctest
   deadline=$(( $(date +%s) + budget ))
   log=$SCRATCH/test.log
   : >"$log"
-  for bin in relaysim_tests:"${!unit}" relaysim_props:"${!props}"; do
-    left=$(( deadline - $(date +%s) )); [ "$left" -gt 0 ] || { echo TIMEOUT; return; }
-    local exe=${bin%%:*} filter=${bin#*:}
-    (cd "$SRC" && RC_PARAMS="seed=20261124 max_success=60" RELAYSIM_CACHE=$BUILD/kernel-cache \
-      timeout "$left" "$BUILD/tests/$exe" --gtest_filter="$filter" >>"$log" 2>&1) || {
-      [ $? = 124 ] && echo TIMEOUT; true; }
-  done
-  left=$(( deadline - $(date +%s) ))
-  if [ "$left" -gt 0 ]; then
-    (cd "$SRC" && timeout "$left" ctest --test-dir "$BUILD" -R "${!ctre}" -LE 'kernel|browser|mutation' -j2 \
-      --timeout "$left" >>"$log" 2>&1) || { [ $? = 124 ] && echo TIMEOUT; true; }
-  else
-    echo TIMEOUT
-  fi
+  local ff=(--gtest_fail_fast) stop=(--stop-on-failure)
+  [ "$ALL_TESTS" = 0 ] || { ff=(); stop=(); }
   # gtest: "[  FAILED  ] Suite.Name (12 ms)" (and once more in the summary); ctest: "... ***Failed".
-  { sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_./]*\).*/\1/p' "$log" | grep -v '^$' | grep -v ' FAILED TEST' || true
-    sed -n 's/^ *[0-9]*\/[0-9]* Test *#[0-9]*: \([^ ]*\) .*\*\*\*\(Failed\|Timeout\|Exception\).*/\1/p' "$log" || true
-  } | grep -Ev '^[0-9]+$' | sort -u  # not gtest's "[  FAILED  ] 3 tests, listed below"
+  failures() {
+    { sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_./]*\).*/\1/p' "$log" | grep -v '^$' | grep -v ' FAILED TEST' || true
+      sed -n 's/^ *[0-9]*\/[0-9]* Test *#[0-9]*: \([^ ]*\) .*\*\*\*\(Failed\|Timeout\|Exception\).*/\1/p' "$log" || true
+    } | { grep -Ev '^[0-9]+$' || true; } | sort -u  # not gtest's "[  FAILED  ] 3 tests, listed below"
+  }
+  caught() { [ "$ALL_TESTS" = 0 ] && [ -n "$(failures)" ]; }
+  gtest() {  # gtest EXE FILTER
+    left=$(( deadline - $(date +%s) )); [ "$left" -gt 0 ] || { echo TIMEOUT; return 1; }
+    rc=0
+    local start_line
+    start_line=$(wc -l <"$log")
+    (cd "$SRC" && RC_PARAMS="seed=20261124 max_success=60" RELAYSIM_CACHE=$BUILD/kernel-cache \
+      timeout "$left" "$BUILD/tests/$1" --gtest_filter="$2" "${ff[@]}" >>"$log" 2>&1) || rc=$?
+    if [ "$rc" = 124 ]; then
+      # The budget ran out inside one test: the last test started and not finished hung (a
+      # mutation that makes an execution run forever, e.g. the step bound ignored). Name it.
+      local hung
+      hung=$(tail -n +"$((start_line + 1))" "$log" | sed -n 's/^\[ RUN      \] \([A-Za-z0-9_./]*\).*/\1/p' | tail -1)
+      if [ -n "$hung" ] && ! tail -n +"$((start_line + 1))" "$log" | grep -q "^\[ *\(OK\|FAILED\) *\] $hung "; then
+        echo "[  FAILED  ] $hung (hung: the budget ran out inside it)" >>"$log"
+      fi
+      echo TIMEOUT
+      return 1
+    fi
+    ! caught
+  }
+  ctests() {  # ctests REGEX [EXCLUDE-REGEX]
+    left=$(( deadline - $(date +%s) )); [ "$left" -gt 0 ] || { echo TIMEOUT; return 1; }
+    rc=0
+    (cd "$SRC" && timeout "$left" ctest --test-dir "$BUILD" -R "$1" ${2:+-E "$2"} -LE 'kernel|browser|mutation' -j2 "${stop[@]}" \
+      --timeout "$left" >>"$log" 2>&1) || rc=$?
+    [ "$rc" != 124 ] || { echo TIMEOUT; return 1; }
+    ! caught
+  }
+  stages() {
+    local IFS=:
+    for pat in ${!unit}; do
+      [ "$NO_UNIT" = 0 ] || break
+      [[ $pat =~ ^SchedulePins ]] && continue
+      gtest relaysim_tests "$pat-SchedulePins.*" || return 0
+    done
+    unset IFS
+    [ "$LAZY" = 0 ] || build relaysim_props || { echo BUILD-FAILED; return 0; }
+    gtest relaysim_props "${!props}" || return 0
+    ctests "${!ctre}" '^regression:' || return 0
+    gtest relaysim_tests 'SchedulePins.*' || return 0
+    ctests "${!ctre}" '^scenario:' || return 0
+  }
+  stages
+  failures
 }
 
 # kinds NAME...: how many of the failing tests are unit tests, properties, scenarios, hash pins.
@@ -215,6 +286,8 @@ if [ "$BASELINE" = 1 ]; then
   done
   if [ "${#baseline_fail[@]}" -gt 0 ]; then
     echo "mutate.sh: the unmutated tree fails (ignored below): ${!baseline_fail[*]}" >&2
+    # A test that fails anyway would end a fail-fast stage before the tests after it ran.
+    [ "$ALL_TESTS" = 1 ] || { echo "mutate.sh: fix the tree first, or run with --all-tests" >&2; exit 1; }
   fi
 fi
 
@@ -230,7 +303,7 @@ for i in "${!ids[@]}"; do
     rm -f "$f.mutated"
     result="NOT-APPLIED (text not found once in ${files[$i]})"
     not_applied=$((not_applied + 1))
-  elif ! build; then
+  elif ! build relaysim relaysim_tests; then
     result="BUILD-FAILED"
     build_failed=$((build_failed + 1))
     cp "$SCRATCH/orig" "$f"
@@ -238,19 +311,28 @@ for i in "${!ids[@]}"; do
     applied=$((applied + 1))
     failed=()
     timeout_hit=""
+    build_hit=0
     while IFS= read -r t; do
       [ -n "$t" ] || continue
       if [ "$t" = TIMEOUT ]; then timeout_hit=" (budget reached)"; continue; fi
+      if [ "$t" = BUILD-FAILED ]; then build_hit=1; continue; fi
       [ -n "${baseline_fail[$t]+x}" ] || failed+=("$t")
     done < <(run_scope "${scopes[$i]}" "$BUDGET")
     cp "$SCRATCH/orig" "$f"
-    if [ "${#failed[@]}" -eq 0 ]; then
+    if [ "$build_hit" = 1 ] && [ "${#failed[@]}" -eq 0 ]; then
+      result="BUILD-FAILED"
+      build_failed=$((build_failed + 1))
+      applied=$((applied - 1))
+    elif [ "${#failed[@]}" -eq 0 ]; then
       result="SURVIVED$timeout_hit"
       survived=$((survived + 1))
     else
       caught=$((caught + 1))
-      nonhash=$(printf '%s\n' "${failed[@]}" | grep -Ev "$HASH_TESTS" | wc -l)
-      list=$(printf '%s\n' "${failed[@]}" | head -6 | paste -sd, - | sed 's/,/, /g')
+      # (grep finds no line when every failing test is a hash pin: under pipefail that status
+      # would end the script, which is why the 00:00 run stopped after the row before the first
+      # hash-only mutation.)
+      nonhash=$(printf '%s\n' "${failed[@]}" | { grep -Ev "$HASH_TESTS" || true; } | wc -l)
+      list=$(printf '%s\n' "${failed[@]:0:6}" | paste -sd, - | sed 's/,/, /g')
       [ "${#failed[@]}" -gt 6 ] && list="$list, … (${#failed[@]} tests)"
       if [ "$nonhash" -eq 0 ]; then result="caught, hash only: $list"; hash_only=$((hash_only + 1)); else result="caught: $list"; fi
       result="$result ($(kinds "${failed[@]}"))"
