@@ -281,6 +281,11 @@ class Sim {
   int source_count() const { return static_cast<int>(sources_.size()); }
   /// An explicit yield (a spin-wait hint: PCT lowers the actor's priority).
   void yield();
+  /// The spin rule: the running iteration also depends on state it reads without a step (a
+  /// harness ghost, a peek()), so its next yield() must not block it on what it read.
+  void spin_unobserved() {
+    if (running_ != kDriver) actors_[static_cast<std::size_t>(running_)].spin_pure = false;
+  }
   /// Reports a violation. From an actor, it ends the execution (never returns to the actor);
   /// from an end-of-execution check, it records the violation and returns.
   void report(Violation v);

@@ -164,6 +164,9 @@ class RelayMapWorkload final : public sim::Workload {
       const bool finished = done_->load(sim::Mo::Acquire) && !updaters_running();
       if (map_->file_exists(rd.buffer)) break;
       if (finished) return;  // no file will ever appear
+      // file_exists() and updaters_running() are ghosts (no step): the spin rule must not wait for
+      // a write to `done` alone, or an updater that creates the file would never wake the reader.
+      sim_->spin_unobserved();
       sim_->yield();
     }
     U64 mmap_seq = 0;

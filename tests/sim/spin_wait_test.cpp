@@ -329,3 +329,37 @@ TEST(SpinWait, SystematicSearchKeepsEveryOutcome) {
     }
   }
 }
+
+// A spin loop that reads a shared word and also a ghost (state read without a step): the spin rule
+// would block it on the word alone, and the ghost's change would never wake it. spin_unobserved()
+// keeps such an iteration runnable. Mutation: spin_unobserved() does nothing: this deadlocks.
+class GhostSpin final : public sim::Workload {
+ public:
+  void build(sim::Sim& s) override {
+    s.set_cpus(2);
+    word_.emplace(s, "word", 0);
+    s.add_task("spinner", 0, [this, &s] {
+      while (word_->load() == 0 && !ghost_) {
+        s.spin_unobserved();
+        s.yield();
+      }
+    });
+    s.add_task("ghost-writer", 1, [this] { ghost_ = true; });
+  }
+  void reset(sim::Sim&) override { ghost_ = false; }
+
+ private:
+  std::optional<sim::Shared<int>> word_;
+  bool ghost_ = false;
+};
+
+TEST(SpinWait, AnIterationThatDependsOnAGhostIsNotBlocked) {
+  sim::WorkloadFactory factory = [] { return std::make_unique<GhostSpin>(); };
+  sim::Sim::Config cfg;
+  cfg.spin_wait = true;
+  sim::DfsConfig plain;
+  plain.reduction = false;
+  auto r = sim::explore_dfs(factory, cfg, plain);
+  ASSERT_TRUE(r.last().complete);
+  EXPECT_FALSE(r.first.has_value()) << r.first->violation.message;
+}
