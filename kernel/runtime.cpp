@@ -307,22 +307,26 @@ std::string Runtime::innermost_function(std::uint64_t code) const {
   return innermost_[code] = fn;
 }
 
+// A watched word (Runtime::watch): deliver the previous write's note, and remember this write's
+// old value and code address until the next access shows the new one.
+void Runtime::note_watches(const void* addr, Access kind, const void* pc) {
+  if (pending_watch_ >= 0) deliver_watch();
+  if (kind == Access::Write)
+    for (std::size_t i = 0; i < watches_.size(); ++i)
+      if (static_cast<const void*>(watches_[i].word) == addr) {
+        pending_watch_ = static_cast<int>(i);
+        pending_old_ = *watches_[i].word;
+        pending_code_ = code_offset(pc);
+      }
+}
+
 void Runtime::access(const void* addr, unsigned size, Access kind, bool marked, const void* pc) {
   if (mem_) [[unlikely]] {
     access_weak(addr, size, kind, marked, pc);
     return;
   }
   if (!stepping()) return;
-  if (!watches_.empty()) {
-    if (pending_watch_ >= 0) deliver_watch();
-    if (kind == Access::Write)
-      for (std::size_t i = 0; i < watches_.size(); ++i)
-        if (static_cast<const void*>(watches_[i].word) == addr) {
-          pending_watch_ = static_cast<int>(i);
-          pending_old_ = *watches_[i].word;
-          pending_code_ = code_offset(pc);
-        }
-  }
+  if (!watches_.empty()) note_watches(addr, kind, pc);
   if (options_.marked_only && !marked) return;
   Loc l = translate(addr);
   if (!l.valid()) return;
@@ -517,16 +521,7 @@ void Runtime::lock_memory(std::uint32_t id, bool acquire) {
 void Runtime::access_weak(const void* addr, unsigned size, Access kind, bool marked, const void* pc) {
   sync_memory();
   if (!stepping()) return;
-  if (!watches_.empty()) {
-    if (pending_watch_ >= 0) deliver_watch();
-    if (kind == Access::Write)
-      for (std::size_t i = 0; i < watches_.size(); ++i)
-        if (static_cast<const void*>(watches_[i].word) == addr) {
-          pending_watch_ = static_cast<int>(i);
-          pending_old_ = *watches_[i].word;
-          pending_code_ = code_offset(pc);
-        }
-  }
+  if (!watches_.empty()) note_watches(addr, kind, pc);
   if (options_.marked_only && !marked) return;
   Loc l = translate(addr);
   if (!l.valid()) return;

@@ -232,6 +232,7 @@ class Runtime final : public sim::SimObject, public sim::MemoryClient {
 
   void make_current();
   void deliver_watch();
+  void note_watches(const void* addr, Access kind, const void* pc);
   // ---- weak memory (runtime.cpp) ----
   struct Word {                // a marked word of the subject's memory, a location of the model
     std::uint8_t* phys;        // its bytes through the writable direct map (or the data segment)
