@@ -109,3 +109,19 @@ TEST(Loader, SpinWaitIsAnExploreBooleanThatReachesTheEngine) {
   EXPECT_NE(error_of(std::string(kGood) + "[explore]\nspin_wait = 1\n").find("explore.spin_wait must be a boolean"), std::string::npos)
       << error_of(std::string(kGood) + "[explore]\nspin_wait = 1\n");
 }
+
+// check.accept: known findings on a pass scenario; a list of property names, nothing else.
+TEST(Loader, CheckAcceptNamesKnownFindingsOfAPassScenario) {
+  const std::string head = "name = \"x\"\nmodel = \"irq_counter\"\nvariant = \"racy\"\n[check]\n";
+  EXPECT_EQ(error_of(head + "expect = \"pass\"\naccept = [\"assertion\"]\n"), "");
+  EXPECT_EQ(error_of(head + "expect = \"pass\"\naccept = \"assertion\"\n"),
+            "s.toml:6:10: check.accept must be a non-empty list of property names");
+  EXPECT_EQ(error_of(head + "expect = \"pass\"\naccept = []\n"), "s.toml:6:10: check.accept must be a non-empty list of property names");
+  EXPECT_EQ(error_of(head + "expect = { violation = \"assertion\" }\naccept = [\"assertion\"]\n"),
+            "s.toml:6:10: check.accept is for a scenario that expects a pass; list the properties in check.expect.violation "
+            "instead");
+  EXPECT_NE(error_of(head + "expect = \"pass\"\naccept = [\"sadness\"]\n").find("check.accept = \"sadness\" is not a property"),
+            std::string::npos);
+  auto spec = scenario::load_string(head + "expect = \"pass\"\naccept = [\"assertion\", \"deadlock\"]\n", "s.toml");
+  EXPECT_EQ(spec.accept_findings, (std::vector<std::string>{"assertion", "deadlock"}));
+}
