@@ -552,21 +552,33 @@ void Runtime::access_weak(const void* addr, unsigned size, Access kind, bool mar
   }
 }
 
-bool Runtime::weak_load(const void* addr, unsigned size, sim::Mo mo, const void* pc, std::uint64_t* out) {
+// What weak_load, weak_store and weak_rmw share: the access made a step on a marked word of the
+// model (a load first applies its ordering), and that word brought up to date; nullptr when the
+// access is not on such a word (the caller then performs it as sc).
+const Runtime::Word* Runtime::weak_step(const void* addr, unsigned size, sim::Op op, sim::Mo mo, const void* pc) {
   sync_memory();
-  if (!stepping()) return false;
+  if (!stepping()) return nullptr;
   const Loc l = translate(addr);
-  if (!l.valid()) return false;
+  if (!l.valid()) return nullptr;
   const int wi = word(l, size);
-  if (wi < 0) return false;
-  mem_->act_as(cpu());
-  mem_->before_load(mo);
-  mem_->act_as(-1);
-  step(sim::Op::Load, l, size, pc, mo);
+  if (wi < 0) return nullptr;
+  if (op == sim::Op::Load) {
+    mem_->act_as(cpu());
+    mem_->before_load(mo);
+    mem_->act_as(-1);
+  }
+  step(op, l, size, pc, mo);
   sync_memory();
-  if (on_atomic) on_atomic(addr, sim::Op::Load);
+  if (on_atomic) on_atomic(addr, op);
   const Word& w = words_[static_cast<std::size_t>(wi)];
   coherent(w);
+  return &w;
+}
+
+bool Runtime::weak_load(const void* addr, unsigned size, sim::Mo mo, const void* pc, std::uint64_t* out) {
+  const Word* wp = weak_step(addr, size, sim::Op::Load, mo, pc);
+  if (!wp) return false;
+  const Word& w = *wp;
   mem_->act_as(cpu());
   *out = mem_->load(w.id, 0, mo);
   mem_->act_as(-1);
@@ -574,17 +586,9 @@ bool Runtime::weak_load(const void* addr, unsigned size, sim::Mo mo, const void*
 }
 
 bool Runtime::weak_store(const void* addr, unsigned size, std::uint64_t v, sim::Mo mo, const void* pc) {
-  sync_memory();
-  if (!stepping()) return false;
-  const Loc l = translate(addr);
-  if (!l.valid()) return false;
-  const int wi = word(l, size);
-  if (wi < 0) return false;
-  step(sim::Op::Store, l, size, pc, mo);
-  sync_memory();
-  if (on_atomic) on_atomic(addr, sim::Op::Store);
-  const Word& w = words_[static_cast<std::size_t>(wi)];
-  coherent(w);
+  const Word* wp = weak_step(addr, size, sim::Op::Store, mo, pc);
+  if (!wp) return false;
+  const Word& w = *wp;
   mem_->act_as(cpu());
   mem_->store(w.id, 0, v, mo);
   mem_->act_as(-1);
@@ -594,17 +598,9 @@ bool Runtime::weak_store(const void* addr, unsigned size, std::uint64_t v, sim::
 
 bool Runtime::weak_rmw(const void* addr, unsigned size, sim::Op op, Rmw kind, std::uint64_t arg, std::uint64_t expected,
                        sim::Mo mo, const void* pc, std::uint64_t* old) {
-  sync_memory();
-  if (!stepping()) return false;
-  const Loc l = translate(addr);
-  if (!l.valid()) return false;
-  const int wi = word(l, size);
-  if (wi < 0) return false;
-  step(op, l, size, pc, mo);
-  sync_memory();
-  if (on_atomic) on_atomic(addr, op);
-  const Word& w = words_[static_cast<std::size_t>(wi)];
-  coherent(w);
+  const Word* wp = weak_step(addr, size, op, mo, pc);
+  if (!wp) return false;
+  const Word& w = *wp;
   const std::uint64_t mask = size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * size)) - 1;
   mem_->act_as(cpu());
   const std::uint64_t o = mem_->rmw_read(w.id, 0, mo) & mask;

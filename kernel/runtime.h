@@ -247,6 +247,7 @@ class Runtime final : public sim::SimObject, public sim::MemoryClient {
   std::uint64_t read_word(const Word& w) const;
   void write_word(const Word& w, std::uint64_t v);
   void coherent(const Word& w);
+  const Word* weak_step(const void* addr, unsigned size, sim::Op op, sim::Mo mo, const void* pc);
   void lock_memory(std::uint32_t id, bool acquire);
   std::uint32_t sync_id(std::uint32_t kind, std::uint32_t index) const { return ext_base_ + (kind << 22) + index; }
   sim::Memory* mem_ = nullptr;  // the Sim's memory model; null under sc
