@@ -145,13 +145,14 @@ std::string Runtime::where(std::uint64_t code) const {
     std::uint64_t c = 0;
     const sim::SimObject* o = e.object == sim::kNoObject ? nullptr : sim_.object(e.object);
     if (o == this || (o && dynamic_cast<const Named*>(o))) c = e.extra >> 16;
-    if (c && !symbols_.count(c) && std::find(todo.begin(), todo.end(), c) == todo.end()) todo.push_back(c);
+    if (c && offset_of(c) && !symbols_.count(c) && std::find(todo.begin(), todo.end(), c) == todo.end()) todo.push_back(c);
   }
+  if (!offset_of(code)) return symbols_[code] = "??";
   if (std::find(todo.begin(), todo.end(), code) == todo.end()) todo.push_back(code);
   std::string cmd = "addr2line -f -e '" + subject_->so_path() + "'";
   for (auto c : todo) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, " 0x%llx", static_cast<unsigned long long>(c - 1));  // the call, not the return
+    std::snprintf(buf, sizeof buf, " 0x%llx", static_cast<unsigned long long>(offset_of(c) - 1));  // the call, not the return
     cmd += buf;
   }
   std::vector<std::string> lines;
@@ -265,10 +266,22 @@ int Runtime::cpu() const {
 }
 
 std::uint64_t Runtime::code_offset(const void* pc) const {
-  // Only addresses inside the subject have a stable offset; host code (an adapter) records 0.
-  const auto a = reinterpret_cast<std::uintptr_t>(pc), base = subject_->load_base();
+  // Only addresses inside the subject have a stable identity; host code (an adapter) records 0.
+  const auto a = reinterpret_cast<std::uintptr_t>(pc);
+  PcSlot& slot = pc_cache_[(a >> 1) % std::size(pc_cache_)];
+  if (slot.pc == a) return slot.code;
+  const auto base = subject_->load_base();
   const auto end = reinterpret_cast<std::uintptr_t>(subject_->data_begin());
-  return a >= base && a < end ? a - base : 0;
+  const std::uint64_t offset = a >= base && a < end ? a - base : 0;
+  const std::uint64_t code = offset ? subject_->code_identity(offset) : 0;
+  if (code) offset_of_code_.emplace(code, offset);
+  slot = PcSlot{a, code};
+  return code;
+}
+
+std::uint64_t Runtime::offset_of(std::uint64_t code) const {
+  auto it = offset_of_code_.find(code);
+  return it == offset_of_code_.end() ? 0 : it->second;
 }
 
 void Runtime::step(sim::Op op, const Loc& l, std::uint64_t size, const void* pc, sim::Mo mo) {
@@ -294,7 +307,7 @@ std::string Runtime::innermost_function(std::uint64_t code) const {
   if (it != innermost_.end()) return it->second;
   char cmd[1024];
   std::snprintf(cmd, sizeof cmd, "addr2line -f -i -e '%s' 0x%llx 2>/dev/null", subject_->so_path().c_str(),
-                static_cast<unsigned long long>(code ? code - 1 : 0));
+                static_cast<unsigned long long>(offset_of(code) ? offset_of(code) - 1 : 0));
   std::string fn = "??";
   if (FILE* p = popen(cmd, "r")) {
     char buf[1024];

@@ -8,7 +8,9 @@
 // real alias (the BPF ring buffer's double mapping, a reader's mmap). Every address the hooks see
 // is translated to a stable location (region object, physical offset): trace hashes, locks and
 // wait queues are keyed by it, never by a virtual address, so that they do not depend on where
-// the kernel mapped anything (DESIGN.md, "Determinism contract").
+// the kernel mapped anything (DESIGN.md, "Determinism contract"). The code address of an access is
+// recorded as its code identity (Subject::code_identity: its function's name and the offset inside
+// it), so that a trace hash does not move when unrelated code of the object moves.
 //
 // Steps. An instrumented access to the pool or to the subject's globals is a step: a yield point
 // of the engine, then the access, recorded as (region object, physical offset, size, code offset).
@@ -78,8 +80,8 @@ class Runtime final : public sim::SimObject, public sim::MemoryClient {
   void reset() override;
   /// A kernel access's trace text: what, where in the pool, and the kernel function and line.
   std::string describe(const sim::TraceEvent& e) const override;
-  /// "function (file:line)" of a code offset recorded in a trace (addr2line on the subject).
-  std::string where(std::uint64_t code_offset) const;
+  /// "function (file:line)" of a code identity recorded in a trace (addr2line on the subject).
+  std::string where(std::uint64_t code) const;
 
   /// While alive, the hooks take no steps (ghost reads of kernel structs for the ledger).
   class Ghost {
@@ -131,8 +133,9 @@ class Runtime final : public sim::SimObject, public sim::MemoryClient {
   }
   /// A client location's name in stale-read notes: "kernel.memory+0x1040 (8 bytes)".
   std::string location_name(std::uint32_t loc) const override;
-  /// The innermost function (after inlining) at a code offset, from the subject's debug info.
-  std::string innermost_function(std::uint64_t code_offset) const;
+  /// The innermost function (after inlining) at a recorded code identity, from the subject's
+  /// debug info.
+  std::string innermost_function(std::uint64_t code) const;
 
   /// The sim wait queue id that a kernel wait_queue_head_t maps to (after init_waitqueue_head).
   std::uint32_t wait_queue_id(const void* head) const;
@@ -269,7 +272,16 @@ class Runtime final : public sim::SimObject, public sim::MemoryClient {
   std::uint64_t key(const Loc& l) const { return (std::uint64_t(l.object) << 48) ^ l.offset; }
   Loc must_translate(const void* p, const char* what) const;
   void step(sim::Op op, const Loc& l, std::uint64_t size, const void* pc, sim::Mo mo = sim::Mo::Relaxed);
+  /// The code identity of a return address in the subject (0 outside it: host code, an adapter).
   std::uint64_t code_offset(const void* pc) const;
+  /// The code offset (from the load base) a recorded code identity was seen at, 0 if never seen.
+  std::uint64_t offset_of(std::uint64_t code) const;
+  struct PcSlot {
+    std::uintptr_t pc = 0;
+    std::uint64_t code = 0;
+  };
+  mutable PcSlot pc_cache_[512];  // direct-mapped: return address -> code identity
+  mutable std::unordered_map<std::uint64_t, std::uint64_t> offset_of_code_;  // identity -> offset
   std::uint64_t* shadow_page(std::uint64_t pfn, bool create);
   LockSlot& lock_slot(void* lock);
   void set_holder(LockSlot& s, int actor);
@@ -306,7 +318,7 @@ class Runtime final : public sim::SimObject, public sim::MemoryClient {
   std::vector<Poller> pollers_;
   std::vector<std::unique_ptr<sim::SimObject>> names_;
   std::vector<std::int64_t> landed_;  // message id -> physical offset of its first byte, or -1
-  mutable std::map<std::uint64_t, std::string> symbols_;  // code offset -> "function (file:line)"
+  mutable std::map<std::uint64_t, std::string> symbols_;  // code identity -> "function (file:line)"
   int ghost_ = 0;
   int cpu_override_ = -1;
   std::uint32_t note_warn_ = 0, note_fence_ = 0;

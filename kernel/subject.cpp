@@ -2,11 +2,15 @@
 #include "kernel/subject.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <link.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -18,6 +22,7 @@ struct SubjectPool {
   std::mutex mutex;
   std::map<std::string, std::vector<Subject*>> free;
   std::map<std::string, int> loaded;
+  std::map<std::string, std::shared_ptr<const std::vector<Subject::Function>>> functions;  // per object
 
   static SubjectPool& get() {
     static SubjectPool pool;  // process-wide: instances outlive every simulation (never dlclosed)
@@ -42,6 +47,13 @@ struct SubjectPool {
     s->so_path_ = so_path;
     s->copy_path_ = copy;
     s->base_ = lm->l_addr;
+    {
+      SubjectPool& pool = get();
+      std::lock_guard<std::mutex> g(pool.mutex);
+      auto& f = pool.functions[so_path];
+      if (!f) f = Subject::read_functions(so_path);
+      s->functions_ = f;
+    }
     struct Find {
       Subject* s;
     } find{s};
@@ -104,6 +116,49 @@ void* Subject::symbol(const char* name) const {
   void* p = dlsym(handle_, name);
   if (!p) throw std::runtime_error(std::string("kernel subject ") + so_path_ + " has no symbol " + name);
   return p;
+}
+
+// The object's function symbols, from its .symtab (the file on disk; the loader maps no symtab).
+// A 64-bit little-endian ELF built here; anything else (no .symtab: a stripped object) gives an
+// empty table, and every code identity is then 0, which loses the code offsets from the hash but
+// nothing else.
+std::shared_ptr<const std::vector<Subject::Function>> Subject::read_functions(const std::string& so_path) {
+  auto out = std::make_shared<std::vector<Function>>();
+  std::ifstream in(so_path, std::ios::binary);
+  std::string elf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto fits = [&](std::uint64_t off, std::uint64_t n) { return off <= elf.size() && n <= elf.size() - off; };
+  if (!fits(0, sizeof(Elf64_Ehdr)) || std::memcmp(elf.data(), ELFMAG, SELFMAG) != 0 || elf[EI_CLASS] != ELFCLASS64)
+    return out;
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, elf.data(), sizeof eh);
+  if (eh.e_shentsize != sizeof(Elf64_Shdr) || !fits(eh.e_shoff, std::uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr))) return out;
+  std::vector<Elf64_Shdr> sh(eh.e_shnum);
+  std::memcpy(sh.data(), elf.data() + eh.e_shoff, sh.size() * sizeof(Elf64_Shdr));
+  for (const Elf64_Shdr& s : sh) {
+    if (s.sh_type != SHT_SYMTAB || s.sh_link >= sh.size() || s.sh_entsize != sizeof(Elf64_Sym)) continue;
+    const Elf64_Shdr& str = sh[s.sh_link];
+    if (!fits(s.sh_offset, s.sh_size) || !fits(str.sh_offset, str.sh_size)) continue;
+    for (std::uint64_t i = 0; i < s.sh_size / sizeof(Elf64_Sym); ++i) {
+      Elf64_Sym sym;
+      std::memcpy(&sym, elf.data() + s.sh_offset + i * sizeof(Elf64_Sym), sizeof sym);
+      if (ELF64_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_size == 0 || sym.st_name >= str.sh_size) continue;
+      std::uint32_t h = 2166136261u;  // FNV-1a
+      for (const char* c = elf.data() + str.sh_offset + sym.st_name; c < elf.data() + str.sh_offset + str.sh_size && *c; ++c)
+        h = (h ^ static_cast<unsigned char>(*c)) * 16777619u;
+      out->push_back(Function{sym.st_value, sym.st_size, h});
+    }
+  }
+  std::sort(out->begin(), out->end(), [](const Function& a, const Function& b) { return a.start < b.start; });
+  return out;
+}
+
+std::uint64_t Subject::code_identity(std::uint64_t offset) const {
+  const auto& f = *functions_;
+  auto it = std::upper_bound(f.begin(), f.end(), offset, [](std::uint64_t o, const Function& x) { return o < x.start; });
+  // The return address of a call that ends its function is one past it: it still belongs there.
+  if (it == f.begin() || offset > std::prev(it)->start + std::prev(it)->size) return 0;
+  --it;
+  return (std::uint64_t{it->name_hash} << 16) | ((offset - it->start) & 0xffff);
 }
 
 void Subject::restore_pristine() { std::memcpy(data_begin_, pristine_.data(), pristine_.size()); }

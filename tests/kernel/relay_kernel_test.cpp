@@ -7,10 +7,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
 #include "kernel/build.h"
+#include "kernel/subject.h"
+#include "model/relay/kernel_channel.h"
 #include "model/registry.h"
 #include "model/relay/exec.h"
 #include "scenarios/spec.h"
@@ -359,3 +362,28 @@ TEST_F(RelayKernelPatch, DiffSourcesAgreeOnTheTreeAndDisagreeOnThePatchedTree) {
 }
 
 }  // namespace
+
+// A trace hash folds the code address of every kernel access as its code identity (the function
+// and the offset inside it, kernel/subject.h), not as its offset in the object: code added
+// elsewhere in the object (a new client entry point) moves every offset but no identity.
+TEST(KernelSubject, CodeIdentityDoesNotMoveWithUnrelatedCode) {
+  kernel::SubjectSpec a = model::relay::relay_subject();
+  kernel::SubjectSpec b = a;
+  b.name += "-layout-shift";
+  b.client_files.insert(b.client_files.begin(), "tests/kernel/data/layout_shift.c");
+  auto sa = kernel::Subject::acquire(kernel::build_subject(a, {}));
+  auto sb = kernel::Subject::acquire(kernel::build_subject(b, {}));
+  std::set<std::uint64_t> seen;
+  for (const char* fn : {"relay_switch_subbuf", "relay_open", "relay_flush", "relay_close"}) {
+    const std::uint64_t oa = reinterpret_cast<std::uintptr_t>(sa->symbol(fn)) - sa->load_base();
+    const std::uint64_t ob = reinterpret_cast<std::uintptr_t>(sb->symbol(fn)) - sb->load_base();
+    ASSERT_NE(oa, ob) << fn << ": the extra client code did not move the kernel's code (the test shows nothing)";
+    for (std::uint64_t k : {0u, 4u, 17u}) {
+      const std::uint64_t ia = sa->code_identity(oa + k);
+      EXPECT_NE(ia, 0u) << fn << "+" << k;
+      EXPECT_EQ(ia, sb->code_identity(ob + k)) << fn << "+" << k;
+      EXPECT_TRUE(seen.insert(ia).second) << fn << "+" << k << " has another place's identity";
+    }
+  }
+  EXPECT_EQ(sa->code_identity(0), 0u) << "an offset in no function";
+}
