@@ -46,8 +46,8 @@ const std::vector<std::string> kOps = {"reserve", "reserve_dynptr", "submit", "d
                                        "mmap", "map_poll", "view", "poll_wait", "poll_join"};
 
 // One op of the file (index i); `records` counts the records reserved by earlier ops.
-// `waited`: an earlier op was a poll_wait.
-Op parse_op(const json& j, std::size_t i, int rings, I64& records, bool& waited, const std::string& file) {
+// `wait_op`: the index of the last poll_wait, or -1; `joined`: a poll_join came after it.
+Op parse_op(const json& j, std::size_t i, int rings, I64& records, I64& wait_op, bool& joined, const std::string& file) {
   {
     const std::string path = "ops[" + std::to_string(i) + "]";
     Reader r(j, path, file);
@@ -83,8 +83,16 @@ Op parse_op(const json& j, std::size_t i, int rings, I64& records, bool& waited,
       op.write = r.boolean("write", false);
     }
     if (n == "map_poll") op.user = r.string("kind", std::string("kern"), {"kern", "user"}) == "user";
-    if (n == "poll_wait") waited = true;
-    if (n == "poll_join" && !waited) fail(file, r.field("op"), "poll_join with no poll_wait before it");
+    if (n == "poll_wait") {
+      if (wait_op >= 0 && !joined)  // (after a join that found it asleep, the run decides: ringbuf_exec_stream)
+        fail(file, r.field("op"), "poll_wait while the background poll of ops[" + std::to_string(wait_op) + "] has not been joined");
+      wait_op = static_cast<I64>(i);
+      joined = false;
+    }
+    if (n == "poll_join") {
+      if (wait_op < 0) fail(file, r.field("op"), "poll_join with no poll_wait before it");
+      joined = true;
+    }
     if (consumer)
       if (const json* cb = r.get("callback")) {
         Reader c(*cb, r.field("callback"), file);
@@ -373,10 +381,10 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
   if (!oit->is_array()) fail(file, "ops", std::string("must be an array, not ") + json_type_name(*oit));
   {  // every op is checked before any runs
     json j;
-    I64 records = 0;
-    bool waited = false;
+    I64 records = 0, wait_op = -1;
+    bool joined = false;
     ops.rewind();
-    for (std::size_t i = 0; ops.next(j); ++i) parse_op(j, i, rings, records, waited, file);
+    for (std::size_t i = 0; ops.next(j); ++i) parse_op(j, i, rings, records, wait_op, joined, file);
   }
   json params{{"max_entries", p.max_entries}, {"key_size", p.key_size}, {"value_size", p.value_size},
               {"map_flags", p.map_flags},     {"rings", rings},       {"variant", variant}, {"int_bits", int_bits},
@@ -408,12 +416,12 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
     try {
       std::vector<std::pair<Record, int>> recs;
       U64 next_id = 1;
-      I64 records = 0;
-      bool waited = false;
+      I64 records = 0, wait_op = -1;
+      bool joined = false;
       json opj;
       ops.rewind();
       for (std::size_t i = 0; ops.next(opj); ++i) {
-        const Op op = parse_op(opj, i, rings, records, waited, file);
+        const Op op = parse_op(opj, i, rings, records, wait_op, joined, file);
         steps.push_back(json{{"op", op.source}});
         const std::vector<U64> wakes_before = ew.wakes;
         json ret;

@@ -308,6 +308,9 @@ TEST(RingbufExecOps, BackgroundPollBadInput) {
   EXPECT_EQ(run(R"({"ops": [{"op": "poll_join"}]})"), "ops.json: ops[0].op: poll_join with no poll_wait before it");
   EXPECT_EQ(run(R"({"ops": [{"op": "poll_wait"}, {"op": "poll_wait"}]})"),
             "ops.json: ops[1].op: poll_wait while the background poll of ops[0] has not been joined");
+  // joined while still asleep (EBUSY): found while running
+  EXPECT_EQ(run(R"({"ops": [{"op": "poll_wait"}, {"op": "poll_join"}, {"op": "poll_wait"}]})"),
+            "ops.json: ops[2].op: poll_wait while the background poll of ops[0] has not been joined");
   EXPECT_EQ(run(R"({"params": {"irq_work": "now"}, "ops": []})"), "ops.json: params.irq_work: \"now\" is not one of: pending, run");
   // a ring that is ready when the poll starts: epoll_wait returns at once, no sleep
   const json out = model::bpf_ringbuf::ringbuf_exec(
