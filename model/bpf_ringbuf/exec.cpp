@@ -43,10 +43,11 @@ struct Op {
 
 const std::vector<std::string> kOps = {"reserve", "reserve_dynptr", "submit", "discard", "submit_dynptr", "discard_dynptr",
                                        "output", "query", "consume", "consume_n", "poll", "ring_consume_n", "write_consumer_pos",
-                                       "mmap", "map_poll", "view"};
+                                       "mmap", "map_poll", "view", "poll_wait", "poll_join"};
 
 // One op of the file (index i); `records` counts the records reserved by earlier ops.
-Op parse_op(const json& j, std::size_t i, int rings, I64& records, const std::string& file) {
+// `wait_op`: the index of the last poll_wait, or -1; `joined`: a poll_join came after it.
+Op parse_op(const json& j, std::size_t i, int rings, I64& records, I64& wait_op, bool& joined, const std::string& file) {
   {
     const std::string path = "ops[" + std::to_string(i) + "]";
     Reader r(j, path, file);
@@ -56,7 +57,7 @@ Op parse_op(const json& j, std::size_t i, int rings, I64& records, const std::st
     const std::string& n = op.name;
     const bool reserve_like = n == "reserve" || n == "reserve_dynptr" || n == "output";
     const bool commit_like = n == "submit" || n == "discard" || n == "submit_dynptr" || n == "discard_dynptr";
-    const bool consumer = n == "consume" || n == "consume_n" || n == "poll" || n == "ring_consume_n";
+    const bool consumer = n == "consume" || n == "consume_n" || n == "poll" || n == "ring_consume_n" || n == "poll_wait";
     if (reserve_like || n == "query" || n == "write_consumer_pos" || n == "ring_consume_n" || n == "mmap" || n == "map_poll" ||
         n == "view")
       op.ring = static_cast<int>(r.integer("ring", 0, 0, rings - 1));
@@ -82,6 +83,16 @@ Op parse_op(const json& j, std::size_t i, int rings, I64& records, const std::st
       op.write = r.boolean("write", false);
     }
     if (n == "map_poll") op.user = r.string("kind", std::string("kern"), {"kern", "user"}) == "user";
+    if (n == "poll_wait") {
+      if (wait_op >= 0 && !joined)  // (after a join that found it asleep, the run decides: ringbuf_exec_stream)
+        fail(file, r.field("op"), "poll_wait while the background poll of ops[" + std::to_string(wait_op) + "] has not been joined");
+      wait_op = static_cast<I64>(i);
+      joined = false;
+    }
+    if (n == "poll_join") {
+      if (wait_op < 0) fail(file, r.field("op"), "poll_join with no poll_wait before it");
+      joined = true;
+    }
     if (consumer)
       if (const json* cb = r.get("callback")) {
         Reader c(*cb, r.field("callback"), file);
@@ -180,11 +191,15 @@ class ExecWorkload final : public sim::Workload {
       for (auto& r : rings) model_rb->add(*r, cb);
       rb = std::move(model_rb);
     }
+    wakes.assign(rings.size(), 0);
+    for (std::size_t i = 0; i < rings.size(); ++i) rings[i]->add_watcher([this, i] { ++wakes[i]; });
     s.add_task("exec", 0, [this] { body_(*this); });
   }
   void reset(sim::Sim&) override {
     for (auto& r : rings) r->reset_ghost();
     rb->reset_ghost();
+    std::fill(wakes.begin(), wakes.end(), 0);
+    waiter = Waiter{};
   }
   int callback(int ri, RingApi& ring, U64 pos, U64 off, std::uint32_t len) {
     std::vector<std::uint8_t> bytes(len);
@@ -199,6 +214,17 @@ class ExecWorkload final : public sim::Workload {
   std::unique_ptr<ConsumerApi> rb;
   json delivered;
   I64 calls = 0, fail_at = 0, fail_ret = -1;
+  /// Runs of bpf_ringbuf_notify per ring (its wake_up_all(&rb->waitq)), seen by a watcher.
+  std::vector<U64> wakes;
+  /// The background thread of a poll_wait: ring_buffer__poll(rb, -1) asleep in epoll_wait until a
+  /// wakeup finds a ring ready, then done with the poll's result.
+  struct Waiter {
+    bool running = false, done = false;
+    std::size_t op = 0;
+    I64 fail_at = 0, fail_ret = -1;
+    int ret = 0;
+    json delivered;
+  } waiter;
 
  private:
   Params p_;
@@ -284,6 +310,37 @@ json run_op(ExecWorkload& w, const Op& op, std::vector<std::pair<Record, int>>& 
   return json{{"ret", ret}, {"delivered", w.delivered}};
 }
 
+// epoll's readiness over the instance's rings: ringbuf_map_poll_kern of each (steps).
+bool any_ready(ExecWorkload& w) {
+  bool ready = false;
+  for (auto& r : w.rings) ready = r->map_poll() != 0 || ready;
+  return ready;
+}
+
+// The background poll returns: epoll_wait found a ring ready, and ring_buffer__poll processes the
+// ready rings (the same calls as ring_buffer__poll(rb, 0) now), with the poll_wait's callback.
+void finish_waiter(ExecWorkload& w) {
+  w.delivered = json::array();
+  w.calls = 0;
+  w.fail_at = w.waiter.fail_at;
+  w.fail_ret = w.waiter.fail_ret;
+  w.waiter.ret = w.rb->poll(0);
+  w.waiter.delivered = w.delivered;
+  w.waiter.done = true;
+}
+
+// "irq_work": "run": the irq_works an op queued run before the next op, as the self-IPI of
+// irq_work_queue runs them once the program returns with irqs on. The exec task yields with
+// nothing else runnable, so the all-zeros schedule fires each pending one (hardirq, CPU 0).
+void run_irq_works(sim::Sim& s, ExecWorkload& w) {
+  for (auto& r : w.rings)
+    for (int n = 0; r->wakeup_pending(); ++n) {
+      if (n == 8) throw std::logic_error("bpf_ringbuf exec: an irq_work stays pending after 8 yields");
+      s.spin_unobserved();  // the exec task waits for the interrupt, not for a write
+      s.yield();
+    }
+}
+
 }  // namespace
 
 json ringbuf_exec(const json& input, const std::string& file, const KernelSource* kernel) {
@@ -303,6 +360,7 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
   std::string variant = "mainline";
   int rings = 1;
   unsigned int_bits = 32;
+  bool irq_run = false;
   if (auto pit = input.find("params"); pit != input.end()) {
     Reader r(*pit, "params", file);
     p.max_entries = static_cast<std::uint32_t>(r.integer("max_entries", 4096, 0, 0xffffffffLL));
@@ -314,6 +372,7 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
     for (auto& v : variants()) names.push_back(v.name);
     variant = r.string("variant", std::string("mainline"), names);
     int_bits = static_cast<unsigned>(r.integer("int_bits", 32, 4, 32));
+    irq_run = r.string("irq_work", std::string("pending"), {"pending", "run"}) == "run";
     r.done();
   }
   const NamedVariant& nv = *find_variant(variant);
@@ -322,12 +381,14 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
   if (!oit->is_array()) fail(file, "ops", std::string("must be an array, not ") + json_type_name(*oit));
   {  // every op is checked before any runs
     json j;
-    I64 records = 0;
+    I64 records = 0, wait_op = -1;
+    bool joined = false;
     ops.rewind();
-    for (std::size_t i = 0; ops.next(j); ++i) parse_op(j, i, rings, records, file);
+    for (std::size_t i = 0; ops.next(j); ++i) parse_op(j, i, rings, records, wait_op, joined, file);
   }
   json params{{"max_entries", p.max_entries}, {"key_size", p.key_size}, {"value_size", p.value_size},
-              {"map_flags", p.map_flags},     {"rings", rings},       {"variant", variant}, {"int_bits", int_bits}};
+              {"map_flags", p.map_flags},     {"rings", rings},       {"variant", variant}, {"int_bits", int_bits},
+              {"irq_work", irq_run ? "run" : "pending"}};
   json out{{"model", "bpf_ringbuf"}, {"source", kernel ? "kernel" : "model"}, {"params", params}};
   std::string why;
   StepList steps(output);
@@ -355,13 +416,49 @@ void ringbuf_exec_stream(const json& input, OpSource& ops, const std::string& fi
     try {
       std::vector<std::pair<Record, int>> recs;
       U64 next_id = 1;
-      I64 records = 0;
+      I64 records = 0, wait_op = -1;
+      bool joined = false;
       json opj;
       ops.rewind();
       for (std::size_t i = 0; ops.next(opj); ++i) {
-        const Op op = parse_op(opj, i, rings, records, file);
+        const Op op = parse_op(opj, i, rings, records, wait_op, joined, file);
         steps.push_back(json{{"op", op.source}});
-        steps.back()["return"] = run_op(ew, op, recs, next_id);
+        const std::vector<U64> wakes_before = ew.wakes;
+        json ret;
+        const std::string at = "ops[" + std::to_string(i) + "].op";
+        if (op.name == "poll_wait") {
+          if (ew.waiter.running)
+            fail(file, at, "poll_wait while the background poll of ops[" + std::to_string(ew.waiter.op) + "] has not been joined");
+          ew.waiter = ExecWorkload::Waiter{true, false, i, op.fail_at, op.fail_ret, 0, json::array()};
+          if (any_ready(ew)) finish_waiter(ew);  // epoll_wait finds a ring ready: no sleep
+          ret = json{{"blocked", !ew.waiter.done}};
+          if (ew.waiter.done) ret.update(json{{"poll_ret", ew.waiter.ret}, {"delivered", ew.waiter.delivered}});
+        } else if (op.name == "poll_join") {
+          if (!ew.waiter.running) fail(file, at, "poll_join: the background poll was already joined");
+          if (!ew.waiter.done) {
+            ret = json{{"ret", -16}};  // pthread_tryjoin_np: EBUSY, still in epoll_wait
+          } else {
+            ret = json{{"ret", 0}, {"poll_ret", ew.waiter.ret}, {"delivered", ew.waiter.delivered}};
+            ew.waiter = ExecWorkload::Waiter{};
+          }
+        } else {
+          ret = run_op(ew, op, recs, next_id);
+        }
+        if (irq_run) {
+          run_irq_works(s, ew);
+          const bool commit_like = op.name == "submit" || op.name == "discard" || op.name == "submit_dynptr" ||
+                                   op.name == "discard_dynptr" || op.name == "output";
+          if (commit_like) {
+            const int ri = op.name == "output" ? op.ring : recs[static_cast<std::size_t>(op.rec)].second;
+            ret["woke"] = ew.wakes[static_cast<std::size_t>(ri)] != wakes_before[static_cast<std::size_t>(ri)];
+          }
+          // a woken background poll re-checks readiness (ep_poll after the wakeup) and returns
+          if (ew.waiter.running && !ew.waiter.done && ew.wakes != wakes_before && any_ready(ew)) {
+            finish_waiter(ew);
+            ret["waiter"] = json{{"poll_ret", ew.waiter.ret}, {"delivered", ew.waiter.delivered}};
+          }
+        }
+        steps.back()["return"] = ret;
         steps.back()["state"] = state_json(ew.rings);
       }
     } catch (const std::exception&) {  // not catch (...): the engine unwinds a parked fiber with forced_unwind

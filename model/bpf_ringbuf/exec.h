@@ -2,10 +2,14 @@
 // observable state out, so that the model can be compared with the kernel case by case.
 //
 // One task on CPU 0 runs every op in order with no scheduling choices (an all-zeros
-// ReplaySource: no interrupt, no preemption; a queued irq_work is counted, not run). Input:
+// ReplaySource: no interrupt, no preemption). A queued irq_work is counted and not run, unless
+// "irq_work": "run": then the irq_works an op queued run (hardirq, CPU 0) before the next op, as
+// irq_work_queue's self-IPI runs them once the program returns, so each commit is judged alone:
+// submit/discard/output returns "woke": whether its bpf_ringbuf_notify woke the map's wait queue
+// (FORCE_WAKEUP, or the consumer exactly at the record and no NO_WAKEUP). Input:
 //
 //   {"params": {"max_entries": 4096, "key_size": 0, "value_size": 0, "map_flags": 0,
-//               "rings": 1, "variant": "mainline", "int_bits": 32},           (all optional)
+//               "rings": 1, "variant": "mainline", "int_bits": 32, "irq_work": "pending"},  (all optional)
 //    "ops": [ {"op": "reserve", "size": 16, "flags": 0, "ring": 0, "fill": true},
 //             {"op": "reserve_dynptr", "size": 16, "flags": 0, "ring": 0},
 //             {"op": "submit" | "discard" | "submit_dynptr" | "discard_dynptr", "rec": 0, "flags": 0},
@@ -16,7 +20,8 @@
 //             {"op": "write_consumer_pos", "value": 3072, "ring": 0},
 //             {"op": "mmap", "ring": 0, "offset": 4096, "len": 4096, "write": false},   mmap(2) of the map
 //             {"op": "map_poll", "ring": 0, "kind": "kern" | "user"},   the map's poll mask
-//             {"op": "view", "ring": 0} ],           what user space sees through libbpf's mappings
+//             {"op": "view", "ring": 0},             what user space sees through libbpf's mappings
+//             {"op": "poll_wait"}, {"op": "poll_join"} ],   a background ring_buffer__poll(rb, -1)
 //    "about": "..."}                                 optional: what the file checks (ignored)
 //
 // mmap returns {"ret"}: 0, -EPERM (-1) or -EINVAL (ringbuf_map_mmap_kern and remap_vmalloc_range;
@@ -26,6 +31,14 @@
 // full). view returns {"consumer_pos", "producer_pos", "avail_data", "records": [{"pos", "len",
 // "discard", "id"} | {"pos", "busy": true}], "double_mapped"} (see view_json in exec.cpp).
 //
+// poll_wait starts a background thread's ring_buffer__poll(rb, -1): if epoll finds a ring ready
+// (ringbuf_map_poll_kern) it returns at once ({"blocked": false, "poll_ret", "delivered"}), else it
+// sleeps ({"blocked": true}); after an op whose irq_work woke a ring's wait queue, a sleeping one
+// re-checks readiness and, if a ring is ready, runs its ring_buffer__poll to the end then (that
+// op's return carries "waiter": {"poll_ret", "delivered"}). poll_join is pthread_tryjoin_np:
+// {"ret": -16} (EBUSY) while asleep, {"ret": 0, "poll_ret", "delivered"} once it returned (then it
+// is joined). A poll_join with no poll_wait before it, a second join, or a poll_wait while one is
+// not joined is bad input. poll_wait takes "callback" like the consumer ops.
 // Reserve-like ops (reserve, reserve_dynptr, output) give message ids 1, 2, ... and records
 // 0, 1, ... in op order, whether or not they succeed; "fill" (default true) writes the message's
 // payload into the sample right after the reserve. Consumer ops take an optional

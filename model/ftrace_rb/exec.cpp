@@ -5,12 +5,14 @@
 #include <boost/context/fiber.hpp>
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 
 #include "model/ftrace_rb/config.h"
 #include "model/ftrace_rb/kernel_ring.h"
 #include "scenarios/json_reader.h"
 #include "sim/choice.h"
+#include "sim/lock.h"
 
 namespace model::ftrace_rb {
 namespace {
@@ -19,7 +21,8 @@ using nlohmann::json;
 using I64 = std::int64_t;
 
 const std::vector<std::string> kOps = {"write",  "reserve", "commit",     "consume", "read_page",    "map",          "mmap",
-                                       "unmap",  "get_reader", "resize", "reset",   "subbuf_order", "snapshot_arm", "snapshot_swap"};
+                                       "unmap",  "get_reader", "resize", "reset",   "subbuf_order", "snapshot_arm", "snapshot_swap",
+                                       "read_meta", "reset_all", "reset_online"};
 constexpr int kPoolPage = 4096;  // the kernel source keeps a sub-buffer of any order in one pool page
 constexpr std::size_t kMaxOrderPages = 4096;  // the model's pages made before the run for order changes
 
@@ -30,45 +33,121 @@ struct Op {
   U64 offset = 0, bytes = 0;  // mmap: file offset and length in bytes
   bool write = false;         // mmap: PROT_WRITE
   int order = 0;              // subbuf_order
+  int cpu = 0;                // the per-CPU buffer the op works on
 };
 
 class ExecWorkload final : public sim::Workload {
  public:
-  ExecWorkload(Params p, Variant v, const kernel::Source* kernel, bool snapshot, std::size_t spare_pages, U32 spare_size,
+  ExecWorkload(Params p, Variant v, const kernel::Source* kernel, int cpus, bool snapshot, std::size_t spare_pages, U32 spare_size,
                std::function<void(ExecWorkload&)> body)
-      : p_(p), v_(v), kernel_(kernel), snapshot_(snapshot), spare_pages_(spare_pages), spare_size_(spare_size), body_(std::move(body)) {}
+      : p_(p), v_(v), kernel_(kernel), cpus_(cpus), snapshot_(snapshot), spare_pages_(spare_pages), spare_size_(spare_size),
+        body_(std::move(body)) {}
   void build(sim::Sim& s) override {
+    if (cpus_ > 1) s.set_cpus(cpus_);
+    bufs.clear();
     if (kernel_) {
-      auto bufs = make_kernel_buffers(s, p_, 1, *kernel_, snapshot_);
-      buf = std::move(bufs.front());
-      if (snapshot_) snap = std::move(bufs.back());
+      auto made = make_kernel_buffers(s, p_, cpus_, *kernel_, snapshot_);
+      for (int c = 0; c < cpus_; ++c) bufs.push_back(std::move(made[static_cast<std::size_t>(c)]));
+      if (snapshot_) snap = std::move(made.back());
     } else {
       auto model_buf = [&](const std::string& name) {
         auto b = std::make_unique<CpuBuffer>(s, p_, v_, name);
         if (spare_pages_) b->reserve_order_pages(spare_pages_, spare_size_);
         return b;
       };
-      buf = model_buf("cpu0");
+      for (int c = 0; c < cpus_; ++c) bufs.push_back(model_buf("cpu" + std::to_string(c)));
       if (snapshot_) snap = model_buf("max.cpu0");
     }
     s.add_task("exec", 0, [this] { body_(*this); });
+    // The writers of the other CPUs: ring_buffer_lock_reserve writes to the running CPU's buffer,
+    // so a write on CPU k is done by a task on CPU k. The exec task hands it the write and sleeps
+    // until it is done; with every other task asleep, the all-zeros schedule runs that one.
+    if (cpus_ > 1) {
+      driver_wq = std::make_unique<sim::WaitQueue>(s, "exec.driver");
+      cmds.assign(static_cast<std::size_t>(cpus_), Cmd{});
+      helper_wq.clear();
+      for (int c = 1; c < cpus_; ++c) {
+        helper_wq.push_back(std::make_unique<sim::WaitQueue>(s, "exec.cpu" + std::to_string(c)));
+        s.add_task("writer" + std::to_string(c), c, [this, c] { helper(c); });
+      }
+    }
   }
   void reset(sim::Sim&) override {
-    buf->reset_ghost();
+    for (auto& b : bufs) b->reset_ghost();
     if (snap) snap->reset_ghost();
+    std::fill(cmds.begin(), cmds.end(), Cmd{});
+    stop = false;
   }
-  std::unique_ptr<RingApi> buf;
-  std::unique_ptr<RingApi> snap;  // tr->max_buffer's per-CPU buffer (params.snapshot)
+  /// A write on `cpu` (reserve, fill, commit) from a task on that CPU.
+  Slot write_on(int cpu, U32 len, U64 id) {
+    if (cpu == 0) return write(*bufs[0], len, id);
+    Cmd& c = cmds[static_cast<std::size_t>(cpu)];
+    c = Cmd{true, false, len, id, Slot{}, nullptr};
+    helper_wq[static_cast<std::size_t>(cpu - 1)]->wake_up();
+    driver_wq->wait_event([&c] { return c.done; });
+    if (c.error) std::rethrow_exception(c.error);
+    return c.slot;
+  }
+  /// The exec task's end: the other CPUs' writers return.
+  void finish() {
+    stop = true;
+    for (auto& q : helper_wq) q->wake_up();
+  }
+  static Slot write(RingApi& b, U32 len, U64 id) {
+    Slot sl = b.lock_reserve(len, id);
+    if (sl.ok) {
+      std::vector<std::uint8_t> body(len, static_cast<std::uint8_t>(id));
+      b.write_event(sl, body.data(), len, id);
+      b.unlock_commit();
+    }
+    return sl;
+  }
+  std::vector<RingApi*> all() {
+    std::vector<RingApi*> v;
+    for (auto& b : bufs) v.push_back(b.get());
+    return v;
+  }
+  std::vector<std::unique_ptr<RingApi>> bufs;  // the main trace_buffer's per-CPU buffers
+  std::unique_ptr<RingApi> snap;  // tr->max_buffer's per-CPU buffer (params.snapshot, one CPU)
   int snapshot_armed = 0;         // trace.c's tr->snapshot
 
  private:
+  struct Cmd {
+    bool pending = false, done = false;
+    U32 len = 0;
+    U64 id = 0;
+    Slot slot;
+    std::exception_ptr error;
+  };
+  void helper(int cpu) {
+    Cmd& c = cmds[static_cast<std::size_t>(cpu)];
+    for (;;) {
+      helper_wq[static_cast<std::size_t>(cpu - 1)]->wait_event([&] { return c.pending || stop; });
+      if (!c.pending) return;
+      c.pending = false;
+      try {
+        c.slot = write(*bufs[static_cast<std::size_t>(cpu)], c.len, c.id);
+      } catch (const boost::context::detail::forced_unwind&) {
+        throw;
+      } catch (const std::exception&) {
+        c.error = std::current_exception();
+      }
+      c.done = true;
+      driver_wq->wake_up();
+    }
+  }
   Params p_;
   Variant v_;
   const kernel::Source* kernel_;
+  int cpus_;
   bool snapshot_;
   std::size_t spare_pages_;
   U32 spare_size_;
   std::function<void(ExecWorkload&)> body_;
+  std::vector<Cmd> cmds;
+  std::unique_ptr<sim::WaitQueue> driver_wq;
+  std::vector<std::unique_ptr<sim::WaitQueue>> helper_wq;
+  bool stop = false;
 };
 
 json state_json(RingApi& b, bool with_meta = true) {
@@ -97,11 +176,25 @@ json state_json(RingApi& b, bool with_meta = true) {
            {"subbuf_order", b.subbuf_order()}};
   if (with_meta && b.mapped()) {
     auto m = [&](MetaField f) { return b.meta_peek(f); };
-    out["meta"] = json{{"meta_page_size", m(MetaField::MetaPageSize)}, {"subbuf_size", m(MetaField::SubbufSize)}, {"nr_subbufs", m(MetaField::NrSubbufs)},
+    out["meta"] = json{{"meta_page_size", m(MetaField::MetaPageSize)}, {"meta_struct_len", m(MetaField::MetaStructLen)},
+                       {"subbuf_size", m(MetaField::SubbufSize)}, {"nr_subbufs", m(MetaField::NrSubbufs)}, {"flags", m(MetaField::Flags)},
                        {"reader", {{"id", m(MetaField::ReaderId)}, {"read", m(MetaField::ReaderRead)}, {"lost_events", m(MetaField::ReaderLostEvents)}}},
                        {"entries", m(MetaField::Entries)}, {"overrun", m(MetaField::Overrun)}, {"read", m(MetaField::Read)}, {"mapped", b.mapped()}};
   }
   return out;
+}
+
+// The state after an op: one CPU's at the top level (with the snapshot buffer's under
+// "snapshot"), or with "cpus" > 1 {"cpus": [each CPU's]}.
+json state_of(ExecWorkload& w) {
+  if (w.bufs.size() == 1) {
+    json st = state_json(*w.bufs[0]);
+    if (w.snap) st["snapshot"] = state_json(*w.snap, false);
+    return st;
+  }
+  json a = json::array();
+  for (auto& b : w.bufs) a.push_back(state_json(*b));
+  return json{{"cpus", std::move(a)}};
 }
 
 }  // namespace
@@ -118,6 +211,7 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
   Params p;
   std::string variant = "mainline";
   bool snapshot = false;
+  int cpus = 1;
   if (const json* about = top.get("about"); about && !about->is_string())
     scenario::json_fail(file, "about", std::string("must be a string, not ") + scenario::json_type_name(*about));
   if (const json* pj = top.get("params")) {
@@ -130,6 +224,8 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
     for (auto& v : variants()) names.push_back(v.name);
     variant = r.string("variant", std::string("mainline"), names);
     snapshot = r.boolean("snapshot", false);
+    cpus = static_cast<int>(r.integer("cpus", 1, 1, 4));
+    if (snapshot && cpus > 1) r.fail("snapshot", "the snapshot buffer is modelled with one CPU (\"cpus\": 1)");
     r.done();
   }
   const json* oj = top.get("ops");
@@ -142,6 +238,16 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
     Op op;
     op.source = j;
     op.name = r.string("op", std::nullopt, kOps);
+    const bool per_cpu = op.name == "write" || op.name == "consume" || op.name == "read_page" || op.name == "map" ||
+                         op.name == "mmap" || op.name == "unmap" || op.name == "get_reader" || op.name == "reset" ||
+                         op.name == "read_meta";
+    if (per_cpu) op.cpu = static_cast<int>(r.integer("cpu", 0, 0, cpus - 1));
+    if (op.name == "reserve" || op.name == "commit") {
+      if (r.get("cpu") && r.integer("cpu", 0, 0, 1 << 20) != 0)
+        r.fail("cpu", op.name + " runs on CPU 0 only (the exec task's CPU; another CPU's writer writes whole events: write)");
+    }
+    if (cpus > 1 && (op.name == "subbuf_order" || op.name == "resize"))
+      r.fail("op", op.name + " works on the whole trace_buffer: expressed with one CPU only (\"cpus\": 1)");
     if (op.name == "write" || op.name == "reserve") op.len = static_cast<U32>(r.integer("len", std::nullopt, 0, 1 << 20));
     if (op.name == "reserve") ++open;
     if (op.name == "mmap") {
@@ -149,8 +255,16 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
       op.bytes = static_cast<U64>(r.integer("len", std::nullopt, 0, 1 << 30));
       op.write = r.boolean("write", false);
     }
+    if (op.name == "read_meta") {
+      op.offset = static_cast<U64>(r.integer("offset", 0, 0, 1 << 20));
+      op.bytes = static_cast<U64>(r.integer("len", std::nullopt, 4, 1 << 20));
+      if (op.offset % 4) r.fail("offset", "must be a multiple of 4 (the meta page is read as ints)");
+      if (op.bytes % 4) r.fail("len", "must be a multiple of 4 (the meta page is read as ints)");
+    }
     if (op.name == "commit" && open-- == 0) r.fail("op", "commit with no open reservation");
-    if ((op.name == "reset" || op.name == "subbuf_order") && open > 0)
+    if (op.name == "write" && op.cpu != 0 && open > 0)
+      r.fail("cpu", "a write on another CPU while CPU 0 has an open reservation: the exec task would sleep with preemption off");
+    if ((op.name == "reset" || op.name == "reset_all" || op.name == "reset_online" || op.name == "subbuf_order") && open > 0)
       r.fail("op", op.name + " with an open reservation: its synchronize_rcu would wait for this task's own commit");
     if ((op.name == "snapshot_arm" || op.name == "snapshot_swap") && !snapshot)
       r.fail("op", op.name + " needs \"snapshot\": true in params (the snapshot buffer)");
@@ -197,13 +311,14 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
            {"source", kernel ? "kernel" : "model"},
            {"params", {{"subbuf_size", p.subbuf_size}, {"nr_subbufs", p.nr_pages}, {"mode", p.overwrite ? "overwrite" : "no-overwrite"}, {"variant", variant}}}};
   if (snapshot) out["params"]["snapshot"] = true;
+  if (cpus > 1) out["params"]["cpus"] = cpus;
   StepList steps(output);
   steps.begin(out);
   std::exception_ptr error;
   sim::Sim::Config cfg;
   cfg.step_bound = 10'000'000;
   sim::Sim s(cfg);
-  ExecWorkload w(p, find_variant(variant)->kernel, kernel, snapshot, spare_pages, spare_size, [&](ExecWorkload& ew) {
+  ExecWorkload w(p, find_variant(variant)->kernel, kernel, cpus, snapshot, spare_pages, spare_size, [&](ExecWorkload& ew) {
     try {
       U64 next_id = 1;
       std::vector<std::pair<Slot, std::pair<U64, U32>>> open_slots;
@@ -217,19 +332,18 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
       for (std::size_t i = 0; ops.next(opj); ++i) {
         const Op op = parse_op(opj, i, open);
         steps.push_back(json{{"op", op.source}});
-        RingApi& b = *ew.buf;  // the main buffer's per-CPU buffer (a snapshot swap changes it)
+        RingApi& b = *ew.bufs[static_cast<std::size_t>(op.cpu)];  // the main buffer's (a snapshot swap changes cpu 0's)
         json ret;
         if (op.name == "write" || op.name == "reserve") {
           const U64 id = next_id++;
-          Slot sl = b.lock_reserve(op.len, id);
-          ret = slot_json(sl);
-          ret["id"] = id;
-          if (op.name == "reserve") open_slots.push_back({sl, {id, op.len}});
-          else if (sl.ok) {
-            std::vector<std::uint8_t> body(op.len, static_cast<std::uint8_t>(id));
-            b.write_event(sl, body.data(), op.len, id);
-            b.unlock_commit();
+          if (op.name == "reserve") {
+            Slot sl = b.lock_reserve(op.len, id);
+            ret = slot_json(sl);
+            open_slots.push_back({sl, {id, op.len}});
+          } else {
+            ret = slot_json(ew.write_on(op.cpu, op.len, id));
           }
+          ret["id"] = id;
         } else if (op.name == "commit") {
           auto [sl, il] = open_slots.back();
           open_slots.pop_back();
@@ -260,6 +374,9 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
         } else if (op.name == "reset") {
           b.reset_cpu();
           ret = json::object();
+        } else if (op.name == "reset_all" || op.name == "reset_online") {
+          ew.bufs[0]->reset_all_cpus(op.name == "reset_online", ew.all());
+          ret = json::object();
         } else if (op.name == "subbuf_order") {
           ret = json{{"ret", b.subbuf_order_set(op.order)}};
         } else if (op.name == "snapshot_arm") {
@@ -275,8 +392,32 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
           if (b.mapped()) ret = json{{"ret", -kEBUSY}};
           else {
             const int swap = b.swap_cpu(*ew.snap);
-            if (swap == 0) std::swap(ew.buf, ew.snap);
+            if (swap == 0) std::swap(ew.bufs[0], ew.snap);
             ret = json{{"ret", 0}, {"swap", swap}};
+          }
+        } else if (op.name == "read_meta") {
+          // user space's int loads through its offset-0 mapping (map_test.c's meta-page padding check)
+          if (!b.mapped()) {
+            ret = json{{"ret", -14}};  // nothing mapped at offset 0: the load would fault
+          } else {
+            const U64 size = b.meta_peek(MetaField::MetaPageSize);
+            if (op.offset + op.bytes > size)
+              scenario::json_fail(file, "ops[" + std::to_string(i) + "].len",
+                                  "bytes [" + std::to_string(op.offset) + ", " + std::to_string(op.offset + op.bytes) +
+                                      ") run past the meta page (meta_page_size " + std::to_string(size) +
+                                      "); sub-buffers are read by the scenarios' mapped reader");
+            std::vector<std::uint8_t> bytes(op.bytes);
+            if (!b.read_meta(op.offset, op.bytes, bytes.data())) throw std::logic_error("read_meta refused a mapped range");
+            json words = json::array();
+            U64 nonzero = 0;
+            json first_nonzero = nullptr;
+            for (U64 at = 0; at < op.bytes; at += 4) {
+              const U32 word = U32{bytes[at]} | U32{bytes[at + 1]} << 8 | U32{bytes[at + 2]} << 16 | U32{bytes[at + 3]} << 24;
+              if (word && !nonzero++) first_nonzero = op.offset + at;
+              if (op.bytes <= 256) words.push_back(word);
+            }
+            ret = json{{"ret", 0}, {"nonzero_words", nonzero}, {"first_nonzero", first_nonzero}};
+            if (op.bytes <= 256) ret["words"] = words;
           }
         } else if (op.name == "unmap") {
           ret = json{{"ret", b.unmap()}};
@@ -286,17 +427,17 @@ void ftrace_rb_exec_stream(const json& input, OpSource& ops, const std::string& 
           ret = json{{"ret", b.resize_check()}};
         }
         steps.back()["return"] = ret;
-        steps.back()["state"] = state_json(*ew.buf);
-        if (ew.snap) steps.back()["state"]["snapshot"] = state_json(*ew.snap, false);
+        steps.back()["state"] = state_of(ew);
       }
     } catch (const boost::context::detail::forced_unwind&) {
       throw;
     } catch (const std::exception&) {
       error = std::current_exception();
     }
+    ew.finish();
   });
   sim::ExecResult r = run_ops_once(s, w, error);
-  if (r.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_json(*w.buf);
+  if (r.violation && !steps.empty() && !steps.back().contains("state")) steps.back()["state"] = state_of(w);
   if (r.violation)
     out["violation"] = json{{"property", std::string(sim::property_name(r.violation->property))}, {"message", r.violation->message}};
   steps.end(out);

@@ -83,6 +83,14 @@ RS_EXPORT void rs_ft_user_read(void *dst, const void *src, unsigned long n) { me
 RS_EXPORT int rs_ft_resize(struct trace_buffer *b, unsigned long size, int cpu) { return ring_buffer_resize(b, size, cpu); }
 RS_EXPORT int rs_ft_order_set(struct trace_buffer *b, int order) { return ring_buffer_subbuf_order_set(b, order); }
 RS_EXPORT void rs_ft_reset_cpu(struct trace_buffer *b, int cpu) { ring_buffer_reset_cpu(b, cpu); }
+/* Every CPU's buffer: ring_buffer_reset (tracing_reset_all_cpus) or ring_buffer_reset_online_cpus
+ * (the `trace` file opened with O_TRUNC: tracing_reset_online_cpus). */
+RS_EXPORT void rs_ft_reset_all(struct trace_buffer *b, int online) {
+  if (online)
+    ring_buffer_reset_online_cpus(b);
+  else
+    ring_buffer_reset(b);
+}
 RS_EXPORT int rs_ft_swap_cpu(struct trace_buffer *a, struct trace_buffer *b, int cpu) { return ring_buffer_swap_cpu(a, b, cpu); }
 
 /* A blocking reader: ring_buffer_wait (full = 0) until data or the harness's stop. */

@@ -57,6 +57,7 @@ struct Api {
         page(s.function<void (*)(void*, FtPage*)>("rs_ft_page")),
         prev(s.function<void* (*)(void*)>("rs_ft_prev")),
         reset_cpu(s.function<void (*)(void*, int)>("rs_ft_reset_cpu")),
+        reset_all(s.function<void (*)(void*, int)>("rs_ft_reset_all")),
         order_set(s.function<int (*)(void*, int)>("rs_ft_order_set")),
         swap_cpu(s.function<int (*)(void*, void*, int)>("rs_ft_swap_cpu")) {}
   void* (*alloc)(unsigned long, int);
@@ -80,6 +81,7 @@ struct Api {
   void (*page)(void*, FtPage*);
   void* (*prev)(void*);
   void (*reset_cpu)(void*, int);
+  void (*reset_all)(void*, int);
   int (*order_set)(void*, int);
   int (*swap_cpu)(void*, void*, int);
 };
@@ -277,6 +279,7 @@ class KernelCpuBuffer final : public RingApi {
 
   // ---- tracefs's buffer operations ----
   void reset_cpu() override { core_->api->reset_cpu(buffer_, cpu_); }
+  void reset_all_cpus(bool online, const std::vector<RingApi*>&) override { core_->api->reset_all(buffer_, online ? 1 : 0); }
   int subbuf_order_set(int order) override {
     const unsigned long before = state().subbuf_order;
     const int err = core_->api->order_set(buffer_, order);
@@ -327,6 +330,20 @@ class KernelCpuBuffer final : public RingApi {
     U64 v;
     std::memcpy(&v, m, 8);
     return v;
+  }
+  // The meta page region of the offset-0 view: one pool page per subject page (PAGE_SIZE bytes
+  // used of each), the meta page first, then __rb_map_vma's ZERO_PAGEs.
+  bool read_meta(U64 off, U64 n, std::uint8_t* out) override {
+    const U64 size = meta_peek(MetaField::MetaPageSize);
+    if (!view_ || !mapped() || off > size || n > size - off) return false;
+    const U64 page = core_->page_size;
+    for (U64 done = 0; done < n;) {
+      const U64 at = off + done, in = at % page, chunk = std::min(n - done, page - in);
+      core_->api->user_read(user_buf_, view_ + at / page * kPoolPage + in, chunk);
+      std::memcpy(out + done, user_buf_, chunk);
+      done += chunk;
+    }
+    return true;
   }
   int page_of_id(U64 id) const override {
     if (!mapped()) return -1;
@@ -485,24 +502,6 @@ class KernelCpuBuffer final : public RingApi {
     const int id = id_of_page(pg);
     if (!view_ || id < 0) return nullptr;
     return view_ + ((static_cast<U64>(id) + 1) << state().subbuf_order) * kPoolPage;
-  }
-  static std::size_t meta_offset(MetaField f) {
-    switch (f) {
-      case MetaField::MetaPageSize: return 0;
-      case MetaField::SubbufSize: return 8;
-      case MetaField::NrSubbufs: return 12;
-      case MetaField::ReaderLostEvents: return 16;
-      case MetaField::ReaderId: return 24;
-      case MetaField::ReaderRead: return 28;
-      case MetaField::Entries: return 40;
-      case MetaField::Overrun: return 48;
-      case MetaField::Read: return 56;
-    }
-    return 0;
-  }
-  static bool meta_is_u32(MetaField f) {
-    return f == MetaField::MetaPageSize || f == MetaField::SubbufSize || f == MetaField::NrSubbufs ||
-           f == MetaField::ReaderId || f == MetaField::ReaderRead;
   }
   int ctx_index() const {
     if (!core_->rt->stepping()) return 0;

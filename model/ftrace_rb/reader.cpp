@@ -248,8 +248,30 @@ U64 CpuBuffer::meta_peek(MetaField f) const {
     case MetaField::SubbufSize: return p_.subbuf_size + kBufPageHdrSize;
     case MetaField::MetaPageSize: return p_.subbuf_size + kBufPageHdrSize;
     case MetaField::NrSubbufs: return p_.nr_pages + 1;
+    case MetaField::MetaStructLen: return kMetaStructLen;  // sizeof(struct trace_buffer_meta)
+    case MetaField::Flags: return 0;                        // "0 until new features are supported"
   }
   return 0;
+}
+
+// The meta page as user space sees it through its mapping: struct trace_buffer_meta at offset 0
+// (little-endian; the fields rb_update_meta_page rewrites are loads, steps), zero after it up to
+// meta_page_size (the rest of the zeroed page and the zero pages of the padding).
+bool CpuBuffer::read_meta(U64 off, U64 n, std::uint8_t* out) {
+  const U64 size = meta_peek(MetaField::MetaPageSize);
+  if (!mapped_ || off > size || n > size - off) return false;
+  std::uint8_t image[kMetaStructLen] = {};
+  for (MetaField f : {MetaField::MetaPageSize, MetaField::MetaStructLen, MetaField::SubbufSize, MetaField::NrSubbufs,
+                      MetaField::ReaderLostEvents, MetaField::ReaderId, MetaField::ReaderRead, MetaField::Flags,
+                      MetaField::Entries, MetaField::Overrun, MetaField::Read}) {
+    const std::size_t at = meta_offset(f);
+    const std::size_t width = meta_is_u32(f) ? 4 : 8;
+    if (at + width <= off || at >= off + n) continue;  // not in the range: not loaded
+    const U64 v = meta_load(f, Mo::Relaxed);
+    for (std::size_t b = 0; b < width; ++b) image[at + b] = static_cast<std::uint8_t>(v >> (8 * b));
+  }
+  for (U64 i = 0; i < n; ++i) out[i] = off + i < kMetaStructLen ? image[off + i] : 0;
+  return true;
 }
 
 // User space's parse of a record through the mapping: one 4-byte header load.

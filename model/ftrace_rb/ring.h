@@ -104,6 +104,7 @@ class CpuBuffer final : public RingApi {
   Meta& meta() { return *meta_; }
   U64 meta_load(MetaField f, sim::Mo mo) override;
   U64 meta_peek(MetaField f) const override;
+  bool read_meta(U64 off, U64 n, std::uint8_t* out) override;
   int page_of_id(U64 id) const override { return id < subbuf_ids_.size() ? subbuf_ids_[id] : -1; }
   int id_of_page(int page) const override { return ids_[static_cast<std::size_t>(page)]; }
   U64 load_commit(int page, sim::Mo mo) override { return commit_word(page).load(mo); }

@@ -85,7 +85,35 @@ struct ReadEvent {
 };
 
 /// The meta page's fields (struct trace_buffer_meta, include/uapi/linux/trace_mmap.h).
-enum class MetaField : std::uint8_t { ReaderId, ReaderRead, ReaderLostEvents, Entries, Overrun, Read, SubbufSize, MetaPageSize, NrSubbufs };
+enum class MetaField : std::uint8_t {
+  ReaderId, ReaderRead, ReaderLostEvents, Entries, Overrun, Read, SubbufSize, MetaPageSize, NrSubbufs, MetaStructLen, Flags
+};
+/// Byte offsets of struct trace_buffer_meta's fields, and its size: meta_page_size 0,
+/// meta_struct_len 4, subbuf_size 8, nr_subbufs 12, reader.lost_events 16, reader.id 24,
+/// reader.read 28, flags 32, entries 40, overrun 48, read 56, Reserved1 64, Reserved2 72.
+/// rb_setup_ids_meta_page stores sizeof(*meta) in meta_struct_len; the rest of the page (zeroed by
+/// rb_alloc_meta_page's __GFP_ZERO) and the zero pages __rb_map_vma pads it with are zero.
+inline constexpr U32 kMetaStructLen = 80;
+constexpr std::size_t meta_offset(MetaField f) {
+  switch (f) {
+    case MetaField::MetaPageSize: return 0;
+    case MetaField::MetaStructLen: return 4;
+    case MetaField::SubbufSize: return 8;
+    case MetaField::NrSubbufs: return 12;
+    case MetaField::ReaderLostEvents: return 16;
+    case MetaField::ReaderId: return 24;
+    case MetaField::ReaderRead: return 28;
+    case MetaField::Flags: return 32;
+    case MetaField::Entries: return 40;
+    case MetaField::Overrun: return 48;
+    case MetaField::Read: return 56;
+  }
+  return 0;
+}
+constexpr bool meta_is_u32(MetaField f) {
+  return f == MetaField::MetaPageSize || f == MetaField::MetaStructLen || f == MetaField::SubbufSize ||
+         f == MetaField::NrSubbufs || f == MetaField::ReaderId || f == MetaField::ReaderRead;
+}
 
 struct PageRead {
   int ret = -1;
@@ -163,6 +191,11 @@ class RingApi {
   /// User space's load of a meta page field (a step), and the same without a step.
   virtual U64 meta_load(MetaField f, sim::Mo mo = sim::Mo::Relaxed) = 0;
   virtual U64 meta_peek(MetaField f) const = 0;
+  /// User space reads bytes [off, off + n) of the meta page region of its mapping at offset 0
+  /// (meta_page_size bytes: the meta page, then the zero pages padding it to one sub-buffer), as
+  /// loads through the mapping (steps). False when nothing is mapped or the range runs past
+  /// meta_page_size.
+  virtual bool read_meta(U64 off, U64 n, std::uint8_t* out) = 0;
   /// The buffer page behind sub-buffer `id` (ghost: the mapping is fixed while mapped).
   virtual int page_of_id(U64 id) const = 0;
   virtual int id_of_page(int page) const = 0;
@@ -185,6 +218,14 @@ class RingApi {
   /// cpu_buffer->pages, the counters zeroed, the meta page updated when mapped. No reservation may
   /// be open (synchronize_rcu would wait for it).
   virtual void reset_cpu() = 0;
+  /// ring_buffer_reset (`online` false: every CPU's buffer, tracing_reset_all_cpus) or
+  /// ring_buffer_reset_online_cpus (the `trace` file's O_TRUNC) on the trace_buffer whose per-CPU
+  /// buffers are `all` (this one among them): each one reset as reset_cpu does, after one
+  /// synchronize_rcu for all. The model resets each of `all`; the kernel source calls the function.
+  virtual void reset_all_cpus(bool online, const std::vector<RingApi*>& all) {
+    (void)online;
+    for (RingApi* b : all) b->reset_cpu();
+  }
   /// ring_buffer_subbuf_order_set (`buffer_subbuf_size_kb`): 0, -EINVAL (order < 0, a sub-buffer
   /// not above BUF_PAGE_HDR_SIZE or above RB_WRITE_MASK + 1), -EBUSY (mapped: resize_disabled).
   /// New pages replace the old ones (numbered after them: ring from the new head, then the new

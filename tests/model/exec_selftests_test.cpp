@@ -4,9 +4,10 @@
 // (scenarios/bpf_ringbuf/exec/selftest-*.json): every value those tests assert, where the exec
 // mode can express it (each file's "about" says which test and which checks). The kernel source
 // gives the same files field by field (tests/kernel/*_kernel_test.cpp, ExecFilesAgreeFieldByField),
-// so these expectations hold there too. Also the exec ops these files need: ftrace_rb's reset,
-// sub-buffer order and snapshot, the BPF ring buffer's mmap / map_poll / view, relay's count of
-// subbuf_start calls, and their bad-input errors.
+// so these expectations hold there too. Also the exec ops these files need: ftrace_rb's reset
+// (per CPU, all CPUs, online CPUs), sub-buffer order, snapshot and meta-page reads, the BPF ring
+// buffer's mmap / map_poll / view, its per-commit wakeups ("irq_work": "run") and background poll,
+// relay's count of subbuf_start calls, and their bad-input errors.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -59,6 +60,8 @@ TEST(MapTestSelftest, MetaPageCheckWithOrderOneSubBuffers) {
   EXPECT_EQ(out["steps"][0]["return"]["ret"], 0);
   const json& m0 = out["steps"][1]["state"]["meta"];
   EXPECT_EQ(m0["subbuf_size"], 4096);  // (2032 + 16) << 1
+  EXPECT_EQ(m0["meta_struct_len"], 80);  // sizeof(struct trace_buffer_meta)
+  EXPECT_EQ(m0["flags"], 0);
   EXPECT_EQ(m0["entries"], 0);
   EXPECT_EQ(m0["overrun"], 0);
   EXPECT_EQ(m0["read"], 0);
@@ -76,13 +79,75 @@ TEST(MapTestSelftest, MetaPageCheckWithOrderOneSubBuffers) {
 
 // FIXTURE_VARIANT subbuf_size_8k, data_mmap: the meta page is padded to one sub-buffer; all
 // sub-buffers map, one fewer too; running past the end is -EINVAL; so is an offset inside a
-// sub-buffer (__rb_map_vma's pgoff % subbuf_pages).
+// sub-buffer (__rb_map_vma's pgoff % subbuf_pages); meta_page_size (4096) is above the page size
+// (2048), so "Verify meta-page padding": every int from meta_struct_len to meta_page_size is 0.
 TEST(MapTestSelftest, DataMmapWithOrderOneSubBuffers) {
   const json out = ftrace("map-test-data-mmap-8k.json");
   EXPECT_EQ(out["steps"][1]["state"]["meta"]["meta_page_size"], 4096);
+  EXPECT_EQ(out["steps"][1]["state"]["meta"]["meta_struct_len"], 80);
   EXPECT_EQ(out["steps"][1]["state"]["meta"]["nr_subbufs"], 3);
-  const int want[] = {0, 0, 0, 0, 0, 0, -22, -22, 0, 0, 0};
+  const int want[] = {0, 0, 0, 0, 0, 0, -22, -22, 0, 0, 0, 0, 0};
   for (std::size_t i = 0; i < std::size(want); ++i) EXPECT_EQ(out["steps"][i]["return"]["ret"], want[i]) << "op " << i;
+  // struct trace_buffer_meta as user space reads it: meta_page_size, meta_struct_len, subbuf_size,
+  // nr_subbufs, reader.lost_events (2 ints), reader.id, reader.read, flags (2), entries (2), ...
+  const json& head = out["steps"][9]["return"]["words"];
+  ASSERT_EQ(head.size(), 20u);
+  EXPECT_EQ(head[0], 4096);
+  EXPECT_EQ(head[1], 80);
+  EXPECT_EQ(head[2], 4096);
+  EXPECT_EQ(head[3], 3);
+  EXPECT_EQ(head[6], 0);  // reader.id
+  const json& pad = out["steps"][10]["return"];
+  EXPECT_EQ(pad["nonzero_words"], 0);
+  EXPECT_TRUE(pad["first_nonzero"].is_null());
+  EXPECT_FALSE(pad.contains("words"));  // 4016 bytes: only counted
+}
+
+// read_meta: an int that is not zero is found and named; nothing mapped is -EFAULT; a range past
+// meta_page_size and unaligned ranges are bad input.
+TEST(MapTestSelftest, ReadMetaFindsNonZeroWordsAndRejectsBadRanges) {
+  const json out = model::ftrace_rb::ftrace_rb_exec(json::parse(R"({"params": {"subbuf_size": 64, "nr_subbufs": 2},
+      "ops": [{"op": "read_meta", "len": 4}, {"op": "map"}, {"op": "write", "len": 8}, {"op": "get_reader"},
+              {"op": "read_meta", "offset": 36, "len": 40}]})"),
+                                                    "ops.json");
+  EXPECT_EQ(out["steps"][0]["return"]["ret"], -14);
+  const json& r = out["steps"][4]["return"];
+  EXPECT_EQ(r["nonzero_words"], 2);  // entries = 1 at 40, read = 1 at 56 (the swap took the event)
+  EXPECT_EQ(r["first_nonzero"], 40);
+  EXPECT_EQ(r["words"][1], 1);
+  auto run = [](const char* text) {
+    return error_of([&] { model::ftrace_rb::ftrace_rb_exec(json::parse(text), "ops.json"); });
+  };
+  EXPECT_EQ(run(R"({"params": {"subbuf_size": 64}, "ops": [{"op": "map"}, {"op": "read_meta", "offset": 76, "len": 8}]})"),
+            "ops.json: ops[1].len: bytes [76, 84) run past the meta page (meta_page_size 80); sub-buffers are read by the "
+            "scenarios' mapped reader");
+  EXPECT_EQ(run(R"({"ops": [{"op": "read_meta", "offset": 2, "len": 8}]})"),
+            "ops.json: ops[0].offset: must be a multiple of 4 (the meta page is read as ints)");
+}
+
+// ring_buffer_reset_cpu empties one CPU's buffer; ring_buffer_reset and
+// ring_buffer_reset_online_cpus empty every CPU's, a mapped one with its meta page updated.
+TEST(FtraceRbExecOps, ResetAllCpus) {
+  const json out = ftrace("reset-all-cpus.json");
+  auto entries = [&](std::size_t step) {
+    std::vector<int> v;
+    for (const auto& c : out["steps"][step]["state"]["cpus"]) v.push_back(c["counters"]["entries"].get<int>());
+    return v;
+  };
+  EXPECT_EQ(entries(3), (std::vector<int>{2, 2}));
+  EXPECT_EQ(entries(4), (std::vector<int>{2, 0}));  // reset, cpu 1: CPU 0's events stay
+  EXPECT_EQ(entries(5), (std::vector<int>{2, 1}));
+  EXPECT_EQ(entries(6), (std::vector<int>{0, 0}));  // reset_all
+  EXPECT_EQ(entries(10), (std::vector<int>{1, 2}));
+  EXPECT_EQ(out["steps"][11]["state"]["cpus"][1]["meta"]["entries"], 2);
+  EXPECT_EQ(entries(12), (std::vector<int>{0, 0}));  // reset_online
+  EXPECT_EQ(out["steps"][12]["state"]["cpus"][1]["meta"]["entries"], 0);
+  EXPECT_EQ(out["steps"][12]["state"]["cpus"][1]["meta"]["read"], 0);
+  EXPECT_FALSE(out["steps"][12]["state"]["cpus"][0].contains("meta"));
+  EXPECT_TRUE(out["steps"][13]["return"].is_null());
+  EXPECT_TRUE(out["steps"][14]["return"].is_null());
+  EXPECT_EQ(out["steps"][17]["return"]["id"], 9);  // written on CPU 1 after the reset, read from CPU 1's buffer
+  EXPECT_EQ(out["params"]["cpus"], 2);
 }
 
 // snapshot excluded_by_map, then excludes_map.
@@ -140,6 +205,18 @@ TEST(FtraceRbExecOps, BadInput) {
   EXPECT_EQ(run(R"({"params": {"subbuf_size": 4080}, "ops": [{"op": "subbuf_order", "order": 1}]})"),
             "ops.json: ops[0].order: a sub-buffer of 8192 bytes: at most 4096 (the kernel source keeps each in one 4 KiB pool page)");
   EXPECT_EQ(run(R"({"ops": [{"op": "subbuf_order"}]})"), "ops.json: ops[0].order: missing required field");
+  EXPECT_EQ(run(R"({"params": {"cpus": 2}, "ops": [{"op": "reserve", "len": 8, "cpu": 1}, {"op": "commit"}]})"),
+            "ops.json: ops[0].cpu: reserve runs on CPU 0 only (the exec task's CPU; another CPU's writer writes whole events: write)");
+  EXPECT_EQ(run(R"({"params": {"cpus": 2}, "ops": [{"op": "reserve", "len": 8}, {"op": "write", "len": 8, "cpu": 1}, {"op": "commit"}]})"),
+            "ops.json: ops[1].cpu: a write on another CPU while CPU 0 has an open reservation: the exec task would sleep with "
+            "preemption off");
+  EXPECT_EQ(run(R"({"params": {"cpus": 2}, "ops": [{"op": "subbuf_order", "order": 1}]})"),
+            "ops.json: ops[0].op: subbuf_order works on the whole trace_buffer: expressed with one CPU only (\"cpus\": 1)");
+  EXPECT_EQ(run(R"({"params": {"cpus": 2, "snapshot": true}, "ops": []})"),
+            "ops.json: params.snapshot: the snapshot buffer is modelled with one CPU (\"cpus\": 1)");
+  EXPECT_EQ(run(R"({"ops": [{"op": "write", "len": 8, "cpu": 1}]})"), "ops.json: ops[0].cpu: 1 is out of range [0, 0]");
+  EXPECT_EQ(run(R"({"ops": [{"op": "reserve", "len": 8}, {"op": "reset_all"}, {"op": "commit"}]})"),
+            "ops.json: ops[1].op: reset_all with an open reservation: its synchronize_rcu would wait for this task's own commit");
   EXPECT_EQ(run(R"({"about": 3, "ops": []})"), "ops.json: about: must be a string, not an integer");
   // the model's pages for order changes are bounded before the run (no allocation blow-up)
   json many = json::parse(R"({"params": {"subbuf_size": 16}, "ops": []})");
@@ -179,14 +256,75 @@ TEST(RingbufSelftest, RingbufSubtest) {
   EXPECT_EQ(polls[1]["return"]["ret"], 0);
   EXPECT_EQ(q[14]["return"]["value"], 120);  // cons_pos after the first poll, seen by the program
   EXPECT_EQ(polls[2]["return"]["ret"], 2);
-  // the first commit at the consumer queued the wakeup; later ones coalesce with it (the exec
-  // task never lets the irq_work run: which commits would wake is not expressed here)
-  EXPECT_EQ(steps_of(out, "submit")[0]["return"]["wakeups_queued"], 1);
+  // Which commits woke the map's wait queue ("irq_work": "run"; bpf_ringbuf_commit: FORCE_WAKEUP,
+  // or the consumer exactly at the record and no NO_WAKEUP), in op order: round 1's submit (the
+  // consumer at 0), round 2's submit (at 120); rounds 3 (NO_WAKEUP) and 4 (the consumer behind at
+  // 240) none; round 5's flags-0 submit none, its FORCE_WAKEUP output and discard both.
+  std::vector<bool> woke;
+  for (const auto& st : out["steps"]) {
+    const std::string n = st["op"]["op"];
+    if (n == "submit" || n == "discard" || n == "output") woke.push_back(st["return"]["woke"].get<bool>());
+  }
+  const std::vector<bool> want_woke = {true,  false, false, true,  false, false, false, false,
+                                       false, false, false, false, false, true,  true};
+  EXPECT_EQ(woke, want_woke);
+  // the background ring_buffer__poll: asleep after round 2 was consumed; still blocked after the
+  // NO_WAKEUP round and after the round with the consumer behind (pthread_tryjoin_np: EBUSY)
+  EXPECT_EQ(steps_of(out, "poll_wait")[0]["return"]["blocked"], true);
+  const auto joins = steps_of(out, "poll_join");
+  ASSERT_EQ(joins.size(), 3u);
+  EXPECT_EQ(joins[0]["return"]["ret"], -16);
+  EXPECT_EQ(joins[1]["return"]["ret"], -16);
   EXPECT_EQ(steps_of(out, "map_poll")[0]["return"]["mask"], 0x41);  // data there after the NO_WAKEUP round
-  for (const auto& o : steps_of(out, "output")) EXPECT_EQ(o["return"]["ret"], 0);  // NO_WAKEUP and FORCE are valid flags
-  EXPECT_EQ(steps_of(out, "consume")[0]["return"]["ret"], 6);  // 3 rounds, 2 samples each
+  // the forced output woke it: it returned > 0, the samples before the still-busy reserved record
+  EXPECT_EQ(joins[2]["return"]["ret"], 0);
+  EXPECT_EQ(joins[2]["return"]["poll_ret"], 5);
+  const auto outputs = steps_of(out, "output");
+  EXPECT_EQ(outputs[4]["return"]["waiter"]["poll_ret"], 5);
+  for (const auto& o : outputs) EXPECT_EQ(o["return"]["ret"], 0);  // NO_WAKEUP and FORCE are valid flags
+  // the rest: ring_buffer__consume 1, ring__consume 0: 6 samples of 3 rounds in all
+  EXPECT_EQ(steps_of(out, "consume")[0]["return"]["ret"], 1);
   EXPECT_EQ(steps_of(out, "ring_consume_n")[0]["return"]["ret"], 0);
   EXPECT_EQ(views[1]["return"]["avail_data"], 0);
+}
+
+// Without "irq_work": "run" the exec task never lets the irq_work run: after the first queued
+// wakeup the later ones coalesce, and a background poll is never woken.
+TEST(RingbufSelftest, PendingIrqWorkCoalesces) {
+  json in = load("bpf_ringbuf/exec/selftest-ringbuf.json");
+  in["params"].erase("irq_work");
+  const json out = model::bpf_ringbuf::ringbuf_exec(in, "pending.json");
+  EXPECT_EQ(out["params"]["irq_work"], "pending");
+  for (const auto& st : out["steps"]) EXPECT_FALSE(st["return"].contains("woke"));
+  EXPECT_EQ(out["steps"].back()["state"]["rings"][0]["wakeups_queued"], 1);
+  for (const auto& j : steps_of(out, "poll_join")) EXPECT_EQ(j["return"]["ret"], -16);
+  EXPECT_EQ(steps_of(out, "consume")[0]["return"]["ret"], 6);
+}
+
+TEST(RingbufExecOps, BackgroundPollBadInput) {
+  auto run = [](const char* text) {
+    return error_of([&] { model::bpf_ringbuf::ringbuf_exec(json::parse(text), "ops.json"); });
+  };
+  EXPECT_EQ(run(R"({"ops": [{"op": "poll_join"}]})"), "ops.json: ops[0].op: poll_join with no poll_wait before it");
+  EXPECT_EQ(run(R"({"ops": [{"op": "poll_wait"}, {"op": "poll_wait"}]})"),
+            "ops.json: ops[1].op: poll_wait while the background poll of ops[0] has not been joined");
+  // joined while still asleep (EBUSY): found while running
+  EXPECT_EQ(run(R"({"ops": [{"op": "poll_wait"}, {"op": "poll_join"}, {"op": "poll_wait"}]})"),
+            "ops.json: ops[2].op: poll_wait while the background poll of ops[0] has not been joined");
+  EXPECT_EQ(run(R"({"params": {"irq_work": "now"}, "ops": []})"), "ops.json: params.irq_work: \"now\" is not one of: pending, run");
+  // a ring that is ready when the poll starts: epoll_wait returns at once, no sleep
+  const json out = model::bpf_ringbuf::ringbuf_exec(
+      json::parse(R"({"ops": [{"op": "output", "size": 8}, {"op": "poll_wait"}, {"op": "poll_join"}]})"), "ops.json");
+  EXPECT_EQ(out["steps"][1]["return"]["blocked"], false);
+  EXPECT_EQ(out["steps"][1]["return"]["poll_ret"], 1);
+  EXPECT_EQ(out["steps"][2]["return"]["ret"], 0);
+  EXPECT_EQ(out["steps"][2]["return"]["poll_ret"], 1);
+  // asleep: both joins are EBUSY; once joined, another join is bad input
+  const json asleep = model::bpf_ringbuf::ringbuf_exec(
+      json::parse(R"({"ops": [{"op": "poll_wait"}, {"op": "poll_join"}, {"op": "poll_join"}]})"), "ops.json");
+  EXPECT_EQ(asleep["steps"][2]["return"]["ret"], -16);
+  EXPECT_EQ(run(R"({"ops": [{"op": "output", "size": 8}, {"op": "poll_wait"}, {"op": "poll_join"}, {"op": "poll_join"}]})"),
+            "ops.json: ops[3].op: poll_join: the background poll was already joined");
 }
 
 TEST(RingbufSelftest, RingbufNSubtest) {

@@ -209,6 +209,9 @@ TEST(FtraceRbWakeup, IrqWorkWakesAWaitingReader) {
 TEST(FtraceRbExec, MapTestMetaPageCheck) {
   auto out = run("map-test-meta-page-check.json");
   const auto& m0 = st(out, 0)["meta"];
+  // tracefs_cpu_map maps one page again only if meta_struct_len is above it: 80, no re-map
+  EXPECT_EQ(m0["meta_struct_len"], 80);
+  EXPECT_EQ(m0["meta_page_size"], 4096);
   EXPECT_EQ(m0["entries"], 0);
   EXPECT_EQ(m0["overrun"], 0);
   EXPECT_EQ(m0["read"], 0);
