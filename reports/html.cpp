@@ -213,7 +213,9 @@ std::string render_html(const sim::Sim& sim, const sim::ExecResult& r, const Htm
       focus = c->accesses.front().event;
     }
   } else {
-    verdict = r.end == sim::ExecResult::End::Finished ? "every actor finished; no violation" : "the execution did not finish";
+    verdict = r.infeasible ? "infeasible: a load-buffering promise was broken or never fulfilled (lkmm); not an outcome"
+              : r.end == sim::ExecResult::End::Finished ? "every actor finished; no violation"
+                                                        : "the execution did not finish";
   }
   d["events"] = std::move(events);
   d["copies"] = std::move(copies);

@@ -123,6 +123,7 @@ std::string render_text_trace(const sim::Sim& sim, const sim::ExecResult& r) {
       for (const Access& a : c->accesses) out << "#   " << a.role << ": step " << a.step << ": " << a.text << "\n";
     }
   }
+  else if (r.infeasible) out << "# infeasible: a load-buffering promise was broken or never fulfilled (lkmm); not an outcome\n";
   else if (r.end == sim::ExecResult::End::Finished) out << "# every actor finished; no violation\n";
   return out.str();
 }

@@ -55,7 +55,7 @@ case "$BUDGET" in ''|*[!0-9]*) echo "mutate.sh: --budget: '$BUDGET' is not a num
 # ---- the tests of each scope ----
 # gtest filters for the unit-test and property binaries, and a ctest regex for the scenario and
 # regression tests of the scope (run through the scratch build's relaysim).
-engine_unit='Engine*:PctReach.*:EngineRules.*:Toy*:Determinism.*:SchedulePins.*:SpinWait.*:Dfs*:Shrink*:Cli*:Schedule*:Bundled*'
+engine_unit='KernelRuntime*:MemoryModelCli.*:MemoryLitmus.LB*:Engine*:PctReach.*:EngineRules.*:Toy*:Determinism.*:SchedulePins.*:SpinWait.*:Dfs*:Shrink*:Cli*:Schedule*:Bundled*'
 engine_props='*:-DfsProp.*'
 engine_ctest='^(scenario:scenarios/(toy|relay|bpf_ringbuf)/|regression:)'
 relay_unit='Relay*:Ledger*:Bundled*:SchedulePins.*:Cli*:SpinWait.*'

@@ -11,11 +11,22 @@
 // report it, and nothing outside the buffer is touched.
 // reset() clears only the bytes written since the last reset (a dirty range; any mutable_* access
 // dirties the whole buffer), so a large buffer costs nothing per execution beyond what was used.
+//
+// Under tso and lkmm a buffer's copies are sequentially consistent unless its model opts in with
+// weak_words() (at build time): then each aligned 8-byte word is a location of the memory model
+// (sim/memory.h), its value the word's content (8 bytes and their 8 tags, interned by a hash). A
+// copy-in stores every word it touches (relaxed: a kernel memcpy's plain stores), a copy-out loads
+// every word it touches and returns the bytes and tags of the store the model picked, so that a
+// reader can see an older record, word by word, with the tags of the message that store wrote.
+// These words are never promised (Memory::never_promise: no load buffering through them). The
+// buffer itself always holds the newest content (ghost reads, peek). Under sc weak_words() does
+// nothing.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,10 +40,15 @@ inline constexpr std::uint64_t kTagIdMask = (std::uint64_t{1} << 40) - 1;
 constexpr std::uint64_t tag_id(std::uint64_t tag) { return tag & kTagIdMask; }
 constexpr std::uint64_t tag_index(std::uint64_t tag) { return tag >> 40; }
 
+class WeakWords;  // sim/buffer.cpp
+
 class ByteBuffer final : public SimObject {
  public:
-  ByteBuffer(Sim& sim, std::string_view name, std::size_t size)
-      : SimObject(sim, name), bytes_(size, 0), tags_(size, 0) {}
+  ByteBuffer(Sim& sim, std::string_view name, std::size_t size);  // out of line: WeakWords is incomplete here
+  ~ByteBuffer() override;
+  /// Under tso and lkmm: this buffer's aligned 8-byte words become locations of the memory model
+  /// (see the file comment). Build time only; no effect under sc.
+  void weak_words();
 
   void reset() override {
     if (dirty_lo_ < dirty_hi_) {
@@ -66,6 +82,8 @@ class ByteBuffer final : public SimObject {
       std::memcpy(&bytes_[at], src + (at - offset), n);
       for (std::size_t i = 0; i < n; ++i)
         tags_[at + i] = id ? (id & kTagIdMask) | ((first_index + at - offset + i) << 40) : 0;
+      if (weak_) [[unlikely]]
+        weak_stored(at, n);
       sim_.record(Op::CopyIn, id_, at, n | (id << 24));
     });
     return true;
@@ -77,6 +95,8 @@ class ByteBuffer final : public SimObject {
     copy_steps(offset, len, true, [&](std::size_t at, std::size_t n) {
       std::memcpy(dst + (at - offset), &bytes_[at], n);
       if (tag_out) std::memcpy(tag_out + (at - offset), &tags_[at], n * sizeof(std::uint64_t));
+      if (weak_) [[unlikely]]
+        weak_loaded(at, n, dst + (at - offset), tag_out ? tag_out + (at - offset) : nullptr);
       sim_.record(Op::CopyOut, id_, at, n);
     });
     return true;
@@ -88,6 +108,8 @@ class ByteBuffer final : public SimObject {
     copy_steps(offset, len, false, [&](std::size_t at, std::size_t n) {
       std::memset(&bytes_[at], value, n);
       std::fill(&tags_[at], &tags_[at] + n, 0);
+      if (weak_) [[unlikely]]
+        weak_stored(at, n);
       sim_.record(Op::CopyIn, id_, at, n);
     });
     return true;
@@ -140,9 +162,16 @@ class ByteBuffer final : public SimObject {
     }
   }
 
+  // weak_words(): the memory model's store of each word [at, at + n) touches / the loaded
+  // content of each word, written over dst (and tag_out) where the copy overlaps it.
+  void weak_stored(std::size_t at, std::size_t n);
+  void weak_loaded(std::size_t at, std::size_t n, std::uint8_t* dst, std::uint64_t* tag_out);
+
   std::vector<std::uint8_t> bytes_;
   std::vector<std::uint64_t> tags_;
   std::size_t dirty_lo_ = 0, dirty_hi_ = 0;  // [lo, hi) may differ from zero (lo > hi: clean)
+  std::unique_ptr<WeakWords> weak_;
+  friend class WeakWords;
 };
 
 }  // namespace sim

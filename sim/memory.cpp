@@ -393,6 +393,9 @@ class Lkmm final : public Memory {
     }
   }
 
+  void ctrl_dependency() override { break_promises("a control dependency"); }
+  void never_promise(std::uint32_t first, std::uint32_t count) override { unpromisable_.push_back({first, count}); }
+
   void lock_acquired(std::uint32_t lock) override {
     break_promises("spin_lock");
     CpuState& c = cpus_[cpu()];
@@ -517,7 +520,10 @@ class Lkmm final : public Memory {
     // A store with no load before it on its CPU gains nothing from a promise: running that CPU
     // earlier gives the same execution. A release store cannot be promised.
     const bool loaded = static_cast<std::size_t>(cpu()) < loaded_.size() && loaded_[static_cast<std::size_t>(cpu())];
-    const Store st{v, loaded && !release};
+    bool allowed = true;
+    for (const auto& [first, count] : unpromisable_)
+      if (locs_[x].obj >= first && locs_[x].obj - first < count) allowed = false;
+    const Store st{v, loaded && !release && allowed};
     for (Domain& d : domains_)
       if (d.cpu == cpu() && d.loc == x) {
         if (d.values.size() < kDomain) d.values.push_back(st);
@@ -614,6 +620,7 @@ class Lkmm final : public Memory {
   std::vector<LockState> locks_;
   std::vector<Domain> domains_;
   std::vector<bool> loaded_;  // priming: the CPU has loaded something
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> unpromisable_;  // never_promise ranges
   View global_;
   std::vector<Promise> promises_;
   std::vector<std::uint32_t> cand_;

@@ -59,17 +59,22 @@
 //     workload), when that store was relaxed and came after a load of the CPU (a store with no
 //     load before it gains nothing from a promise). Certification is the rest of the execution:
 //     the CPU's next store to x must be relaxed and store that value, with no ordering point in
-//     between (an acquire load or RMW, smp_wmb, smp_mb, a fully ordered RMW, spin_lock: a store
+//     between (an acquire load or RMW, smp_wmb, smp_mb, a fully ordered RMW, spin_lock, a control
+//     dependency (ctrl_dependency): a store
 //     after one of those cannot become visible before the loads before it). A broken promise, or
 //     one still open when the execution ends, makes the execution infeasible
 //     (ExecResult::infeasible: dropped, not an outcome). A violation reported while a promise is
 //     open waits (the actor goes on) until its promises are fulfilled, then stands, or are
 //     broken, then is dropped with the execution; a memory-safety, deadlock or step-bound report
 //     with a promise open drops the execution at once. ByteBuffer copies are sequentially
-//     consistent; a copy-out is a load (a promise point), a header word read with a tag passes it.
+//     consistent unless the buffer's model opted in with ByteBuffer::weak_words() (its aligned
+//     8-byte words are then locations, sim/buffer.h); a copy-out is a load (a promise point), a
+//     header word read with a tag passes it.
 // Known approximations (each errs towards allowing more, never towards "Never" where the LKMM says
-// "Sometimes", except the two marked *): dependencies (addr, data, ctrl) are not seen, so LB with
-// dependencies is allowed (LKMM: Never); po-unlock-lock-po is taken for the same lock only;
+// "Sometimes", except those marked *): dependencies (addr, data, ctrl) are not seen, so LB with
+// dependencies is allowed (LKMM: Never) unless the model marks one (ctrl_dependency);
+// po-unlock-lock-po is taken for the same lock only; (*) stores to never_promise() locations (a
+// ByteBuffer's weak words) are not promised;
 // (*) a promised value is the one the same store had in one sc execution (a store value that
 // only another execution computes cannot be promised); (*) smp_mb__before_atomic also orders the accesses between it
 // and the atomic; (*) strong fences form one global order (the fences of a
@@ -137,6 +142,15 @@ class Memory {
   /// Before a load the model does not otherwise see (a ByteBuffer copy-out, a header word read
   /// with its own tag): lkmm may promise, and an acquire is an ordering point for promises.
   virtual void before_load(Mo = Mo::Relaxed) {}
+  /// A control dependency: the running CPU's stores after this point depend (through a branch)
+  /// on its loads before it, so none of them is visible before those loads (lkmm: an ordering
+  /// point for promises, as an acquire is; tso: nothing, x86 never lets a store pass a load).
+  /// The model does not track which loads the branch tests: all of them are ordered.
+  virtual void ctrl_dependency() {}
+  /// lkmm: stores to the locations [first, first + count) are never promised (load buffering
+  /// through them is not explored). ByteBuffer::weak_words: a data area's hundreds of words would
+  /// each be a promise option at every relaxed load and end most random executions early.
+  virtual void never_promise(std::uint32_t /*first*/, std::uint32_t /*count*/) {}
   /// lkmm: a promise is not fulfilled yet / some promise is unfulfilled or broken (infeasible).
   virtual bool outstanding() const { return false; }
   virtual bool unjustified() const { return false; }

@@ -29,6 +29,15 @@ const std::vector<NamedVariant>& variants() {
                  "data_head, so an IRQ/NMI between them publishes head A and the interrupted writer then stores "
                  "its older head B < A",
                  dec});
+    Variant wmb = dec;
+    wmb.publish_after_wmb = false;
+    v.push_back({"pre-bf378d341e48",
+                 "before bf378d341e48 'perf: Fix perf ring buffer memory ordering' (Oct 2013): "
+                 "perf_output_put_handle stores data_head with no smp_wmb() (B) before it (it relied on the "
+                 "barrier of local_dec_and_test(&rb->nest), which a local_t does not imply), and after the load "
+                 "of data_tail an smp_rmb() (A); a reader on another CPU can see the new data_head and then "
+                 "older bytes of the record (--memory-model lkmm; x86's tso keeps store order)",
+                 wmb});
     return v;
   }();
   return all;

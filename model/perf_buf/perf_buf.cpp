@@ -50,6 +50,7 @@ PerfBuffer::PerfBuffer(sim::Sim& sim, const Params& p, const Variant& v, const s
   std::string why;
   if (validate(p, &why) != 0) throw std::invalid_argument("perf_mmap: " + why);
   if (watermark_ == 0) watermark_ = static_cast<long>(data_size_ / 2);
+  data_.weak_words();  // tso, lkmm: the data area's words under the memory model (sc: nothing)
   work_ = sim.add_irq_work("perf_pending_irq/" + name, [this] { perf_pending_irq(); });
   note_lost_ = sim.note_id("__perf_output_begin: no room before data_tail, the record is lost (rb->lost++)");
   note_retry_ = sim.note_id("perf_output_put_handle: rb->head moved under the outermost writer, publish again");
@@ -65,7 +66,8 @@ void PerfBuffer::perf_output_get_handle(Handle& h) {
 
 void PerfBuffer::publish(U64 head) {
   // smp_wmb() (B, pairs with the reader's acquire of data_head), then WRITE_ONCE(data_head, head).
-  data_head_.store(head, Mo::Release);
+  // Before bf378d341e48: a plain store, after local_dec_and_test(&rb->nest) (no barrier).
+  data_head_.store(head, v_.publish_after_wmb ? Mo::Release : Mo::Relaxed);
   const U64 old = published_;  // the value this store replaced (an interrupt may have stored since the yield)
   published_ = head;
   if (on_publish) on_publish(old, head);
@@ -155,6 +157,13 @@ int PerfBuffer::perf_output_begin(Handle& h, U32 size) {
   for (;;) {
     head = offset;
     const U64 tail = data_tail_.load();  // READ_ONCE(rb->user_page->data_tail)
+    if (sim::Memory* m = sim_.memory()) [[unlikely]] {
+      // (A): before bf378d341e48 an smp_rmb() here (orders the later loads only); in every version
+      // the space check's branch on `tail` orders the record's stores after this load (the
+      // control dependency 6.12 relies on, c7f2e3cd6c1f). Under sc neither is a step.
+      if (!v_.publish_after_wmb) sim_.fence(sim::Fence::Rmb);
+      m->ctrl_dependency();
+    }
     if (!overwrite_ && !ring_buffer_has_space(head, tail, size, backward)) {
       sim_.note(note_lost_, size);
       lost_.fetch_add(1);

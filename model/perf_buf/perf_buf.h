@@ -16,7 +16,9 @@
 // read-modify-write (`(*(volatile unsigned int *)&rb->nest)++`) and perf_output_put_handle reads
 // and writes with READ_ONCE / WRITE_ONCE. The user page's data_head and data_tail are
 // Shared<u64>. The data pages are one sim::ByteBuffer of nr_pages * 4096 bytes, addressed page by
-// page as __output_copy does (handle->page, handle->addr, handle->size).
+// page as __output_copy does (handle->page, handle->addr, handle->size); under tso and lkmm its
+// 8-byte words are locations of the memory model (ByteBuffer::weak_words), so that the record's
+// plain stores and the reader's copies are ordered only by the barriers around them.
 //
 // Concurrency contract (the kernel's): writers are the contexts of the buffer's own CPU (task,
 // softirq, hardirq, NMI nested over each other); they serialise only through rb->nest and the
@@ -53,6 +55,15 @@ struct Variant {
   /// it local_inc(&rb->nest) (no compiler barrier) may be moved after the load on the `goto again`
   /// path; the model takes that order: load rb->head, then nest = 1, then publish.
   bool head_load_after_nest = true;
+  /// bf378d341e48 "perf: Fix perf ring buffer memory ordering" (Oct 2013): smp_wmb() (B) before the
+  /// store of data_head, pairing with the reader's smp_rmb() (C) / acquire, so that the record's
+  /// bytes are visible before the head that publishes them; and (A) after the load of data_tail an
+  /// smp_mb() instead of smp_rmb() (since c7f2e3cd6c1f the control dependency of the space check,
+  /// which both versions have). Without it perf_output_put_handle stored data_head plainly,
+  /// relying on "the full barrier implied by atomic_dec_and_test()" of rb->nest, which is a
+  /// local_t: local_dec_and_test implies no barrier (powerpc). Seen under --memory-model lkmm
+  /// (the data area's words are under the model: ByteBuffer::weak_words); x86 keeps store order.
+  bool publish_after_wmb = true;
 };
 
 /// A perf_output_handle's buffer position (the fields ring_buffer.c keeps in it).

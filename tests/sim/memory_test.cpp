@@ -198,6 +198,20 @@ TEST(MemoryLitmus, LB_poonceonces) {
           [](Litmus& l) { l.r[1] = l.y().load(); l.x().store(1); }},
          lb_weak, N, N, S);
 }
+// A control dependency the model marks (Memory::ctrl_dependency, e.g. perf's space check on
+// data_tail before the record's stores): LB+ctrlonceonce is Never (herd7 agrees); marked on one
+// side only, the other side's store can still be promised: Sometimes.
+TEST(MemoryLitmus, LB_ctrlonceonces) {
+  auto ctrl = [](Litmus& l) {
+    if (sim::Memory* m = l.s->memory()) m->ctrl_dependency();
+  };
+  expect({[ctrl](Litmus& l) { l.r[0] = l.x().load(); ctrl(l); l.y().store(1); },
+          [ctrl](Litmus& l) { l.r[1] = l.y().load(); ctrl(l); l.x().store(1); }},
+         lb_weak, N, N, N);
+  expect({[ctrl](Litmus& l) { l.r[0] = l.x().load(); ctrl(l); l.y().store(1); },
+          [](Litmus& l) { l.r[1] = l.y().load(); l.x().store(1); }},
+         lb_weak, N, N, S);
+}
 TEST(MemoryLitmus, LB_poacquireonce_pooncerelease) {
   expect({[](Litmus& l) { l.r[0] = l.x().load(); l.y().store(1, Mo::Release); },
           [](Litmus& l) { l.r[1] = l.y().load(Mo::Acquire); l.x().store(1); }},
