@@ -6,12 +6,15 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include "sim/access.h"
 
@@ -51,7 +54,46 @@ struct Node {
   // Source-DPOR: per option 0 = not in the backtrack set, 1 = to explore (a race's reversal),
   // 2 = explored, 3 = to explore (BPOR's conservative point), 4 = beyond the bounds.
   std::vector<std::uint8_t> mark;
+  // Source-DPOR: the options marked 1 or 3, in the order they were marked. The backtrack set is
+  // explored in that order (FIFO; `next`), so the run of a pending option is known before its
+  // turn: the parallel search runs it ahead (see `Speculation`). `cursor`: the next one to try.
+  std::vector<std::uint32_t> order;
+  std::uint32_t cursor = 0;
+  std::uint64_t uid = 0;     // the parallel search's name for this node (never reused in a search)
   std::ptrdiff_t step = -1;  // index of the step the chosen child began with (this execution)
+};
+
+/// Parallel source-DPOR: one pending backtrack entry to run ahead of its turn. Its run is fixed:
+/// the prefix replays `choices` (the chosen option of every node above `base`, then `option`) and
+/// the sleep set at `base` is the node's own plus the first steps of the options it explores
+/// before `option` (sleep sets are per node, and the backtrack set is explored in FIFO order).
+struct Task {
+  std::ptrdiff_t base = -1;  // its node's depth (-1: the first execution, from the root)
+  std::uint64_t uid = 0;     // its node's uid
+  std::uint32_t option = 0;
+  std::vector<std::uint32_t> choices;  // 0..base
+  std::vector<std::uint32_t> counts;   // the nodes' option counts (the replay checks them)
+  std::vector<StepAccess> asleep;      // the sleep set at base once `option` is taken there
+  double weight = 1;
+  std::uint32_t eligible = 1;
+};
+
+/// What a Task's run produced, to be committed in the one-thread order (Searcher::adopt).
+struct Run {
+  Task task;
+  StepAccess child_step;  // base's chosen child's first step
+  bool child_known = false;
+  std::ptrdiff_t step = -1;
+  std::vector<Node> nodes;  // the nodes the run created below base (then the node where it blocked)
+  std::size_t size = 0;     // the stack's size after the run
+  std::vector<StepAccess> steps;
+  std::vector<SpinTail> tails;
+  std::vector<std::uint32_t> path;
+  bool blocked = false, pruned = false, block_node = false;
+  std::size_t blocked_at = SIZE_MAX;
+  double weight = 1;
+  ExecResult result;
+  std::exception_ptr fault;  // the run threw (reported when it is committed)
 };
 
 /// A subtree: its frozen prefix nodes and its base node (none for the whole tree).
@@ -69,6 +111,7 @@ struct ItemResult {
 
 struct WorkerTotals {
   std::uint64_t executions = 0, steps = 0, blocked = 0, bounded_out = 0, weight = 0, cut = 0;
+  std::uint64_t ahead = 0;  // parallel source-DPOR: runs committed that another turn had made
   std::vector<std::uint64_t> classes, end_states, outcomes;
   std::array<std::uint64_t, static_cast<std::size_t>(Property::kCount)> violations{};
   std::vector<ItemResult> items;
@@ -93,17 +136,24 @@ struct Pool {
   double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
 };
 
+// Speculation's marker for a run being made (Searcher::ready_task's `done`).
+const Run* const kRunning = reinterpret_cast<const Run*>(alignof(Run));
+
 class Searcher final : public ChoiceSource {
  public:
   // sleep: sleep sets; dpor: source-DPOR backtrack sets (with a bound, without sleep sets).
-  Searcher(Sim& sim, const Bounds& bounds, bool sleep, bool dpor, bool spin_pruning)
+  // observe: installs the access record on the Sim (off for the parallel search's tree, which
+  // only commits runs made by others).
+  Searcher(Sim& sim, const Bounds& bounds, bool sleep, bool dpor, bool spin_pruning, bool observe = true)
       : sim_(sim), rec_(sim), bounds_(bounds), reduction_(sleep), dpor_(dpor),
         bounded_(bounds.preemptions.has_value() || bounds.interrupts.has_value()),
-        actors_(static_cast<std::size_t>(sim.actor_count())) {
+        observe_(observe), actors_(static_cast<std::size_t>(sim.actor_count())) {
     rec_.set_spin_pruning(spin_pruning);
-    sim_.set_observer(&rec_);
+    if (observe_) sim_.set_observer(&rec_);
   }
-  ~Searcher() override { sim_.set_observer(nullptr); }
+  ~Searcher() override {
+    if (observe_) sim_.set_observer(nullptr);
+  }
 
   void load(Item&& item) {
     size_ = item.stack.size();
@@ -162,6 +212,8 @@ class Searcher final : public ChoiceSource {
     nd.child_known = false;
     nd.frozen = false;
     nd.weight = weight_;
+    nd.order.clear();
+    nd.cursor = 0;
     std::uint32_t count = 0, first = n;
     for (std::uint32_t j = 0; j < n; ++j)
       if (eligible(nd, j)) {
@@ -190,20 +242,156 @@ class Searcher final : public ChoiceSource {
     return take(first);
   }
 
-  /// After an execution: completes the access record.
+  /// After an execution: completes the access record, then (source-DPOR) adds its races'
+  /// reversals to the backtrack sets.
   void finish(bool truncated) {
+    complete();
+    races(truncated);
+  }
+  void complete() {
     rec_.close();
     process();
     rec_.finalize();
+  }
+  void races(bool truncated) {
     if (!dpor_) return;
     analyze(std::min(blocked_at_, rec_.steps().size()));
     disabled(std::min(blocked_at_, rec_.steps().size()));
     // An execution cut short by a violation or a deadlock never ran the pending steps of the other
     // actors, so the races they would have had are unknown: every node of it backtracks fully.
     if (truncated && !blocked_)
-      for (std::size_t i = frozen_; i < size_; ++i)
-        for (auto& m : stack_[i].mark)
-          if (!m) m = 1;
+      for (std::size_t i = frozen_; i < size_; ++i) {
+        Node& nd = stack_[i];
+        for (std::uint32_t o = 0; o < nd.n; ++o) enqueue(nd, o, 1);
+      }
+  }
+
+  // --- the parallel source-DPOR (search_dpor_parallel) ---
+
+  /// Sets up the Task's run: its prefix frozen, its base node with the Task's sleep set.
+  void load_task(const Task& t) {
+    const std::size_t base = t.base < 0 ? 0 : static_cast<std::size_t>(t.base) + 1;
+    if (stack_.size() < base) stack_.resize(base);
+    for (std::size_t k = 0; k < base; ++k) {
+      Node& f = stack_[k];
+      f.n = t.counts[k];
+      f.chosen = t.choices[k];
+      f.frozen = k + 1 < base;
+      f.child_known = false;
+    }
+    if (t.base >= 0) {
+      Node& b = stack_[base - 1];
+      b.sleep = t.asleep;
+      b.done.clear();
+      b.weight = t.weight;
+      b.eligible = t.eligible;
+    }
+    size_ = base;
+    frozen_ = t.base < 0 ? 0 : base - 1;
+  }
+  /// Moves the run just made (after complete()) into `out`.
+  void extract(Run& out) {
+    const std::size_t first = out.task.base < 0 ? 0 : static_cast<std::size_t>(out.task.base) + 1;
+    if (out.task.base >= 0) {
+      const Node& b = stack_[first - 1];
+      out.child_step = b.child_step;
+      out.child_known = b.child_known;
+      out.step = b.step;
+    }
+    const std::size_t end = size_ + (blocked_ && block_node_ ? 1 : 0);
+    out.nodes.clear();
+    for (std::size_t k = first; k < end; ++k) out.nodes.push_back(std::move(stack_[k]));
+    out.size = size_;
+    out.steps = rec_.steps();
+    out.tails = rec_.spin_tails();
+    out.path = path_;
+    out.blocked = blocked_;
+    out.pruned = pruned_;
+    out.block_node = block_node_;
+    out.blocked_at = blocked_at_;
+    out.weight = weight_;
+  }
+  /// The tree takes a run as if it had made it itself (then races() as after finish()). The run
+  /// must be the one the one-thread search makes now: checked against the base node's state.
+  void adopt(Run& run) {
+    const Task& t = run.task;
+    if (t.base >= 0) {
+      Node& b = stack_[static_cast<std::size_t>(t.base)];
+      if (static_cast<std::size_t>(t.base) + 1 != size_ || b.uid != t.uid || b.chosen != t.option ||
+          !same_steps(asleep_at(b), t.asleep))
+        throw std::logic_error("dfs: a run made ahead of its turn is not the one the search makes now");
+      b.child_step = run.child_step;
+      b.child_known = run.child_known;
+      b.step = run.step;
+    } else if (size_ != 0) {
+      throw std::logic_error("dfs: the first run committed twice");
+    }
+    std::size_t at = t.base < 0 ? 0 : static_cast<std::size_t>(t.base) + 1;
+    for (Node& nd : run.nodes) {
+      if (stack_.size() <= at) stack_.emplace_back();
+      stack_[at] = std::move(nd);
+      stack_[at].uid = ++uid_;
+      ++at;
+    }
+    size_ = run.size;
+    frozen_ = 0;
+    rec_.adopt(run.steps, run.tails);
+    path_.swap(run.path);
+    blocked_ = run.blocked;
+    pruned_ = run.pruned;
+    block_node_ = run.block_node;
+    blocked_at_ = run.blocked_at;
+    weight_ = run.weight;
+  }
+  /// The Task of the option chosen at the top node (after next(); the run to commit next).
+  void top_task(Task& t) const {
+    const std::size_t b = size_ - 1;
+    fill_task(t, b, stack_[b].chosen, asleep_at(stack_[b]));
+  }
+  std::size_t depth_max() const { return stack_.size(); }
+  std::uint64_t top_uid() const { return stack_[size_ - 1].uid; }
+  std::uint32_t top_option() const { return stack_[size_ - 1].chosen; }
+  /// The deepest pending backtrack entry whose run is known now: every option its node explores
+  /// before it was run already (`done(uid, option)` gives that run's first step, or nullptr when
+  /// it is not run yet, or is being run). False when there is none.
+  template <class Done>
+  bool ready_task(Task& t, const Done& done) const {
+    for (std::size_t i = size_; i-- > 0;) {
+      const Node& nd = stack_[i];
+      if (nd.cursor >= nd.order.size()) continue;
+      const bool top = i + 1 == size_;
+      if (reduction_ && top) {
+        // The top node's chosen option is the run to commit next: not made yet, or being made.
+        const Run* r = done(nd.uid, nd.chosen);
+        if (!r || r == kRunning) continue;
+      }
+      for (std::uint32_t k = nd.cursor; k < nd.order.size(); ++k) {
+        const std::uint32_t j = nd.order[k];
+        if (!within_bounds(nd, j) || !eligible(nd, j)) continue;  // next() skips it
+        const Run* r = done(nd.uid, j);
+        if (r == kRunning) break;  // being run: the ones after it wait
+        if (r) continue;
+        // Ready: its sleep set is the node's, then the first steps of the children before it.
+        scratch_ = asleep_at(nd);
+        if (reduction_) {
+          if (top) {
+            const Run* c = done(nd.uid, nd.chosen);
+            if (c->child_known) scratch_.push_back(c->child_step);
+          } else if (nd.child_known) {
+            scratch_.push_back(nd.child_step);
+          }
+          for (std::uint32_t e = nd.cursor; e < k; ++e) {
+            const std::uint32_t o = nd.order[e];
+            if (!within_bounds(nd, o) || !eligible(nd, o)) continue;
+            const Run* c = done(nd.uid, o);
+            if (c->child_known) scratch_.push_back(c->child_step);
+          }
+        }
+        fill_task(t, i, j, scratch_);
+        return true;
+      }
+    }
+    return false;
   }
 
   /// Moves to the next execution of the item; false when the item is exhausted.
@@ -213,13 +401,18 @@ class Searcher final : public ChoiceSource {
       if (nd.child_known && reduction_) nd.done.push_back(nd.child_step);
       nd.child_known = false;
       if (dpor_) {
-        for (std::uint32_t j = 0; j < nd.n; ++j) {
-          if ((nd.mark[j] == 1 || nd.mark[j] == 3) && !within_bounds(nd, j)) {
+        // The backtrack set in the order its entries were added (FIFO): whatever is added to it
+        // later comes after every entry already there, so an entry's sleep set (the node's own
+        // and the first steps of the options explored before it) is fixed once it is added.
+        while (nd.cursor < nd.order.size()) {
+          const std::uint32_t j = nd.order[nd.cursor++];
+          if (!within_bounds(nd, j)) {
             // A reversal the bounds do not allow: a race's own (1) is counted, BPOR's extra (3) not.
             if (nd.mark[j] == 1) ++cut_;
             nd.mark[j] = 4;
+            continue;
           }
-          if ((nd.mark[j] == 1 || nd.mark[j] == 3) && eligible(nd, j)) {
+          if (eligible(nd, j)) {
             nd.mark[j] = 2;
             nd.chosen = j;
             return true;
@@ -504,9 +697,52 @@ class Searcher final : public ChoiceSource {
         bool still = q == only;
         for (std::uint32_t z = 0; z < n_next && !still; ++z) still = static_cast<int>(next[z].actor) == q;
         for (std::size_t h = from; h < to && h < m && !still; ++h) still = st[h].actor == q;
-        if (!still) nd.mark[o] = 1;
+        if (!still) enqueue(nd, o, 1);
       }
     }
+  }
+
+  // Adds option o to nd's backtrack set (m: 1 a race's reversal, 3 BPOR's conservative point),
+  // at the end of its order, unless it is already there or was explored.
+  static void enqueue(Node& nd, std::uint32_t o, std::uint8_t m) {
+    if (nd.mark[o]) return;
+    nd.mark[o] = m;
+    nd.order.push_back(o);
+  }
+  // The sleep set of the node's chosen child when it is taken (the one-thread search's asleep_).
+  std::vector<StepAccess> asleep_at(const Node& nd) const {
+    std::vector<StepAccess> a;
+    if (!reduction_) return a;
+    a = nd.sleep;
+    a.insert(a.end(), nd.done.begin(), nd.done.end());
+    return a;
+  }
+  static bool same_steps(const std::vector<StepAccess>& a, const std::vector<StepAccess>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const StepAccess& x = a[i];
+      const StepAccess& y = b[i];
+      if (x.actor != y.actor || x.n != y.n || x.overflow != y.overflow) return false;
+      for (int k = 0; k < x.n; ++k)
+        if (x.acc[k].object != y.acc[k].object || x.acc[k].write != y.acc[k].write) return false;
+    }
+    return true;
+  }
+  void fill_task(Task& t, std::size_t b, std::uint32_t option, const std::vector<StepAccess>& asleep) const {
+    t.base = static_cast<std::ptrdiff_t>(b);
+    t.uid = stack_[b].uid;
+    t.option = option;
+    t.choices.resize(b + 1);
+    t.counts.resize(b + 1);
+    for (std::size_t k = 0; k < b; ++k) {
+      t.choices[k] = stack_[k].chosen;
+      t.counts[k] = stack_[k].n;
+    }
+    t.choices[b] = option;
+    t.counts[b] = stack_[b].n;
+    t.asleep = asleep;
+    t.weight = stack_[b].weight;
+    t.eligible = stack_[b].eligible;
   }
 
   bool hb(std::size_t x, std::size_t y) const {  // step x happens before (or is) step y
@@ -577,11 +813,10 @@ class Searcher final : public ChoiceSource {
     Node& nd = stack_[static_cast<std::size_t>(at)];
     const std::uint32_t o = option_of(nd, actor);
     if (o < nd.n) {
-      if (!nd.mark[o]) nd.mark[o] = 3;
+      enqueue(nd, o, 3);
       return;
     }
-    for (auto& m : nd.mark)
-      if (!m) m = 3;
+    for (std::uint32_t p = 0; p < nd.n; ++p) enqueue(nd, p, 3);
   }
 
   // Adds to nd's backtrack set one initial of v = notdep(x).k that is an option at nd, unless one
@@ -618,7 +853,7 @@ class Searcher final : public ChoiceSource {
       }
     }
     if (pick == nd.n) return -1;
-    nd.mark[pick] = 1;
+    enqueue(nd, pick, 1);
     return nd.options[pick].actor;
   }
 
@@ -628,7 +863,10 @@ class Searcher final : public ChoiceSource {
   bool reduction_;  // sleep sets
   bool dpor_;
   bool bounded_;    // DPOR under a preemption or interrupt bound (the conservative points of BPOR)
+  bool observe_;
   std::uint64_t cut_ = 0;
+  std::uint64_t uid_ = 0;
+  mutable std::vector<StepAccess> scratch_;
   std::size_t actors_;
   std::size_t blocked_at_ = SIZE_MAX;
   std::vector<std::uint32_t> clocks_, actor_clock_;
@@ -674,8 +912,38 @@ std::uint64_t outcome_of(const ExecResult& r) {
   return h;
 }
 
+// What one execution (finished: s.finish, or committed: s.adopt and s.races) adds to the totals;
+// false when it ends the search (an internal fault in model code).
+bool account(const Searcher& s, const ExecResult& r, Pool& sh, WorkerTotals& w, ItemResult& res, const DfsConfig& cfg) {
+  ++w.executions;
+  w.steps += r.steps;
+  w.weight += static_cast<std::uint64_t>(std::llround(s.weight() * kWeightScale));
+  const std::uint64_t index = res.executions++;
+  if (cfg.on_execution) cfg.on_execution(s.path(), s.record().class_fingerprint(), s.blocked() || s.pruned());
+  if (s.blocked()) {
+    ++w.blocked;
+  } else if (s.pruned()) {
+    ++w.bounded_out;
+  } else {
+    w.classes.push_back(s.record().class_fingerprint());
+    if (r.end == ExecResult::End::Finished && !r.infeasible) w.end_states.push_back(r.end_state_hash);
+    if (cfg.collect_outcomes && r.end != ExecResult::End::Error && !r.infeasible) w.outcomes.push_back(outcome_of(r));
+    if (r.end == ExecResult::End::Error) {
+      w.error = describe(r.error);
+      w.error_choices = s.path();
+      sh.stop = true;
+      return false;
+    }
+    if (r.end == ExecResult::End::Violation) {
+      ++w.violations[static_cast<std::size_t>(r.violation->property)];
+      sh.violations.fetch_add(1, std::memory_order_relaxed);
+      if (!res.first) res.first = DfsViolation{s.path(), *r.violation, std::nullopt, index};
+    }
+  }
+  return true;
+}
+
 void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, const DfsConfig& cfg) {
-  const bool collect = cfg.collect_outcomes;
   ItemResult res;
   res.key = item.key;
   s.load(std::move(item));
@@ -690,31 +958,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
     }
     ExecResult r = sim.run(s);
     s.finish(!r.all_finished);
-    ++w.executions;
-    w.steps += r.steps;
-    w.weight += static_cast<std::uint64_t>(std::llround(s.weight() * kWeightScale));
-    const std::uint64_t index = res.executions++;
-    if (cfg.on_execution) cfg.on_execution(s.path(), s.record().class_fingerprint(), s.blocked() || s.pruned());
-    if (s.blocked()) {
-      ++w.blocked;
-    } else if (s.pruned()) {
-      ++w.bounded_out;
-    } else {
-      w.classes.push_back(s.record().class_fingerprint());
-      if (r.end == ExecResult::End::Finished && !r.infeasible) w.end_states.push_back(r.end_state_hash);
-      if (collect && r.end != ExecResult::End::Error && !r.infeasible) w.outcomes.push_back(outcome_of(r));
-      if (r.end == ExecResult::End::Error) {
-        w.error = describe(r.error);
-        w.error_choices = s.path();
-        sh.stop = true;
-        break;
-      }
-      if (r.end == ExecResult::End::Violation) {
-        ++w.violations[static_cast<std::size_t>(r.violation->property)];
-        sh.violations.fetch_add(1, std::memory_order_relaxed);
-        if (!res.first) res.first = DfsViolation{s.path(), *r.violation, std::nullopt, index};
-      }
-    }
+    if (!account(s, r, sh, w, res, cfg)) break;
     if (sh.hungry.load(std::memory_order_relaxed) > 0) {
       std::lock_guard<std::mutex> lock(sh.m);
       Item gift;
@@ -732,13 +976,218 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
   w.items.push_back(std::move(res));
 }
 
+// Parallel source-DPOR. One thread (this one) owns the tree and commits runs strictly in the
+// one-thread order: race analysis and backtrack insertion happen only there, against the
+// current backtrack sets, exactly as on one thread. Because a node's backtrack set is explored
+// in FIFO order, a pending entry's run is fixed as soon as the options before it at its node
+// have been run (Task), so the other threads run pending entries ahead of their turn, deepest
+// first, and buffer what they got (Run); this thread also runs one when the run it must commit
+// next is being made elsewhere, and runs the next one itself when nobody has. Budgets, counts,
+// the first violation, classes and the Knuth weight are all taken at commit, so they are the
+// same for any number of jobs. At most kAheadPerJob runs per helper are buffered or in flight.
+constexpr std::size_t kAheadPerJob = 64;
+
+struct Speculation {
+  std::mutex m;
+  std::condition_variable work, ready;
+  std::deque<Task> tasks;
+  std::vector<std::unique_ptr<Run>> inbox;
+  unsigned idle = 0;          // helpers waiting for a task (notified only then)
+  bool waiting = false;       // the committing thread waits for a run (notified only then)
+  bool stop = false;
+  std::exception_ptr failed;  // a helper could not set up its Sim
+};
+
+std::unique_ptr<Run> make_run(Searcher& s, Sim& sim, Task&& t) {
+  auto run = std::make_unique<Run>();
+  run->task = std::move(t);
+  s.load_task(run->task);
+  try {
+    run->result = sim.run(s);
+    s.complete();
+  } catch (...) {
+    run->fault = std::current_exception();
+  }
+  s.extract(*run);
+  return run;
+}
+
+struct RunKey {
+  std::uint64_t uid;
+  std::uint32_t option;
+  bool operator==(const RunKey&) const = default;
+};
+struct RunKeyHash {
+  std::size_t operator()(const RunKey& k) const { return static_cast<std::size_t>(splitmix64_mix(k.uid * 0x10001u + k.option)); }
+};
+
+void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
+                           const Bounds& bounds, bool sleep, unsigned jobs, Pool& sh, WorkerTotals& w) {
+  std::unique_ptr<Workload> workload = factory();
+  Sim sim(config);
+  sim.load(*workload);
+  Searcher tree(sim, bounds, sleep, true, cfg.spin_pruning, /*observe=*/false);
+  Searcher own(sim, bounds, sleep, true, cfg.spin_pruning);
+  Speculation sp;
+  std::vector<std::thread> helpers;
+  struct Join {
+    Speculation& sp;
+    std::vector<std::thread>& helpers;
+    ~Join() {
+      {
+        std::lock_guard<std::mutex> lock(sp.m);
+        sp.stop = true;
+      }
+      sp.work.notify_all();
+      for (auto& t : helpers) t.join();
+    }
+  } join{sp, helpers};
+  for (unsigned h = 1; h < jobs; ++h)
+    helpers.emplace_back([&] {
+      try {
+        std::unique_ptr<Workload> wl = factory();
+        Sim hs(config);
+        hs.load(*wl);
+        Searcher s(hs, bounds, sleep, true, cfg.spin_pruning);
+        for (;;) {
+          Task t;
+          {
+            std::unique_lock<std::mutex> lock(sp.m);
+            ++sp.idle;
+            sp.work.wait(lock, [&] { return sp.stop || !sp.tasks.empty(); });
+            --sp.idle;
+            if (sp.stop) return;
+            t = std::move(sp.tasks.front());
+            sp.tasks.pop_front();
+          }
+          std::unique_ptr<Run> run = make_run(s, hs, std::move(t));
+          bool wake;
+          {
+            std::lock_guard<std::mutex> lock(sp.m);
+            sp.inbox.push_back(std::move(run));
+            wake = sp.waiting;
+          }
+          if (wake) sp.ready.notify_one();
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(sp.m);
+        sp.failed = std::current_exception();
+        sp.ready.notify_one();
+      }
+    });
+
+  // Runs buffered (non-null) or in flight (null), by their node and option.
+  std::unordered_map<RunKey, std::unique_ptr<Run>, RunKeyHash> slots;
+  const std::size_t cap = kAheadPerJob * (jobs - 1);
+  auto done = [&](std::uint64_t uid, std::uint32_t option) -> const Run* {
+    auto it = slots.find(RunKey{uid, option});
+    if (it == slots.end()) return nullptr;
+    return it->second ? it->second.get() : kRunning;
+  };
+  std::vector<std::unique_ptr<Run>> got;
+  auto drain = [&] {
+    {
+      std::lock_guard<std::mutex> lock(sp.m);
+      got.swap(sp.inbox);
+    }
+    for (auto& r : got) slots[RunKey{r->task.uid, r->task.option}] = std::move(r);
+    got.clear();
+  };
+  // Hands out ready entries, deepest first, until every helper has two queued.
+  auto topup = [&] {
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(sp.m);
+        if (sp.tasks.size() >= 2 * helpers.size()) return;
+      }
+      if (slots.size() >= cap) return;
+      Task t;
+      if (!tree.ready_task(t, done)) return;
+      slots.emplace(RunKey{t.uid, t.option}, nullptr);
+      bool wake;
+      {
+        std::lock_guard<std::mutex> lock(sp.m);
+        sp.tasks.push_back(std::move(t));
+        wake = sp.idle > 0;
+      }
+      if (wake) sp.work.notify_one();
+    }
+  };
+
+  ItemResult res;
+  bool first = true;
+  for (;;) {
+    if (sh.executions.fetch_add(1, std::memory_order_relaxed) >= sh.limit ||
+        (sh.seconds > 0 && sh.elapsed() >= sh.seconds)) {
+      sh.budget_hit = true;
+      sh.stop = true;
+      break;
+    }
+    std::unique_ptr<Run> run;
+    if (first) {
+      Task root;
+      run = make_run(own, sim, std::move(root));
+      first = false;
+    } else {
+      drain();
+      const RunKey k{tree.top_uid(), tree.top_option()};
+      auto it = slots.find(k);
+      if (it == slots.end()) {
+        // Nobody has made it: make it here, with the helpers fed first.
+        slots.emplace(k, nullptr);
+        topup();
+        Task t;
+        tree.top_task(t);
+        run = make_run(own, sim, std::move(t));
+        slots.erase(k);
+      } else {
+        while (!slots[k]) {
+          topup();
+          // It is being made elsewhere: make another one meanwhile, or wait for it.
+          Task t;
+          if (slots.size() < cap && tree.ready_task(t, done)) {
+            const RunKey k2{t.uid, t.option};
+            slots.emplace(k2, nullptr);
+            slots[k2] = make_run(own, sim, std::move(t));
+          } else {
+            std::unique_lock<std::mutex> lock(sp.m);
+            sp.waiting = true;
+            sp.ready.wait(lock, [&] { return !sp.inbox.empty() || sp.failed; });
+            sp.waiting = false;
+            if (sp.failed) std::rethrow_exception(sp.failed);
+          }
+          drain();
+        }
+        run = std::move(slots[k]);
+        slots.erase(k);
+        ++w.ahead;
+      }
+    }
+    if (run->fault) std::rethrow_exception(run->fault);
+    tree.adopt(*run);
+    tree.races(!run->result.all_finished);
+    if (!account(tree, run->result, sh, w, res, cfg)) break;
+    if (!tree.next()) {
+      res.finished = true;
+      break;
+    }
+  }
+  w.cut += tree.cut();
+  w.items.push_back(std::move(res));
+  if (std::getenv("RELAYSIM_DPOR_DEBUG"))
+    std::fprintf(stderr, "dpor parallel: %llu commits, %llu made ahead, depth %zu\n",
+                 static_cast<unsigned long long>(w.executions), static_cast<unsigned long long>(w.ahead), tree.depth_max());
+}
+
 DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
                         const Bounds& bounds, bool reduction, std::uint64_t budget_left, double seconds_left,
                         DfsResult& out) {
-  // Source-DPOR adds backtrack points to ancestors of the node being explored, which another
-  // thread may own: with it the search runs on one thread.
+  // Source-DPOR adds backtrack points to ancestors of the node being explored, so its tree is
+  // not split: with jobs > 1 one thread commits runs in order and the others run pending
+  // entries ahead (explore_dpor_parallel).
   const bool dpor = reduction && cfg.dpor;
   const bool sleep = reduction && !(bounds.preemptions || bounds.interrupts || bounds.depth);
+  const unsigned dpor_jobs = dpor ? std::max(1u, cfg.jobs) : 1u;
   const unsigned jobs = dpor ? 1u : std::max(1u, cfg.jobs);
   Pool sh;
   sh.limit = budget_left ? budget_left : UINT64_MAX;
@@ -748,6 +1197,17 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   std::vector<WorkerTotals> workers(jobs);
 
   auto work = [&](WorkerTotals& w) {
+    if (dpor_jobs > 1) {
+      try {
+        explore_dpor_parallel(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
+        std::lock_guard<std::mutex> lock(sh.m);
+        sh.pool.clear();
+      } catch (...) {
+        w.setup_error = std::current_exception();
+        sh.stop = true;
+      }
+      return;
+    }
     try {
       std::unique_ptr<Workload> workload = factory();
       Sim sim(config);
@@ -794,7 +1254,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   cov.seconds = sh.elapsed();
   std::vector<std::uint64_t> classes, ends;
   std::vector<ItemResult> items;
-  std::uint64_t weight = 0;
+  std::uint64_t weight = 0, ahead = 0;
   bool all_finished = sh.pool.empty();
   for (auto& w : workers) {
     if (w.setup_error) std::rethrow_exception(w.setup_error);
@@ -803,6 +1263,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
     cov.sleep_blocked += w.blocked;
     cov.bounded_out += w.bounded_out;
     cov.reversals_beyond_bounds += w.cut;
+    ahead += w.ahead;
     weight += w.weight;
     classes.insert(classes.end(), w.classes.begin(), w.classes.end());
     ends.insert(ends.end(), w.end_states.begin(), w.end_states.end());
@@ -825,7 +1286,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   cov.distinct_end_states = static_cast<std::uint64_t>(std::unique(ends.begin(), ends.end()) - ends.begin());
   cov.complete = all_finished && !sh.budget_hit && !out.error;
   cov.fraction = cov.complete ? 1.0 : std::min(1.0, static_cast<double>(weight) / kWeightScale);
-  cov.work_items = items.size();
+  cov.work_items = items.size() + ahead;
   // The first violation in the one-thread order: items sorted by key are the tree left to right.
   std::sort(items.begin(), items.end(), [](const ItemResult& a, const ItemResult& b) { return a.key < b.key; });
   std::uint64_t offset = 0;
