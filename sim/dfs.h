@@ -104,7 +104,12 @@ struct DfsCoverage {
   std::uint64_t steps = 0;
   double fraction = 0;               // Knuth-style estimate of the explored share of the tree
   double seconds = 0;
-  std::uint64_t work_items = 0;      // subtrees the threads took (1 on one thread; timing-dependent)
+  /// Subtrees the threads took (1 on one thread; timing-dependent). Source-DPOR with jobs > 1:
+  /// 1 plus the runs that were made ahead of their turn (by another thread, or while waiting).
+  std::uint64_t work_items = 0;
+  /// Source-DPOR with jobs > 1: runs made ahead that the search never committed (0 when it
+  /// completes: a run made ahead is always the one the search makes; more after a budget stop).
+  std::uint64_t unused_ahead = 0;
   /// With collect_outcomes: every distinct outcome, sorted: the end-state hash of a finished
   /// execution, a hash of (property, message) of a violation.
   std::vector<std::uint64_t> outcomes;

@@ -329,7 +329,7 @@ RC_GTEST_PROP(DfsProp, BoundedSourceDporIsExactWhenNoReversalIsCut, ()) {
 // before it is no event; dfs.cpp: it races only as the later step, and the write that woke a
 // spinner is not reversed with the spinner's steps) against the unreduced search, both under the
 // spin rule: the same end states and violations (messages included), and no more executions
-// than without pruning.
+// than without pruning, within 5% (see the end).
 // Mutations that make it fail (each tried): every pure tail taken as weak (the reads before the
 // loop included; found after 36 cases), a weak step that is not silent kept out of the race
 // record as the earlier step (a write between two reads of one iteration). Not caught: weak
@@ -358,8 +358,12 @@ RC_GTEST_PROP(DfsProp, SpinPrunedSourceDporAgreesWithTheUnreducedSearch, ()) {
   plain.spin_pruning = false;
   auto z = sim::explore_dfs(factory, cfg, plain);
   RC_ASSERT(z.last().outcomes == full.last().outcomes);
-  RC_TAG(d.last().executions < z.last().executions ? "pruned" : "same");
-  RC_ASSERT(d.last().executions <= z.last().executions);
+  const auto pe = d.last().executions, ze = z.last().executions;
+  RC_TAG(pe < ze ? "pruned" : pe == ze ? "same" : pe * 20 <= ze * 21 ? "more, within 5%" : "more, beyond 5%");
+  // Pruning removes races, so it rarely costs executions; but the count depends on the order in
+  // which backtrack entries are explored, and in the FIFO order (dfs.cpp, needed by --jobs) it
+  // is not monotone: 1-2 cases in 300 (seeds 1 and 7) take up to 2% more (119 against 118).
+  RC_ASSERT(pe * 20 <= ze * 21);
 }
 
 // Parallel source-DPOR (sim/dfs.cpp, explore_dpor_parallel) against the one-thread search on the
@@ -368,8 +372,10 @@ RC_GTEST_PROP(DfsProp, SpinPrunedSourceDporAgreesWithTheUnreducedSearch, ()) {
 // counts, classes, Knuth estimate, reversals cut and first violation. Unbounded, under a
 // preemption (and interrupt) bound, and under an execution budget that ends the search early.
 // The committing thread is slowed a little so that the others run entries ahead of it. Mutations
-// that make it fail (each tried): the backtrack set explored last-in first-out; a run made ahead
-// without the first steps of its node's earlier options in its sleep set.
+// that make it fail (each tried): new backtrack entries explored first (LIFO; the commit refuses
+// the runs made ahead), BPOR's conservative points left out of the replayed analysis (after 24
+// cases), a run made ahead without the first steps of its node's earlier options in its sleep
+// set with the commit's check of the sleep set off (after 21 cases).
 RC_GTEST_PROP(DfsProp, ParallelSourceDporIsTheOneThreadSearch, ()) {
   const bool spin = *rc::gen::arbitrary<bool>();
   Program p = spin ? *gen_spin_program() : *gen_program();

@@ -312,10 +312,11 @@ void expect_same_search(const DporRecord& a, const DporRecord& b, const std::str
 // pending backtrack entries ahead of their turn (sim/dfs.cpp, explore_dpor_parallel). The search
 // is the one-thread search for any J: the same executions in the same order, hence the same
 // counts, classes, coverage, Knuth estimate and first violation; with an execution budget too.
-// Unbounded (sleep sets) and under bounds (BPOR). Mutations that make it fail (each tried): the
-// backtrack set explored last-in first-out (the runs made ahead assume FIFO: the commit refuses
-// them), and a run made ahead with the sleep set of its node only (without the first steps of
-// the options explored before it there).
+// Unbounded (sleep sets) and under bounds (BPOR). Mutations that make it fail (each tried): new
+// backtrack entries explored first (LIFO: a run made ahead is then not the one the search makes,
+// and the commit refuses it), BPOR's conservative points left out of the replayed analysis, and
+// a run made ahead without the first steps of its node's earlier options in its sleep set (with
+// the commit's check of the sleep set off: the counts differ).
 TEST(DfsParallel, SourceDporIsTheOneThreadSearchForAnyJobs) {
   struct Case {
     const char* rel;
