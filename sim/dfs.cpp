@@ -6,8 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -425,32 +423,34 @@ class Searcher final : public ChoiceSource {
     asleep_into(stack_[b], scratch_);
     fill_task(t, b, stack_[b].chosen, scratch_);
   }
-  std::size_t depth_max() const { return stack_.size(); }
+  std::size_t size() const { return size_; }
   /// The key of the run to commit next (after next()), and whether a chain owns it: some node
   /// above it has a chain rooted at its chosen option (`owned(key)`).
-  template <class Owned>
-  std::uint64_t top_key(const Owned& owned, bool& inside) const {
-    std::uint64_t h = kKeySeed;
-    inside = false;
-    for (std::size_t k = 0; k < size_; ++k) {
-      h = key_step(h, stack_[k].chosen);
-      if (k + 1 < size_ && owned(k, key_end(h, k + 1))) inside = true;
-    }
-    return key_end(h, size_);
+  /// The tree: brings the keys of the path's prefixes up to date from node `from` on (after
+  /// adopt and after next()).
+  void rekey(std::size_t from) {
+    prefix_.resize(size_ + 1);
+    prefix_[0] = kKeySeed;
+    for (std::size_t k = from; k < size_; ++k) prefix_[k + 1] = key_step(prefix_[k], stack_[k].chosen);
+  }
+  using Chains = std::vector<std::pair<std::size_t, std::uint64_t>>;  // (base depth, root key)
+  // The depth from which the path is inside one of the chains (size_ when it is not).
+  std::size_t inside_from(const Chains& chains) const {
+    std::size_t limit = size_;
+    for (const auto& [d, key] : chains)
+      if (d + 1 < size_ && d + 1 < limit && key_end(prefix_[d + 1], d + 1) == key) limit = d + 1;
+    return limit;
+  }
+  std::uint64_t top_key(const Chains& chains, bool& inside) const {
+    inside = inside_from(chains) < size_;
+    return key_end(prefix_[size_], size_);
   }
   /// The deepest pending backtrack entry whose run is known now (every option its node explores
   /// before it was run already: `done(key)` gives that run, or kRunning when it is being made, or
   /// nullptr) and that no chain owns. False when there is none.
-  template <class Done, class Owned>
-  bool ready_task(Task& t, const Done& done, const Owned& owned) const {
-    prefix_.resize(size_ + 1);
-    prefix_[0] = kKeySeed;
-    std::size_t limit = size_;  // nodes from `limit` on are inside a chain
-    for (std::size_t k = 0; k < size_; ++k) {
-      prefix_[k + 1] = key_step(prefix_[k], stack_[k].chosen);
-      if (limit == size_ && k + 1 < size_ && owned(k, key_end(prefix_[k + 1], k + 1))) limit = k + 1;
-    }
-    for (std::size_t i = limit; i-- > 0;) {
+  template <class Done>
+  bool ready_task(Task& t, const Done& done, const Chains& chains) const {
+    for (std::size_t i = inside_from(chains); i-- > 0;) {
       const Node& nd = stack_[i];
       if (nd.cursor >= nd.order.size()) continue;
       const bool top = i + 1 == size_;
@@ -1134,7 +1134,7 @@ constexpr std::int64_t kBufferedPerJob = 256;
 struct Speculation {
   std::mutex m;
   std::condition_variable work, ready;
-  std::deque<Task> tasks;
+  std::deque<std::unique_ptr<Run>> tasks;  // chain roots (in their task), for the helpers
   std::vector<std::unique_ptr<Run>> inbox;
   std::vector<std::unique_ptr<Run>> spare;  // committed runs, to be reused
   unsigned idle = 0;          // helpers waiting for a task (notified only then)
@@ -1187,12 +1187,15 @@ struct Chain {
   Sim& sim;
   Task next;  // the run to make next
   std::uint64_t root = 0;
+  std::size_t depth = 0;  // the root's base
   std::size_t made = 0;
   bool active = false;
-  void start(Task&& t) {
+  // Takes the root's task (swapped: `t` gets this chain's old buffers).
+  void start(Task& t) {
     root = t.key;
+    depth = static_cast<std::size_t>(t.base);
     s.load_task(t);
-    next = std::move(t);
+    std::swap(next, t);
     made = 0;
     active = true;
   }
@@ -1209,16 +1212,17 @@ struct Chain {
   }
 };
 
-// A helper explores the subtree of `root` (its run first), then says the chain ended.
-void chain(Searcher& s, Sim& sim, Task&& root, Speculation& sp, std::int64_t cap) {
-  Chain c{s, sim};
-  c.start(std::move(root));
+// A helper explores the subtree of the root in `first`'s task (its run first, into `first`), then
+// says the chain ended.
+void chain(Chain& c, std::unique_ptr<Run> first, Speculation& sp, std::int64_t cap) {
+  c.start(first->task);
+  std::unique_ptr<Run> run = std::move(first);
   for (;;) {
-    std::unique_ptr<Run> run = recycled(sp);
     const bool more = c.step(*run, sp.buffered, cap) && !sp.stop.load();
     sp.buffered.fetch_add(1);
     hand_over(sp, std::move(run));
     if (!more) break;
+    run = recycled(sp);
   }
   std::unique_ptr<Run> end = recycled(sp);
   end->chain_end = true;
@@ -1255,18 +1259,19 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
         Sim hs(config);
         hs.load(*wl);
         Searcher s(hs, bounds, sleep, true, cfg.spin_pruning);
+        Chain c(s, hs);
         for (;;) {
-          Task t;
+          std::unique_ptr<Run> first;
           {
             std::unique_lock<std::mutex> lock(sp.m);
             ++sp.idle;
             sp.work.wait(lock, [&] { return sp.stop.load() || !sp.tasks.empty(); });
             --sp.idle;
             if (sp.stop.load()) return;
-            t = std::move(sp.tasks.front());
+            first = std::move(sp.tasks.front());
             sp.tasks.pop_front();
           }
-          chain(s, hs, std::move(t), sp, cap);
+          chain(c, std::move(first), sp, cap);
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(sp.m);
@@ -1275,20 +1280,15 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
       }
     });
 
-  // Runs made ahead (non-null) or being made (null), by key; the roots of the chains under way
-  // (their base's depth and key), this thread's own chain among them.
+  // Runs made ahead (non-null) or being made (null), by key; the roots of the chains under way,
+  // this thread's own chain (`mine`) among them.
   std::unordered_map<std::uint64_t, std::unique_ptr<Run>> slots;
-  std::vector<std::pair<std::size_t, std::uint64_t>> chains;
-  Chain mine{own, sim};
+  Searcher::Chains chains, only_mine;
+  Chain mine(own, sim);
   auto done = [&](std::uint64_t key) -> const Run* {
     auto it = slots.find(key);
     if (it == slots.end()) return nullptr;
     return it->second ? it->second.get() : kRunning;
-  };
-  auto owned = [&](std::size_t depth, std::uint64_t key) {
-    for (const auto& c : chains)
-      if (c.first == depth && c.second == key) return true;
-    return false;
   };
   auto end_chain = [&](std::uint64_t key) {
     for (std::size_t i = 0; i < chains.size(); ++i)
@@ -1315,39 +1315,38 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
     }
     got.clear();
   };
-  std::uint64_t claims = 0;
   auto claim = [&](Task& t) {
-    ++claims;
     tree.add_prefix(t);
     slots.emplace(t.key, nullptr);
     chains.emplace_back(static_cast<std::size_t>(t.base), t.key);
   };
-  auto dispatch = [&](Task&& t) {
-    claim(t);
+  auto dispatch = [&](std::unique_ptr<Run> r) {
+    claim(r->task);
     bool wake;
     {
       std::lock_guard<std::mutex> lock(sp.m);
-      sp.tasks.push_back(std::move(t));
+      sp.tasks.push_back(std::move(r));
       wake = sp.idle > 0;
     }
     if (wake) sp.work.notify_one();
   };
   auto room = [&] {
     std::lock_guard<std::mutex> lock(sp.m);
-    return sp.tasks.size() < helpers.size();
+    return sp.tasks.size() < 2 * helpers.size();
   };
-  // Hands out ready entries, deepest first, while a helper has nothing queued.
+  std::unique_ptr<Run> blank = recycled(sp);  // a run whose task is being filled in
+  // Hands out ready entries, deepest first, until each helper has two chains queued.
   auto topup = [&] {
     while (room() && sp.buffered.load() < cap) {
-      Task t;
-      if (!tree.ready_task(t, done, owned)) return;
-      dispatch(std::move(t));
+      if (!blank) blank = recycled(sp);
+      if (!tree.ready_task(blank->task, done, chains)) return;
+      dispatch(std::move(blank));
     }
   };
-  auto start_mine = [&](Task&& t) {
+  auto start_mine = [&](Task& t) {
     if (mine.active) end_chain(mine.root);
     claim(t);
-    mine.start(std::move(t));
+    mine.start(t);
   };
   // One run of this thread's chain (into the buffer, committed in its turn).
   auto step_mine = [&] {
@@ -1379,7 +1378,7 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
       for (;;) {
         drain();
         bool inside = false;
-        const std::uint64_t k = tree.top_key(owned, inside);
+        const std::uint64_t k = tree.top_key(chains, inside);
         auto it = slots.find(k);
         if (it != slots.end() && it->second) {
           run = std::move(it->second);
@@ -1391,12 +1390,12 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
         topup();
         if (it == slots.end() && !inside) {
           // Nobody makes it: a helper explores its subtree, or this thread does.
-          Task t;
-          tree.top_task(t);
+          if (!blank) blank = recycled(sp);
+          tree.top_task(blank->task);
           if (room() && sp.buffered.load() < cap) {
-            dispatch(std::move(t));
+            dispatch(std::move(blank));
           } else {
-            start_mine(std::move(t));
+            start_mine(blank->task);
             step_mine();
           }
           continue;
@@ -1405,17 +1404,17 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
         // there), or start one, or wait for it.
         bool in_mine = false;
         if (mine.active) {
-          auto is_mine = [&](std::size_t depth, std::uint64_t key) { return key == mine.root && owned(depth, key); };
-          tree.top_key(is_mine, in_mine);
+          only_mine.assign(1, {mine.depth, mine.root});
+          tree.top_key(only_mine, in_mine);
           in_mine |= k == mine.root;
         }
         if (mine.active && (in_mine || sp.buffered.load() < cap)) {
           step_mine();
           continue;
         }
-        Task t;
-        if (sp.buffered.load() < cap && tree.ready_task(t, done, owned)) {
-          start_mine(std::move(t));
+        if (!blank) blank = recycled(sp);
+        if (sp.buffered.load() < cap && tree.ready_task(blank->task, done, chains)) {
+          start_mine(blank->task);
           step_mine();
           continue;
         }
@@ -1429,6 +1428,7 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
     }
     if (run->fault) std::rethrow_exception(run->fault);
     tree.adopt(*run);
+    tree.rekey(run->task.base < 0 ? 0 : static_cast<std::size_t>(run->task.base) + 1);
     if (run->has_ops)
       tree.replay(run->ops);
     else
@@ -1443,17 +1443,13 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
       res.finished = true;
       break;
     }
+    tree.rekey(tree.size() - 1);
   }
   w.cut += tree.cut();
   drain();
   for (const auto& [key, r] : slots)
     if (r) ++w.unused;
   w.items.push_back(std::move(res));
-  if (std::getenv("RELAYSIM_DPOR_DEBUG"))
-    std::fprintf(stderr, "dpor parallel: %llu commits, %llu chains, %llu made ahead, %llu unused, depth %zu\n",
-                 static_cast<unsigned long long>(w.executions), static_cast<unsigned long long>(claims),
-                 static_cast<unsigned long long>(w.ahead),
-                 static_cast<unsigned long long>(w.unused), tree.depth_max());
 }
 
 DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,

@@ -263,7 +263,8 @@ TEST(DfsParallel, SameResultsForAnyJobs) {
 struct DporRecord {
   sim::DfsResult r;
   std::uint64_t order = 0;  // digest of the executions in commit order
-  std::uint64_t ahead = 0;  // work items beyond one per bound (runs made ahead of their turn)
+  std::uint64_t ahead = 0;   // work items beyond one per bound (runs made ahead of their turn)
+  std::uint64_t unused = 0;  // runs made ahead and never committed
 };
 
 DporRecord dpor_record(const Scenario& t, sim::DfsConfig c, unsigned jobs, bool slow) {
@@ -277,7 +278,10 @@ DporRecord dpor_record(const Scenario& t, sim::DfsConfig c, unsigned jobs, bool 
     if (slow) std::this_thread::sleep_for(std::chrono::microseconds(50));
   };
   d.r = t.dfs(c);
-  for (const auto& it : d.r.iterations) d.ahead += it.work_items - 1;
+  for (const auto& it : d.r.iterations) {
+    d.ahead += it.work_items - 1;
+    d.unused += it.unused_ahead;
+  }
   return d;
 }
 
@@ -354,6 +358,10 @@ TEST(DfsParallel, SourceDporIsTheOneThreadSearchForAnyJobs) {
       expect_same_search(one, many, name + " jobs " + std::to_string(jobs));
       if (one.r.total_executions > 50) {
         EXPECT_GT(many.ahead, 0u) << name << " jobs " << jobs << ": nothing was run ahead";
+      }
+      // A run made ahead is always one the search makes: none is thrown away when it completes.
+      if (one.r.last().complete) {
+        EXPECT_EQ(many.unused, 0u) << name << " jobs " << jobs;
       }
     }
   }
