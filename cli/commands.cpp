@@ -318,7 +318,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
       << (l.prepared.source == "kernel" ? ", source kernel" : "") << ", strategy dfs (" << bounds_text(cfg, cfg.preemption_bound) << "), reduction "
       << (r.reduction ? (cfg.dpor ? (r.sleep_sets ? "source-DPOR + sleep sets" : "source-DPOR within the bounds (BPOR)") : "sleep sets") : "none") << ", jobs "
-      << (r.reduction && cfg.dpor ? 1u : cfg.jobs) << "\n";
+      << cfg.jobs << "\n";
   if (r.iterations.size() > 1)
     for (const auto& it : r.iterations)
       out << "  bound " << (it.preemption_bound ? std::to_string(*it.preemption_bound) : std::string("-")) << ": "
@@ -829,7 +829,7 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_option("--interrupt-bound", eo.interrupt_bound, "dfs: at most M interrupt firings taken at a choice (default: none)");
   explore->add_option("--depth-bound", eo.depth_bound, "dfs: only the first D choice points branch (default: none)");
   explore->add_option("--reduction", eo.reduction,
-                      "dfs: sleep (sleep sets, default; off under bounds) | dpor (source-DPOR with sleep sets, one thread; "
+                      "dfs: sleep (sleep sets, default; off under bounds) | dpor (source-DPOR with sleep sets; --jobs runs pending entries ahead, same results; "
                       "under preemption/interrupt bounds with BPOR's conservative points, no sleep sets) | none");
   explore->add_flag("--no-reduction", eo.no_reduction, "dfs: the same as --reduction none");
   explore->add_option("--seed", eo.seed, "master seed (default 1)")->check(seed_check());

@@ -123,6 +123,15 @@ class AccessRecord final : public StepObserver {
   }
   /// After an execution: marks the weak steps and lists the SpinTails (spin pruning; idempotent).
   void finalize();
+  /// Takes over the finalized record of an execution that another AccessRecord of the same
+  /// workload made (the parallel source-DPOR commits runs made on other threads; dfs.cpp). The
+  /// vectors are swapped: the caller gets this record's old buffers back.
+  void adopt(std::vector<StepAccess>& steps, std::vector<SpinTail>& tails) {
+    steps_.swap(steps);
+    tails_.swap(tails);
+    open_ = false;
+    finalized_ = true;
+  }
   /// Weak steps and SpinTails (default: on with the spin rule).
   void set_spin_pruning(bool on) { spin_ = on && spin_rule_; }
   bool spin_pruning() const { return spin_; }

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "sim/access.h"
 
@@ -51,8 +53,70 @@ struct Node {
   // Source-DPOR: per option 0 = not in the backtrack set, 1 = to explore (a race's reversal),
   // 2 = explored, 3 = to explore (BPOR's conservative point), 4 = beyond the bounds.
   std::vector<std::uint8_t> mark;
+  // Source-DPOR: the options marked 1 or 3, in the order they were marked. The backtrack set is
+  // explored in that order (FIFO; `next`), so the run of a pending option is known before its
+  // turn: the parallel search runs it ahead (see `Speculation`). `cursor`: the next one to try.
+  std::vector<std::uint32_t> order;
+  std::uint32_t cursor = 0;
   std::ptrdiff_t step = -1;  // index of the step the chosen child began with (this execution)
 };
+
+/// What source-DPOR's analysis of one execution does to the backtrack sets, in order (a chain's
+/// helper records it; the committing thread replays it instead of analysing the run again). The
+/// walk over the run's races does not depend on the backtrack sets, only what each step adds.
+struct DporOp {
+  enum Kind : std::uint8_t { Initial, Conservative, Enqueue, Truncate } kind;
+  std::uint32_t node = 0;
+  std::uint32_t option = 0;  // Enqueue
+  std::uint64_t initials = 0;  // Initial: the actors that are initials of v (bit per actor)
+};
+
+/// Parallel source-DPOR: one pending backtrack entry to run ahead of its turn. Its run is fixed:
+/// the prefix replays `choices` (the chosen option of every node above `base`, then `option`) and
+/// the sleep set at `base` is the node's own plus the first steps of the options it explores
+/// before `option` (sleep sets are per node, and the backtrack set is explored in FIFO order).
+struct Task {
+  std::ptrdiff_t base = -1;  // its node's depth (-1: the first execution, from the root)
+  std::uint64_t key = 0;     // run_key(choices)
+  std::uint32_t option = 0;
+  std::vector<std::uint32_t> choices;  // 0..base
+  std::vector<std::uint32_t> counts;   // the nodes' option counts (the replay checks them)
+  std::vector<StepAccess> asleep;      // the sleep set at base once `option` is taken there
+  double weight = 1;
+  std::uint32_t eligible = 1;
+  // A chain's root (Tree::add_prefix): the options of nodes 0..base and the steps nodes
+  // 0..base-1 began their chosen child with, for the helper's analysis of the whole walk.
+  std::vector<Option> options;         // node k's: options[offsets[k] .. offsets[k + 1])
+  std::vector<std::uint32_t> offsets;
+  std::vector<std::ptrdiff_t> steps;
+};
+
+/// What a Task's run produced, to be committed in the one-thread order (Searcher::adopt).
+struct Run {
+  Task task;
+  StepAccess child_step;  // base's chosen child's first step
+  bool child_known = false;
+  std::ptrdiff_t step = -1;
+  std::vector<Node> nodes;  // the nodes the run created below base (then the node where it blocked)
+  std::size_t size = 0;     // the stack's size after the run
+  std::vector<StepAccess> steps;
+  std::vector<SpinTail> tails;
+  std::vector<std::uint32_t> path;
+  bool blocked = false, pruned = false, block_node = false;
+  std::size_t blocked_at = SIZE_MAX;
+  double weight = 1;
+  ExecResult result;
+  std::exception_ptr fault;  // the run threw (reported when it is committed)
+  bool chain_end = false;    // no run: the helper's chain rooted at task.key ended
+  std::uint64_t fingerprint = 0;  // its class (AccessRecord::class_fingerprint)
+  bool has_ops = false;      // ops is the analysis of the run (else the commit analyses it)
+  std::vector<DporOp> ops;
+};
+
+// A run's name: a hash of its choice list up to its base's option (the prefix determines it).
+std::uint64_t key_step(std::uint64_t h, std::uint32_t choice) { return hash_step(h, choice); }
+std::uint64_t key_end(std::uint64_t h, std::size_t length) { return splitmix64_mix(hash_step(h, length)); }
+constexpr std::uint64_t kKeySeed = 0x6a09e667f3bcc909ull;
 
 /// A subtree: its frozen prefix nodes and its base node (none for the whole tree).
 struct Item {
@@ -69,6 +133,8 @@ struct ItemResult {
 
 struct WorkerTotals {
   std::uint64_t executions = 0, steps = 0, blocked = 0, bounded_out = 0, weight = 0, cut = 0;
+  std::uint64_t ahead = 0;   // parallel source-DPOR: runs committed that were made ahead
+  std::uint64_t unused = 0;  // parallel source-DPOR: runs made ahead and never committed
   std::vector<std::uint64_t> classes, end_states, outcomes;
   std::array<std::uint64_t, static_cast<std::size_t>(Property::kCount)> violations{};
   std::vector<ItemResult> items;
@@ -93,17 +159,24 @@ struct Pool {
   double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
 };
 
+// Speculation's marker for a run being made (Searcher::ready_task's `done`).
+const Run* const kRunning = reinterpret_cast<const Run*>(alignof(Run));
+
 class Searcher final : public ChoiceSource {
  public:
   // sleep: sleep sets; dpor: source-DPOR backtrack sets (with a bound, without sleep sets).
-  Searcher(Sim& sim, const Bounds& bounds, bool sleep, bool dpor, bool spin_pruning)
+  // observe: installs the access record on the Sim (off for the parallel search's tree, which
+  // only commits runs made by others).
+  Searcher(Sim& sim, const Bounds& bounds, bool sleep, bool dpor, bool spin_pruning, bool observe = true)
       : sim_(sim), rec_(sim), bounds_(bounds), reduction_(sleep), dpor_(dpor),
         bounded_(bounds.preemptions.has_value() || bounds.interrupts.has_value()),
-        actors_(static_cast<std::size_t>(sim.actor_count())) {
+        observe_(observe), actors_(static_cast<std::size_t>(sim.actor_count())) {
     rec_.set_spin_pruning(spin_pruning);
-    sim_.set_observer(&rec_);
+    if (observe_) sim_.set_observer(&rec_);
   }
-  ~Searcher() override { sim_.set_observer(nullptr); }
+  ~Searcher() override {
+    if (observe_) sim_.set_observer(nullptr);
+  }
 
   void load(Item&& item) {
     size_ = item.stack.size();
@@ -162,6 +235,8 @@ class Searcher final : public ChoiceSource {
     nd.child_known = false;
     nd.frozen = false;
     nd.weight = weight_;
+    nd.order.clear();
+    nd.cursor = 0;
     std::uint32_t count = 0, first = n;
     for (std::uint32_t j = 0; j < n; ++j)
       if (eligible(nd, j)) {
@@ -190,36 +265,258 @@ class Searcher final : public ChoiceSource {
     return take(first);
   }
 
-  /// After an execution: completes the access record.
+  /// After an execution: completes the access record, then (source-DPOR) adds its races'
+  /// reversals to the backtrack sets.
   void finish(bool truncated) {
+    complete();
+    races(truncated);
+  }
+  void complete() {
     rec_.close();
     process();
     rec_.finalize();
+  }
+  void races(bool truncated) {
     if (!dpor_) return;
     analyze(std::min(blocked_at_, rec_.steps().size()));
     disabled(std::min(blocked_at_, rec_.steps().size()));
     // An execution cut short by a violation or a deadlock never ran the pending steps of the other
     // actors, so the races they would have had are unknown: every node of it backtracks fully.
-    if (truncated && !blocked_)
-      for (std::size_t i = frozen_; i < size_; ++i)
-        for (auto& m : stack_[i].mark)
-          if (!m) m = 1;
+    if (truncated && !blocked_) {
+      if (record_ops_) ops_.push_back(DporOp{DporOp::Truncate});
+      for (std::size_t i = std::max(frozen_, touch_from_); i < size_; ++i) {
+        Node& nd = stack_[i];
+        for (std::uint32_t o = 0; o < nd.n; ++o) enqueue(nd, o, 1);
+      }
+    }
+  }
+
+  // --- the parallel source-DPOR (search_dpor_parallel) ---
+
+  /// Sets up the Task's run: its prefix frozen, its base node with the Task's sleep set.
+  void load_task(const Task& t) {
+    const std::size_t base = t.base < 0 ? 0 : static_cast<std::size_t>(t.base) + 1;
+    if (stack_.size() < base) stack_.resize(base);
+    for (std::size_t k = 0; k < base; ++k) {
+      Node& f = stack_[k];
+      f.n = t.counts[k];
+      f.chosen = t.choices[k];
+      f.frozen = k + 1 < base;
+      f.child_known = false;
+    }
+    if (t.base >= 0) {
+      Node& b = stack_[base - 1];
+      b.sleep = t.asleep;
+      b.done.clear();
+      b.weight = t.weight;
+      b.eligible = t.eligible;
+    }
+    const bool prefix = t.base >= 0 && t.offsets.size() == base + 1;
+    for (std::size_t k = 0; k < base; ++k) {
+      if (prefix) stack_[k].options.assign(t.options.begin() + t.offsets[k], t.options.begin() + t.offsets[k + 1]);
+      if (k + 1 < base) stack_[k].step = prefix ? t.steps[k] : -1;
+    }
+    record_ops_ = prefix && actors_ <= 64;
+    size_ = base;
+    frozen_ = t.base < 0 ? 0 : base - 1;
+    touch_from_ = base;
+  }
+  /// A chain's root: the prefix the helper needs to analyse the whole walk of its runs.
+  void add_prefix(Task& t) const {
+    const std::size_t b = static_cast<std::size_t>(t.base);
+    t.options.clear();
+    t.offsets.resize(b + 2);
+    t.steps.resize(b);
+    for (std::size_t k = 0; k <= b; ++k) {
+      t.offsets[k] = static_cast<std::uint32_t>(t.options.size());
+      t.options.insert(t.options.end(), stack_[k].options.begin(), stack_[k].options.end());
+    }
+    t.offsets[b + 1] = static_cast<std::uint32_t>(t.options.size());
+    for (std::size_t k = 0; k < b; ++k) t.steps[k] = stack_[k].step;
+  }
+  /// A chain's helper: the analysis of the run just made, applied to the subtree's nodes and
+  /// recorded for the commit (false: not recorded, the commit analyses the run itself).
+  bool record_races(bool truncated, std::vector<DporOp>& out) {
+    ops_.clear();
+    races(truncated);
+    out.swap(ops_);
+    return record_ops_;
+  }
+  /// The committing thread: a recorded analysis, replayed on the tree (the same as races()).
+  void replay(const std::vector<DporOp>& ops) {
+    int last = -1;
+    for (const DporOp& op : ops) {
+      switch (op.kind) {
+        case DporOp::Initial:
+          last = apply_initial(stack_[op.node], [&](int actor) { return (op.initials >> actor) & 1u; });
+          break;
+        case DporOp::Conservative:
+          apply_conservative(stack_[op.node], last);
+          break;
+        case DporOp::Enqueue:
+          enqueue(stack_[op.node], op.option, 1);
+          break;
+        case DporOp::Truncate:
+          for (std::size_t i = 0; i < size_; ++i)
+            for (std::uint32_t o = 0; o < stack_[i].n; ++o) enqueue(stack_[i], o, 1);
+          break;
+      }
+    }
+  }
+  /// Moves the run just made (after complete(), and record_races() in a chain) into `out`; the
+  /// record is spent (begin() resets it).
+  void extract(Run& out) {
+    const std::size_t first = out.task.base < 0 ? 0 : static_cast<std::size_t>(out.task.base) + 1;
+    if (out.task.base >= 0) {
+      const Node& b = stack_[first - 1];
+      out.child_step = b.child_step;
+      out.child_known = b.child_known;
+      out.step = b.step;
+    }
+    const std::size_t end = size_ + (blocked_ && block_node_ ? 1 : 0);
+    out.nodes.assign(stack_.begin() + static_cast<std::ptrdiff_t>(first), stack_.begin() + static_cast<std::ptrdiff_t>(end));
+    out.size = size_;
+    out.fingerprint = rec_.class_fingerprint();
+    rec_.adopt(out.steps, out.tails);  // swapped: the record gets the run's old buffers
+    out.path.swap(path_);
+    out.blocked = blocked_;
+    out.pruned = pruned_;
+    out.block_node = block_node_;
+    out.blocked_at = blocked_at_;
+    out.weight = weight_;
+  }
+  /// The tree takes a run as if it had made it itself (then races() as after finish()). The run
+  /// must be the one the one-thread search makes now: checked against the base node's state.
+  void adopt(Run& run) {
+    const Task& t = run.task;
+    if (t.base >= 0) {
+      Node& b = stack_[static_cast<std::size_t>(t.base)];
+      bool same = static_cast<std::size_t>(t.base) + 1 == size_ && b.chosen == t.option && t.choices.size() == size_;
+      for (std::size_t k = 0; same && k + 1 < size_; ++k) same = t.choices[k] == stack_[k].chosen;
+      if (!same || !same_asleep(b, t.asleep))
+        throw std::logic_error("dfs: a run made ahead of its turn is not the one the search makes now");
+      b.child_step = run.child_step;
+      b.child_known = run.child_known;
+      b.step = run.step;
+    } else if (size_ != 0) {
+      throw std::logic_error("dfs: the first run committed twice");
+    }
+    std::size_t at = t.base < 0 ? 0 : static_cast<std::size_t>(t.base) + 1;
+    for (Node& nd : run.nodes) {
+      if (stack_.size() <= at) stack_.emplace_back();
+      std::swap(stack_[at], nd);  // the run takes the old node's buffers back (recycled)
+      ++at;
+    }
+    size_ = run.size;
+    frozen_ = 0;
+    rec_.adopt(run.steps, run.tails);
+    path_.swap(run.path);
+    blocked_ = run.blocked;
+    pruned_ = run.pruned;
+    block_node_ = run.block_node;
+    blocked_at_ = run.blocked_at;
+    weight_ = run.weight;
+  }
+  /// The Task of the option chosen at the top node (after next(); the run to commit next).
+  void top_task(Task& t) const {
+    const std::size_t b = size_ - 1;
+    asleep_into(stack_[b], scratch_);
+    fill_task(t, b, stack_[b].chosen, scratch_);
+  }
+  std::size_t size() const { return size_; }
+  /// The key of the run to commit next (after next()), and whether a chain owns it: some node
+  /// above it has a chain rooted at its chosen option (`owned(key)`).
+  /// The tree: brings the keys of the path's prefixes up to date from node `from` on (after
+  /// adopt and after next()).
+  void rekey(std::size_t from) {
+    prefix_.resize(size_ + 1);
+    prefix_[0] = kKeySeed;
+    for (std::size_t k = from; k < size_; ++k) prefix_[k + 1] = key_step(prefix_[k], stack_[k].chosen);
+  }
+  using Chains = std::vector<std::pair<std::size_t, std::uint64_t>>;  // (base depth, root key)
+  // The depth from which the path is inside one of the chains (size_ when it is not).
+  std::size_t inside_from(const Chains& chains) const {
+    std::size_t limit = size_;
+    for (const auto& [d, key] : chains)
+      if (d + 1 < size_ && d + 1 < limit && key_end(prefix_[d + 1], d + 1) == key) limit = d + 1;
+    return limit;
+  }
+  std::uint64_t top_key(const Chains& chains, bool& inside) const {
+    inside = inside_from(chains) < size_;
+    return key_end(prefix_[size_], size_);
+  }
+  /// The deepest pending backtrack entry whose run is known now (every option its node explores
+  /// before it was run already: `done(key)` gives that run, or kRunning when it is being made, or
+  /// nullptr) and that no chain owns. False when there is none.
+  template <class Done>
+  bool ready_task(Task& t, const Done& done, const Chains& chains) const {
+    for (std::size_t i = inside_from(chains); i-- > 0;) {
+      const Node& nd = stack_[i];
+      if (nd.cursor >= nd.order.size()) continue;
+      const bool top = i + 1 == size_;
+      const Run* current = nullptr;
+      if (reduction_ && top) {
+        // The top node's chosen option is the run to commit next: not made yet, or being made.
+        current = done(key_end(prefix_[i + 1], i + 1));
+        if (!current || current == kRunning) continue;
+      }
+      for (std::uint32_t k = nd.cursor; k < nd.order.size(); ++k) {
+        const std::uint32_t j = nd.order[k];
+        if (!within_bounds(nd, j) || !eligible(nd, j)) continue;  // next() skips it
+        const Run* r = done(key_end(key_step(prefix_[i], j), i + 1));
+        if (r == kRunning) break;  // being run: the ones after it wait
+        if (r) continue;
+        // Ready: its sleep set is the node's, then the first steps of the children before it.
+        asleep_into(nd, scratch_);
+        if (reduction_) {
+          if (top) {
+            if (current->child_known) scratch_.push_back(current->child_step);
+          } else if (nd.child_known) {
+            scratch_.push_back(nd.child_step);
+          }
+          for (std::uint32_t e = nd.cursor; e < k; ++e) {
+            const std::uint32_t o = nd.order[e];
+            if (!within_bounds(nd, o) || !eligible(nd, o)) continue;
+            const Run* c = done(key_end(key_step(prefix_[i], o), i + 1));
+            if (c->child_known) scratch_.push_back(c->child_step);
+          }
+        }
+        fill_task(t, i, j, scratch_);
+        return true;
+      }
+    }
+    return false;
+  }
+  /// Chains (helpers): the run after the one just made in the subtree below the loaded Task's
+  /// base, as the one-thread search makes it: the races of each run are applied to that
+  /// subtree's nodes only (touch_from_), which is all that decides its order there (the effects
+  /// on the nodes above are made at commit). False when the subtree is done.
+  bool chain_next(Task& t) {
+    if (!next()) return false;
+    asleep_into(stack_[size_ - 1], scratch_);
+    fill_task(t, size_ - 1, stack_[size_ - 1].chosen, scratch_);
+    return true;
   }
 
   /// Moves to the next execution of the item; false when the item is exhausted.
   bool next() {
-    while (size_ > frozen_) {
+    while (size_ > std::max(frozen_, touch_from_)) {
       Node& nd = stack_[size_ - 1];
       if (nd.child_known && reduction_) nd.done.push_back(nd.child_step);
       nd.child_known = false;
       if (dpor_) {
-        for (std::uint32_t j = 0; j < nd.n; ++j) {
-          if ((nd.mark[j] == 1 || nd.mark[j] == 3) && !within_bounds(nd, j)) {
+        // The backtrack set in the order its entries were added (FIFO): whatever is added to it
+        // later comes after every entry already there, so an entry's sleep set (the node's own
+        // and the first steps of the options explored before it) is fixed once it is added.
+        while (nd.cursor < nd.order.size()) {
+          const std::uint32_t j = nd.order[nd.cursor++];
+          if (!within_bounds(nd, j)) {
             // A reversal the bounds do not allow: a race's own (1) is counted, BPOR's extra (3) not.
             if (nd.mark[j] == 1) ++cut_;
             nd.mark[j] = 4;
+            continue;
           }
-          if ((nd.mark[j] == 1 || nd.mark[j] == 3) && eligible(nd, j)) {
+          if (eligible(nd, j)) {
             nd.mark[j] = 2;
             nd.chosen = j;
             return true;
@@ -358,7 +655,7 @@ class Searcher final : public ChoiceSource {
     for (auto& r : reads_) r.clear();
     node_at_step_.assign(m, -1);
     last_of_actor_.assign(A, -1);
-    for (std::size_t i = frozen_; i < size_; ++i)
+    for (std::size_t i = record_ops_ ? 0 : frozen_; i < size_; ++i)
       if (stack_[i].step >= 0 && static_cast<std::size_t>(stack_[i].step) < m)
         node_at_step_[static_cast<std::size_t>(stack_[i].step)] = static_cast<std::ptrdiff_t>(i);
     prev_.resize(A);
@@ -478,9 +775,10 @@ class Searcher final : public ChoiceSource {
   // reversed here, as a race with an unknown step: the actor joins the node's backtrack set.
   void disabled(std::size_t m) {
     const std::vector<StepAccess>& st = rec_.steps();
-    for (std::size_t i = frozen_; i < size_; ++i) {
+    for (std::size_t i = record_ops_ ? 0 : std::max(frozen_, touch_from_); i < size_; ++i) {
       Node& nd = stack_[i];
       if (nd.step < 0) break;
+      const bool mine = i >= touch_from_;  // a chain's helper knows the marks of its subtree only
       const Option* next = nullptr;
       std::uint32_t n_next = 0;
       std::size_t to = m;
@@ -499,14 +797,61 @@ class Searcher final : public ChoiceSource {
       }
       const std::size_t from = static_cast<std::size_t>(nd.step);
       for (std::uint32_t o = 0; o < nd.n; ++o) {
-        if (nd.mark[o]) continue;
+        if (mine && nd.mark[o]) continue;
         const int q = nd.options[o].actor;
         bool still = q == only;
         for (std::uint32_t z = 0; z < n_next && !still; ++z) still = static_cast<int>(next[z].actor) == q;
         for (std::size_t h = from; h < to && h < m && !still; ++h) still = st[h].actor == q;
-        if (!still) nd.mark[o] = 1;
+        if (still) continue;
+        if (record_ops_) ops_.push_back(DporOp{DporOp::Enqueue, static_cast<std::uint32_t>(i), o});
+        if (mine) enqueue(nd, o, 1);
       }
     }
+  }
+
+  // Adds option o to nd's backtrack set (m: 1 a race's reversal, 3 BPOR's conservative point),
+  // at the end of its order, unless it is already there or was explored.
+  static void enqueue(Node& nd, std::uint32_t o, std::uint8_t m) {
+    if (nd.mark[o]) return;
+    nd.mark[o] = m;
+    nd.order.push_back(o);
+  }
+  // The sleep set of the node's chosen child when it is taken (the one-thread search's asleep_).
+  void asleep_into(const Node& nd, std::vector<StepAccess>& a) const {
+    a.clear();
+    if (!reduction_) return;
+    a.insert(a.end(), nd.sleep.begin(), nd.sleep.end());
+    a.insert(a.end(), nd.done.begin(), nd.done.end());
+  }
+  bool same_asleep(const Node& nd, const std::vector<StepAccess>& b) const {
+    if (!reduction_) return b.empty();
+    if (nd.sleep.size() + nd.done.size() != b.size()) return false;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const StepAccess& x = i < nd.sleep.size() ? nd.sleep[i] : nd.done[i - nd.sleep.size()];
+      const StepAccess& y = b[i];
+      if (x.actor != y.actor || x.n != y.n || x.overflow != y.overflow) return false;
+      for (int k = 0; k < x.n; ++k)
+        if (x.acc[k].object != y.acc[k].object || x.acc[k].write != y.acc[k].write) return false;
+    }
+    return true;
+  }
+  void fill_task(Task& t, std::size_t b, std::uint32_t option, const std::vector<StepAccess>& asleep) const {
+    t.base = static_cast<std::ptrdiff_t>(b);
+    t.option = option;
+    t.choices.resize(b + 1);
+    t.counts.resize(b + 1);
+    for (std::size_t k = 0; k < b; ++k) {
+      t.choices[k] = stack_[k].chosen;
+      t.counts[k] = stack_[k].n;
+    }
+    t.choices[b] = option;
+    t.counts[b] = stack_[b].n;
+    std::uint64_t h = kKeySeed;
+    for (std::uint32_t c : t.choices) h = key_step(h, c);
+    t.key = key_end(h, t.choices.size());
+    t.asleep = asleep;
+    t.weight = stack_[b].weight;
+    t.eligible = stack_[b].eligible;
   }
 
   bool hb(std::size_t x, std::size_t y) const {  // step x happens before (or is) step y
@@ -547,6 +892,8 @@ class Searcher final : public ChoiceSource {
       if (pq >= 0 && hb(x, static_cast<std::size_t>(pq))) return;  // q's earlier step needs x first
       const std::ptrdiff_t at = node_at_step_[x];
       if (at < 0) continue;  // x ran alone: nothing can be scheduled before it there
+      // A chain's helper that does not record: the rest of the walk is above its subtree.
+      if (!record_ops_ && static_cast<std::size_t>(at) < touch_from_) return;
       Node& nd = stack_[static_cast<std::size_t>(at)];
       bool certain = true, reverted = false;
       for (std::size_t i = 0; i < nsupport_; ++i) {
@@ -556,7 +903,7 @@ class Searcher final : public ChoiceSource {
         else certain = false;
       }
       if (reverted && option_of(nd, q) == nd.n) certain = false;
-      const int added = mark_initial(nd, x, k);
+      const int added = mark_initial(static_cast<std::size_t>(at), x, k);
       if (added >= 0 && bounded_) conservative(x, added);
       if (added >= 0 && certain) return;
     }
@@ -574,19 +921,23 @@ class Searcher final : public ChoiceSource {
     while (y > 0 && st[y - 1].actor == st[x].actor) --y;
     const std::ptrdiff_t at = node_at_step_[y];
     if (at < 0) return;  // nothing else could run where the run began
-    Node& nd = stack_[static_cast<std::size_t>(at)];
+    if (record_ops_) ops_.push_back(DporOp{DporOp::Conservative, static_cast<std::uint32_t>(at)});
+    if (static_cast<std::size_t>(at) < touch_from_) return;  // above a chain's subtree
+    apply_conservative(stack_[static_cast<std::size_t>(at)], actor);
+  }
+  static void apply_conservative(Node& nd, int actor) {
     const std::uint32_t o = option_of(nd, actor);
     if (o < nd.n) {
-      if (!nd.mark[o]) nd.mark[o] = 3;
+      enqueue(nd, o, 3);
       return;
     }
-    for (auto& m : nd.mark)
-      if (!m) m = 3;
+    for (std::uint32_t p = 0; p < nd.n; ++p) enqueue(nd, p, 3);
   }
 
   // Adds to nd's backtrack set one initial of v = notdep(x).k that is an option at nd, unless one
   // already is in it; returns that initial's actor, or -1 when no initial of v is an option at nd.
-  int mark_initial(Node& nd, std::size_t x, std::size_t k) {
+  int mark_initial(std::size_t at, std::size_t x, std::size_t k) {
+    Node& nd = stack_[at];
     const std::vector<StepAccess>& st = rec_.steps();
     const std::size_t A = actors_;
     first_in_v_.assign(A, 0);  // 1 + the own clock of each actor's first step in v (0: none yet)
@@ -603,11 +954,28 @@ class Searcher final : public ChoiceSource {
     for (std::size_t h = x + 1; h < k; ++h)
       if (!st[h].weak && !hb(x, h)) visit(h);
     visit(k);
+    auto initial = [&](int actor) { return initial_[static_cast<std::size_t>(actor)] != 0; };
+    if (record_ops_) {
+      std::uint64_t bits = 0;
+      for (std::size_t a = 0; a < A; ++a)
+        if (initial_[a]) bits |= std::uint64_t{1} << a;
+      ops_.push_back(DporOp{DporOp::Initial, static_cast<std::uint32_t>(at), 0, bits});
+    }
+    if (at < touch_from_) {
+      // Above a chain's subtree (the commit replays it): whether some initial is an option.
+      for (std::uint32_t o = 0; o < nd.n; ++o)
+        if (initial(nd.options[o].actor)) return nd.options[o].actor;
+      return -1;
+    }
+    return apply_initial(nd, initial);
+  }
+  template <class Initial>
+  static int apply_initial(Node& nd, const Initial& initial) {
     std::uint32_t pick = nd.n;
     bool pick_asleep = true;
     for (std::uint32_t o = 0; o < nd.n; ++o) {
       const int actor = nd.options[o].actor;
-      if (!initial_[static_cast<std::size_t>(actor)]) continue;
+      if (!initial(actor)) continue;
       if (nd.mark[o]) return actor;  // an initial is already in the backtrack set
       bool asleep = false;
       for (const StepAccess& z : nd.sleep)
@@ -618,7 +986,7 @@ class Searcher final : public ChoiceSource {
       }
     }
     if (pick == nd.n) return -1;
-    nd.mark[pick] = 1;
+    enqueue(nd, pick, 1);
     return nd.options[pick].actor;
   }
 
@@ -628,7 +996,14 @@ class Searcher final : public ChoiceSource {
   bool reduction_;  // sleep sets
   bool dpor_;
   bool bounded_;    // DPOR under a preemption or interrupt bound (the conservative points of BPOR)
+  bool observe_;
   std::uint64_t cut_ = 0;
+  std::size_t touch_from_ = 0;  // chains: the nodes above the subtree are not touched
+  bool record_ops_ = false;     // chains: the analysis is recorded (ops_) for the commit
+  std::vector<DporOp> ops_;
+  bool last_all_finished_ = true;
+  mutable std::vector<StepAccess> scratch_;
+  mutable std::vector<std::uint64_t> prefix_;
   std::size_t actors_;
   std::size_t blocked_at_ = SIZE_MAX;
   std::vector<std::uint32_t> clocks_, actor_clock_;
@@ -674,8 +1049,39 @@ std::uint64_t outcome_of(const ExecResult& r) {
   return h;
 }
 
+// What one execution (finished: s.finish, or committed: s.adopt and s.races) adds to the totals;
+// false when it ends the search (an internal fault in model code).
+bool account(const Searcher& s, const ExecResult& r, std::uint64_t fingerprint, Pool& sh, WorkerTotals& w, ItemResult& res,
+             const DfsConfig& cfg) {
+  ++w.executions;
+  w.steps += r.steps;
+  w.weight += static_cast<std::uint64_t>(std::llround(s.weight() * kWeightScale));
+  const std::uint64_t index = res.executions++;
+  if (cfg.on_execution) cfg.on_execution(s.path(), fingerprint, s.blocked() || s.pruned());
+  if (s.blocked()) {
+    ++w.blocked;
+  } else if (s.pruned()) {
+    ++w.bounded_out;
+  } else {
+    w.classes.push_back(fingerprint);
+    if (r.end == ExecResult::End::Finished && !r.infeasible) w.end_states.push_back(r.end_state_hash);
+    if (cfg.collect_outcomes && r.end != ExecResult::End::Error && !r.infeasible) w.outcomes.push_back(outcome_of(r));
+    if (r.end == ExecResult::End::Error) {
+      w.error = describe(r.error);
+      w.error_choices = s.path();
+      sh.stop = true;
+      return false;
+    }
+    if (r.end == ExecResult::End::Violation) {
+      ++w.violations[static_cast<std::size_t>(r.violation->property)];
+      sh.violations.fetch_add(1, std::memory_order_relaxed);
+      if (!res.first) res.first = DfsViolation{s.path(), *r.violation, std::nullopt, index};
+    }
+  }
+  return true;
+}
+
 void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, const DfsConfig& cfg) {
-  const bool collect = cfg.collect_outcomes;
   ItemResult res;
   res.key = item.key;
   s.load(std::move(item));
@@ -690,31 +1096,7 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
     }
     ExecResult r = sim.run(s);
     s.finish(!r.all_finished);
-    ++w.executions;
-    w.steps += r.steps;
-    w.weight += static_cast<std::uint64_t>(std::llround(s.weight() * kWeightScale));
-    const std::uint64_t index = res.executions++;
-    if (cfg.on_execution) cfg.on_execution(s.path(), s.record().class_fingerprint(), s.blocked() || s.pruned());
-    if (s.blocked()) {
-      ++w.blocked;
-    } else if (s.pruned()) {
-      ++w.bounded_out;
-    } else {
-      w.classes.push_back(s.record().class_fingerprint());
-      if (r.end == ExecResult::End::Finished && !r.infeasible) w.end_states.push_back(r.end_state_hash);
-      if (collect && r.end != ExecResult::End::Error && !r.infeasible) w.outcomes.push_back(outcome_of(r));
-      if (r.end == ExecResult::End::Error) {
-        w.error = describe(r.error);
-        w.error_choices = s.path();
-        sh.stop = true;
-        break;
-      }
-      if (r.end == ExecResult::End::Violation) {
-        ++w.violations[static_cast<std::size_t>(r.violation->property)];
-        sh.violations.fetch_add(1, std::memory_order_relaxed);
-        if (!res.first) res.first = DfsViolation{s.path(), *r.violation, std::nullopt, index};
-      }
-    }
+    if (!account(s, r, s.record().class_fingerprint(), sh, w, res, cfg)) break;
     if (sh.hungry.load(std::memory_order_relaxed) > 0) {
       std::lock_guard<std::mutex> lock(sh.m);
       Item gift;
@@ -732,13 +1114,353 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
   w.items.push_back(std::move(res));
 }
 
+// Parallel source-DPOR. One thread (this one) owns the tree and commits runs strictly in the
+// one-thread order: race analysis and backtrack insertion happen only there, against the
+// current backtrack sets, exactly as on one thread, and so do budgets, counts, the first
+// violation, classes and the Knuth weight: they are the same for any number of jobs.
+// Because a node's backtrack set is explored in FIFO order, a pending entry's run is fixed as
+// soon as the options before it at its node have been run (Task). And the subtree below it is
+// then fixed too: the one-thread search explores it next, in one piece, and what it explores
+// there depends only on the runs made there (the races of a run change the backtrack sets of the
+// nodes it passed, and the nodes above the subtree only decide what comes after it). So a helper
+// thread takes a ready entry and explores its subtree as the one-thread search would (a chain:
+// Searcher::chain_next applies each run's races to the subtree's nodes only), handing over each
+// run; the committing thread checks each one against the run it must make (its choices and
+// sleep set) when its turn comes. It makes a run itself when nobody has, and one ahead when it
+// would otherwise wait. At most kBufferedPerJob runs per helper wait to be committed.
+constexpr std::size_t kChainRuns = 256;
+constexpr std::int64_t kBufferedPerJob = 256;
+
+struct Speculation {
+  std::mutex m;
+  std::condition_variable work, ready;
+  std::deque<std::unique_ptr<Run>> tasks;  // chain roots (in their task), for the helpers
+  std::vector<std::unique_ptr<Run>> inbox;
+  std::vector<std::unique_ptr<Run>> spare;  // committed runs, to be reused
+  unsigned idle = 0;          // helpers waiting for a task (notified only then)
+  bool waiting = false;       // the committing thread waits for a run (notified only then)
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> buffered{0};  // runs made ahead, not committed yet
+  std::exception_ptr failed;  // a helper could not set up its Sim
+};
+
+void finish_run(Searcher& s, Sim& sim, Run& run) {
+  run.fault = nullptr;
+  run.has_ops = false;
+  run.chain_end = false;
+  try {
+    run.result = sim.run(s);
+    s.complete();
+  } catch (...) {
+    run.fault = std::current_exception();
+  }
+}
+
+// Runs committed go back to the threads that make them: their buffers keep their capacity.
+std::unique_ptr<Run> recycled(Speculation& sp) {
+  {
+    std::lock_guard<std::mutex> lock(sp.m);
+    if (!sp.spare.empty()) {
+      std::unique_ptr<Run> r = std::move(sp.spare.back());
+      sp.spare.pop_back();
+      return r;
+    }
+  }
+  return std::make_unique<Run>();
+}
+
+void hand_over(Speculation& sp, std::unique_ptr<Run> run) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(sp.m);
+    sp.inbox.push_back(std::move(run));
+    wake = sp.waiting;
+  }
+  if (wake) sp.ready.notify_one();
+}
+
+/// One chain: the subtree of a ready entry explored as the one-thread search explores it
+/// (runs, each with its recorded analysis), up to kChainRuns runs or the buffer's bound.
+struct Chain {
+  Chain(Searcher& searcher, Sim& simulation) : s(searcher), sim(simulation) {}
+  Searcher& s;
+  Sim& sim;
+  Task next;  // the run to make next
+  std::uint64_t root = 0;
+  std::size_t depth = 0;  // the root's base
+  std::size_t made = 0;
+  bool active = false;
+  // Takes the root's task (swapped: `t` gets this chain's old buffers).
+  void start(Task& t) {
+    root = t.key;
+    depth = static_cast<std::size_t>(t.base);
+    s.load_task(t);
+    std::swap(next, t);
+    made = 0;
+    active = true;
+  }
+  // Makes the next run into `run`; false when the chain ends with it.
+  bool step(Run& run, const std::atomic<std::int64_t>& buffered, std::int64_t cap) {
+    std::swap(run.task, next);
+    finish_run(s, sim, run);
+    const bool fault = static_cast<bool>(run.fault);
+    if (!fault) run.has_ops = s.record_races(!run.result.all_finished, run.ops);
+    s.extract(run);
+    ++made;
+    active = !fault && made < kChainRuns && buffered.load() < cap && s.chain_next(next);
+    return active;
+  }
+};
+
+// A helper explores the subtree of the root in `first`'s task (its run first, into `first`), then
+// says the chain ended.
+void chain(Chain& c, std::unique_ptr<Run> first, Speculation& sp, std::int64_t cap) {
+  c.start(first->task);
+  std::unique_ptr<Run> run = std::move(first);
+  for (;;) {
+    const bool more = c.step(*run, sp.buffered, cap) && !sp.stop.load();
+    sp.buffered.fetch_add(1);
+    hand_over(sp, std::move(run));
+    if (!more) break;
+    run = recycled(sp);
+  }
+  std::unique_ptr<Run> end = recycled(sp);
+  end->chain_end = true;
+  end->task.key = c.root;
+  hand_over(sp, std::move(end));
+}
+
+void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
+                           const Bounds& bounds, bool sleep, unsigned jobs, Pool& sh, WorkerTotals& w) {
+  std::unique_ptr<Workload> workload = factory();
+  Sim sim(config);
+  sim.load(*workload);
+  Searcher tree(sim, bounds, sleep, true, cfg.spin_pruning, /*observe=*/false);
+  Searcher own(sim, bounds, sleep, true, cfg.spin_pruning);
+  const std::int64_t cap = kBufferedPerJob * static_cast<std::int64_t>(jobs - 1);
+  Speculation sp;
+  std::vector<std::thread> helpers;
+  struct Join {
+    Speculation& sp;
+    std::vector<std::thread>& helpers;
+    ~Join() {
+      {
+        std::lock_guard<std::mutex> lock(sp.m);
+        sp.stop = true;
+      }
+      sp.work.notify_all();
+      for (auto& t : helpers) t.join();
+    }
+  } join{sp, helpers};
+  for (unsigned h = 1; h < jobs; ++h)
+    helpers.emplace_back([&] {
+      try {
+        std::unique_ptr<Workload> wl = factory();
+        Sim hs(config);
+        hs.load(*wl);
+        Searcher s(hs, bounds, sleep, true, cfg.spin_pruning);
+        Chain c(s, hs);
+        for (;;) {
+          std::unique_ptr<Run> first;
+          {
+            std::unique_lock<std::mutex> lock(sp.m);
+            ++sp.idle;
+            sp.work.wait(lock, [&] { return sp.stop.load() || !sp.tasks.empty(); });
+            --sp.idle;
+            if (sp.stop.load()) return;
+            first = std::move(sp.tasks.front());
+            sp.tasks.pop_front();
+          }
+          chain(c, std::move(first), sp, cap);
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(sp.m);
+        sp.failed = std::current_exception();
+        sp.ready.notify_one();
+      }
+    });
+
+  // Runs made ahead (non-null) or being made (null), by key; the roots of the chains under way,
+  // this thread's own chain (`mine`) among them.
+  std::unordered_map<std::uint64_t, std::unique_ptr<Run>> slots;
+  Searcher::Chains chains, only_mine;
+  Chain mine(own, sim);
+  auto done = [&](std::uint64_t key) -> const Run* {
+    auto it = slots.find(key);
+    if (it == slots.end()) return nullptr;
+    return it->second ? it->second.get() : kRunning;
+  };
+  auto end_chain = [&](std::uint64_t key) {
+    for (std::size_t i = 0; i < chains.size(); ++i)
+      if (chains[i].second == key) {
+        chains.erase(chains.begin() + static_cast<std::ptrdiff_t>(i));
+        return;
+      }
+  };
+  std::vector<std::unique_ptr<Run>> got;
+  auto drain = [&] {
+    {
+      std::lock_guard<std::mutex> lock(sp.m);
+      got.swap(sp.inbox);
+    }
+    for (auto& r : got) {
+      if (r->chain_end) {
+        end_chain(r->task.key);
+        std::lock_guard<std::mutex> lock(sp.m);
+        sp.spare.push_back(std::move(r));
+        continue;
+      }
+      const std::uint64_t key = r->task.key;
+      slots[key] = std::move(r);
+    }
+    got.clear();
+  };
+  auto claim = [&](Task& t) {
+    tree.add_prefix(t);
+    slots.emplace(t.key, nullptr);
+    chains.emplace_back(static_cast<std::size_t>(t.base), t.key);
+  };
+  auto dispatch = [&](std::unique_ptr<Run> r) {
+    claim(r->task);
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(sp.m);
+      sp.tasks.push_back(std::move(r));
+      wake = sp.idle > 0;
+    }
+    if (wake) sp.work.notify_one();
+  };
+  auto room = [&] {
+    std::lock_guard<std::mutex> lock(sp.m);
+    return sp.tasks.size() < 2 * helpers.size();
+  };
+  std::unique_ptr<Run> blank = recycled(sp);  // a run whose task is being filled in
+  // Hands out ready entries, deepest first, until each helper has two chains queued.
+  auto topup = [&] {
+    while (room() && sp.buffered.load() < cap) {
+      if (!blank) blank = recycled(sp);
+      if (!tree.ready_task(blank->task, done, chains)) return;
+      dispatch(std::move(blank));
+    }
+  };
+  auto start_mine = [&](Task& t) {
+    if (mine.active) end_chain(mine.root);
+    claim(t);
+    mine.start(t);
+  };
+  // One run of this thread's chain (into the buffer, committed in its turn).
+  auto step_mine = [&] {
+    std::unique_ptr<Run> run = recycled(sp);
+    const std::uint64_t root = mine.root;
+    if (!mine.step(*run, sp.buffered, cap)) end_chain(root);
+    sp.buffered.fetch_add(1);
+    const std::uint64_t key = run->task.key;
+    slots[key] = std::move(run);
+  };
+
+  ItemResult res;
+  bool first = true;
+  for (;;) {
+    if (sh.executions.fetch_add(1, std::memory_order_relaxed) >= sh.limit ||
+        (sh.seconds > 0 && sh.elapsed() >= sh.seconds)) {
+      sh.budget_hit = true;
+      sh.stop = true;
+      break;
+    }
+    std::unique_ptr<Run> run;
+    if (first) {
+      run = std::make_unique<Run>();
+      own.load_task(run->task);
+      finish_run(own, sim, *run);
+      own.extract(*run);
+      first = false;
+    } else {
+      for (;;) {
+        drain();
+        bool inside = false;
+        const std::uint64_t k = tree.top_key(chains, inside);
+        auto it = slots.find(k);
+        if (it != slots.end() && it->second) {
+          run = std::move(it->second);
+          slots.erase(it);
+          sp.buffered.fetch_sub(1);
+          ++w.ahead;
+          break;
+        }
+        topup();
+        if (it == slots.end() && !inside) {
+          // Nobody makes it: a helper explores its subtree, or this thread does.
+          if (!blank) blank = recycled(sp);
+          tree.top_task(blank->task);
+          if (room() && sp.buffered.load() < cap) {
+            dispatch(std::move(blank));
+          } else {
+            start_mine(blank->task);
+            step_mine();
+          }
+          continue;
+        }
+        // It is being made: go on with this thread's chain meanwhile (always when it is in
+        // there), or start one, or wait for it.
+        bool in_mine = false;
+        if (mine.active) {
+          only_mine.assign(1, {mine.depth, mine.root});
+          tree.top_key(only_mine, in_mine);
+          in_mine |= k == mine.root;
+        }
+        if (mine.active && (in_mine || sp.buffered.load() < cap)) {
+          step_mine();
+          continue;
+        }
+        if (!blank) blank = recycled(sp);
+        if (sp.buffered.load() < cap && tree.ready_task(blank->task, done, chains)) {
+          start_mine(blank->task);
+          step_mine();
+          continue;
+        }
+        std::unique_lock<std::mutex> lock(sp.m);
+        if (!sp.inbox.empty()) continue;
+        sp.waiting = true;
+        sp.ready.wait(lock, [&] { return !sp.inbox.empty() || sp.failed; });
+        sp.waiting = false;
+        if (sp.failed) std::rethrow_exception(sp.failed);
+      }
+    }
+    if (run->fault) std::rethrow_exception(run->fault);
+    tree.adopt(*run);
+    tree.rekey(run->task.base < 0 ? 0 : static_cast<std::size_t>(run->task.base) + 1);
+    if (run->has_ops)
+      tree.replay(run->ops);
+    else
+      tree.races(!run->result.all_finished);
+    const bool more = account(tree, run->result, run->fingerprint, sh, w, res, cfg);
+    {
+      std::lock_guard<std::mutex> lock(sp.m);
+      sp.spare.push_back(std::move(run));
+    }
+    if (!more) break;
+    if (!tree.next()) {
+      res.finished = true;
+      break;
+    }
+    tree.rekey(tree.size() - 1);
+  }
+  w.cut += tree.cut();
+  drain();
+  for (const auto& [key, r] : slots)
+    if (r) ++w.unused;
+  w.items.push_back(std::move(res));
+}
+
 DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
                         const Bounds& bounds, bool reduction, std::uint64_t budget_left, double seconds_left,
                         DfsResult& out) {
-  // Source-DPOR adds backtrack points to ancestors of the node being explored, which another
-  // thread may own: with it the search runs on one thread.
+  // Source-DPOR adds backtrack points to ancestors of the node being explored, so its tree is
+  // not split: with jobs > 1 one thread commits runs in order and the others run pending
+  // entries ahead (explore_dpor_parallel).
   const bool dpor = reduction && cfg.dpor;
   const bool sleep = reduction && !(bounds.preemptions || bounds.interrupts || bounds.depth);
+  const unsigned dpor_jobs = dpor ? std::max(1u, cfg.jobs) : 1u;
   const unsigned jobs = dpor ? 1u : std::max(1u, cfg.jobs);
   Pool sh;
   sh.limit = budget_left ? budget_left : UINT64_MAX;
@@ -748,6 +1470,17 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   std::vector<WorkerTotals> workers(jobs);
 
   auto work = [&](WorkerTotals& w) {
+    if (dpor_jobs > 1) {
+      try {
+        explore_dpor_parallel(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
+        std::lock_guard<std::mutex> lock(sh.m);
+        sh.pool.clear();
+      } catch (...) {
+        w.setup_error = std::current_exception();
+        sh.stop = true;
+      }
+      return;
+    }
     try {
       std::unique_ptr<Workload> workload = factory();
       Sim sim(config);
@@ -794,7 +1527,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   cov.seconds = sh.elapsed();
   std::vector<std::uint64_t> classes, ends;
   std::vector<ItemResult> items;
-  std::uint64_t weight = 0;
+  std::uint64_t weight = 0, ahead = 0;
   bool all_finished = sh.pool.empty();
   for (auto& w : workers) {
     if (w.setup_error) std::rethrow_exception(w.setup_error);
@@ -803,6 +1536,8 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
     cov.sleep_blocked += w.blocked;
     cov.bounded_out += w.bounded_out;
     cov.reversals_beyond_bounds += w.cut;
+    ahead += w.ahead;
+    cov.unused_ahead += w.unused;
     weight += w.weight;
     classes.insert(classes.end(), w.classes.begin(), w.classes.end());
     ends.insert(ends.end(), w.end_states.begin(), w.end_states.end());
@@ -825,7 +1560,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   cov.distinct_end_states = static_cast<std::uint64_t>(std::unique(ends.begin(), ends.end()) - ends.begin());
   cov.complete = all_finished && !sh.budget_hit && !out.error;
   cov.fraction = cov.complete ? 1.0 : std::min(1.0, static_cast<double>(weight) / kWeightScale);
-  cov.work_items = items.size();
+  cov.work_items = items.size() + ahead;
   // The first violation in the one-thread order: items sorted by key are the tree left to right.
   std::sort(items.begin(), items.end(), [](const ItemResult& a, const ItemResult& b) { return a.key < b.key; });
   std::uint64_t offset = 0;

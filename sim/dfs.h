@@ -28,8 +28,8 @@
 // (access.h; interrupts, spinlocks, wait queues, irq_work and timers included). Sleep sets are
 // NOT combined with bounds: Coons, Musuvathi & McKinley (OOPSLA 2013) show that bounding and
 // reduction together lose schedules, so with any bound they are off.
-// `dpor`: source-DPOR backtrack sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014) on one
-// thread. Without bounds, on top of the sleep sets: one execution per class on readers(N) and
+// `dpor`: source-DPOR backtrack sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014). A node's
+// backtrack set is explored in the order its entries were added (FIFO). Without bounds, on top of the sleep sets: one execution per class on readers(N) and
 // indexer(N) (indexer(12): 8, indexer(13): 64, as published). Two generalisations of the race
 // rule make it sound for relaysim (dfs.cpp, `reverse` and `disabled`): a race whose later step is
 // disabled at the earlier step's node (by its CPU's state, or a lock it is blocked on) is
@@ -52,6 +52,18 @@
 // the reported violation is the first in the one-thread order, and when the search completes (or
 // stops at a violation) every count is the same for any number of jobs. An execution or time budget
 // that ends the search first makes what was covered depend on timing when jobs > 1.
+// Source-DPOR's tree is not split that way (a run's races add backtrack entries to the nodes
+// above it). With jobs > 1 one thread commits runs strictly in the one-thread order, and does the
+// race analysis and backtrack insertion only there, against the current backtrack sets; the
+// other threads run ahead. Under FIFO a pending entry's run is fixed once the entries before it
+// at its node have run (its prefix, and its sleep set: the node's own plus their first steps),
+// and so is the subtree below it, which the one-thread search explores next in one piece and
+// which only the runs made there change. A helper takes such an entry and explores its subtree
+// (a chain of runs, each with its analysis recorded, which the commit replays instead of
+// analysing again); the committing thread checks every run against the one it must make (its
+// choices and sleep set). Budgets, counts, classes, the Knuth estimate and the first violation are
+// all taken at commit: identical for every jobs, with an execution budget too (a time budget
+// depends on timing for any jobs).
 #pragma once
 
 #include <array>
@@ -71,7 +83,7 @@ struct DfsConfig {
   std::optional<std::uint32_t> interrupt_bound;
   std::optional<std::uint32_t> depth_bound;
   bool reduction = true;        // sleep sets (off when any bound is set)
-  bool dpor = false;            // with reduction: source-DPOR backtrack sets (one thread; also under bounds)
+  bool dpor = false;            // with reduction: source-DPOR backtrack sets (also under bounds; jobs: runs made ahead)
   bool iterate = true;          // with a preemption bound K: bounds 0, 1, ..., K in turn
   /// With the engine's spin rule (Sim::Config::spin_wait): failed spin iterations that repeat the
   /// one before them are no events (AccessRecord weak steps): source-DPOR does not race them as
@@ -83,7 +95,8 @@ struct DfsConfig {
   bool keep_going = false;
   bool collect_outcomes = false;  // fill DfsCoverage::outcomes (tests)
   /// Called after each execution with its choice list, its class fingerprint and whether it was
-  /// abandoned (sleep-set blocked or out of the bounds); from the worker threads (tests).
+  /// abandoned (sleep-set blocked or out of the bounds); from the worker threads (tests). Under
+  /// source-DPOR from the committing thread, in the one-thread order, for any jobs.
   std::function<void(const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned)> on_execution;
   std::function<void(std::uint64_t executions, std::uint64_t violations, double seconds)> progress;
 };
@@ -104,7 +117,12 @@ struct DfsCoverage {
   std::uint64_t steps = 0;
   double fraction = 0;               // Knuth-style estimate of the explored share of the tree
   double seconds = 0;
-  std::uint64_t work_items = 0;      // subtrees the threads took (1 on one thread; timing-dependent)
+  /// Subtrees the threads took (1 on one thread; timing-dependent). Source-DPOR with jobs > 1:
+  /// 1 plus the runs that were made ahead of their turn (by another thread, or while waiting).
+  std::uint64_t work_items = 0;
+  /// Source-DPOR with jobs > 1: runs made ahead that the search never committed (0 when it
+  /// completes: a run made ahead is always the one the search makes; more after a budget stop).
+  std::uint64_t unused_ahead = 0;
   /// With collect_outcomes: every distinct outcome, sorted: the end-state hash of a finished
   /// execution, a hash of (property, message) of a violation.
   std::vector<std::uint64_t> outcomes;

@@ -3,7 +3,9 @@
 //   - sleep sets: also the same Mazurkiewicz classes on programs without a violation, exactly one
 //     execution per class that is not sleep-set blocked, and the same results for 1 and 2 jobs;
 //   - source-DPOR (sleep sets + backtrack sets, sim/dfs.cpp): the same outcomes and, without a
-//     violation, the same classes, in no more executions than sleep sets alone.
+//     violation, the same classes, in no more executions than sleep sets alone;
+//   - source-DPOR with --jobs 2 and 3 (runs made ahead, committed in order): the one-thread
+//     search, execution by execution, unbounded, under bounds and under an execution budget.
 //
 // Generated programs: 1–3 CPUs, 2–3 tasks (task i on CPU i mod cpus, so tasks may share a CPU and
 // preempt each other), at least 3 actors in all, 1–3 shared words, one spinlock, one wait queue,
@@ -25,8 +27,10 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "sim/dfs.h"
 #include "sim/lock.h"
@@ -325,7 +329,7 @@ RC_GTEST_PROP(DfsProp, BoundedSourceDporIsExactWhenNoReversalIsCut, ()) {
 // before it is no event; dfs.cpp: it races only as the later step, and the write that woke a
 // spinner is not reversed with the spinner's steps) against the unreduced search, both under the
 // spin rule: the same end states and violations (messages included), and no more executions
-// than without pruning.
+// than without pruning, within 5% (see the end).
 // Mutations that make it fail (each tried): every pure tail taken as weak (the reads before the
 // loop included; found after 36 cases), a weak step that is not silent kept out of the race
 // record as the earlier step (a write between two reads of one iteration). Not caught: weak
@@ -354,6 +358,87 @@ RC_GTEST_PROP(DfsProp, SpinPrunedSourceDporAgreesWithTheUnreducedSearch, ()) {
   plain.spin_pruning = false;
   auto z = sim::explore_dfs(factory, cfg, plain);
   RC_ASSERT(z.last().outcomes == full.last().outcomes);
-  RC_TAG(d.last().executions < z.last().executions ? "pruned" : "same");
-  RC_ASSERT(d.last().executions <= z.last().executions);
+  const auto pe = d.last().executions, ze = z.last().executions;
+  RC_TAG(pe < ze ? "pruned" : pe == ze ? "same" : pe * 20 <= ze * 21 ? "more, within 5%" : "more, beyond 5%");
+  // Pruning removes races, so it rarely costs executions; but the count depends on the order in
+  // which backtrack entries are explored, and in the FIFO order (dfs.cpp, needed by --jobs) it
+  // is not monotone: 1-2 cases in 300 (seeds 1 and 7) take up to 2% more (119 against 118).
+  RC_ASSERT(pe * 20 <= ze * 21);
+}
+
+// Parallel source-DPOR (sim/dfs.cpp, explore_dpor_parallel) against the one-thread search on the
+// DPOR property's programs and the spin programs: for jobs 2 and 3, the same executions in the
+// same order (a digest of each one's choice list, class and whether it was abandoned), the same
+// counts, classes, Knuth estimate, reversals cut and first violation. Unbounded, under a
+// preemption (and interrupt) bound, and under an execution budget that ends the search early.
+// The committing thread is slowed a little so that the others run entries ahead of it. Mutations
+// that make it fail (each tried): new backtrack entries explored first (LIFO; the commit refuses
+// the runs made ahead), BPOR's conservative points left out of the replayed analysis (after 24
+// cases), a run made ahead without the first steps of its node's earlier options in its sleep
+// set with the commit's check of the sleep set off (after 21 cases).
+RC_GTEST_PROP(DfsProp, ParallelSourceDporIsTheOneThreadSearch, ()) {
+  const bool spin = *rc::gen::arbitrary<bool>();
+  Program p = spin ? *gen_spin_program() : *gen_program();
+  sim::WorkloadFactory factory = [&p] { return std::make_unique<ProgramWorkload>(p); };
+  sim::Sim::Config cfg;
+  cfg.spin_wait = p.spin_rule;
+  sim::DfsConfig c;
+  c.dpor = true;
+  c.executions = 2000;
+  const int mode = *rc::gen::inRange(0, 3);  // 0 unbounded, 1 bounded, 2 a small budget
+  if (mode == 1) {
+    c.preemption_bound = static_cast<std::uint32_t>(*rc::gen::inRange(0, 3));
+    const int irq = *rc::gen::inRange(-1, 2);
+    if (irq >= 0) c.interrupt_bound = static_cast<std::uint32_t>(irq);
+  }
+  if (mode == 2) c.executions = static_cast<std::uint64_t>(*rc::gen::inRange(1, 60));
+  RC_TAG(mode == 0 ? "unbounded" : mode == 1 ? "bounded" : "budget");
+  auto search = [&](unsigned jobs, std::uint64_t& order, std::uint64_t& ahead) {
+    sim::DfsConfig d = c;
+    d.jobs = jobs;
+    order = 0;
+    d.on_execution = [&order, jobs](const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned) {
+      std::uint64_t h = sim::hash_step(order, fingerprint ^ (abandoned ? 1u : 0u));
+      for (std::uint32_t x : choices) h = sim::hash_step(h, x);
+      order = sim::hash_step(h, choices.size());
+      if (jobs > 1) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    };
+    auto r = sim::explore_dfs(factory, cfg, d);
+    ahead = 0;
+    for (const auto& it : r.iterations) ahead += it.work_items - 1;
+    return r;
+  };
+  std::uint64_t order1 = 0, ahead1 = 0;
+  auto one = search(1, order1, ahead1);
+  RC_ASSERT(one.reduction);
+  RC_ASSERT(ahead1 == 0u);
+  bool any_ahead = false;
+  for (unsigned jobs : {2u, 3u}) {
+    std::uint64_t order = 0, ahead = 0;
+    auto r = search(jobs, order, ahead);
+    any_ahead |= ahead > 0;
+    RC_ASSERT(order == order1);
+    RC_ASSERT(r.iterations.size() == one.iterations.size());
+    for (std::size_t i = 0; i < r.iterations.size(); ++i) {
+      const auto& x = r.iterations[i];
+      const auto& y = one.iterations[i];
+      RC_ASSERT(x.complete == y.complete);
+      RC_ASSERT(x.executions == y.executions);
+      RC_ASSERT(x.classes == y.classes);
+      RC_ASSERT(x.distinct_end_states == y.distinct_end_states);
+      RC_ASSERT(x.sleep_blocked == y.sleep_blocked);
+      RC_ASSERT(x.bounded_out == y.bounded_out);
+      RC_ASSERT(x.reversals_beyond_bounds == y.reversals_beyond_bounds);
+      RC_ASSERT(x.steps == y.steps);
+      RC_ASSERT(x.fraction == y.fraction);
+    }
+    RC_ASSERT(r.violations == one.violations);
+    RC_ASSERT(r.first.has_value() == one.first.has_value());
+    if (one.first) {
+      RC_ASSERT(r.first->choices == one.first->choices);
+      RC_ASSERT(r.first->execution == one.first->execution);
+      RC_ASSERT(r.first->violation.message == one.first->violation.message);
+    }
+  }
+  RC_TAG(any_ahead ? "runs made ahead" : "nothing made ahead");
 }
