@@ -3,8 +3,10 @@
 // it finds, determinism for any --jobs.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <thread>
 #include <optional>
 
@@ -231,13 +233,23 @@ TEST(DfsParallel, SameResultsForAnyJobs) {
       auto c = base_cfg;
       c.jobs = jobs;
       // Slow each execution a little, so that the other threads get hungry and the tree is
-      // really split even where it is small (else one thread may finish it alone).
-      c.on_execution = [](const std::vector<std::uint32_t>&, std::uint64_t, bool) {
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
-      };
-      auto r = t.dfs(c);
+      // really split even where it is small (else one thread may finish it alone). On a loaded
+      // machine the other threads may not run at all for a while: the first execution waits
+      // longer, and a search that was still not split is run again with a longer first wait
+      // (the results must be the same every time; only the split depends on timing).
+      sim::DfsResult r;
       std::uint64_t items = 0;
-      for (const auto& it : r.iterations) items += it.work_items;
+      for (int attempt = 0; attempt < 4 && items <= one.iterations.size(); ++attempt) {
+        auto first = std::make_shared<std::atomic<bool>>(true);
+        const auto wait = std::chrono::milliseconds(10) * (1 << (3 * attempt));  // 10 ms .. 5.1 s
+        c.on_execution = [first, wait](const std::vector<std::uint32_t>&, std::uint64_t, bool) {
+          if (first->exchange(false)) std::this_thread::sleep_for(wait);
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        };
+        r = t.dfs(c);
+        items = 0;
+        for (const auto& it : r.iterations) items += it.work_items;
+      }
       EXPECT_GT(items, r.iterations.size()) << rel << " jobs " << jobs << ": the tree was never split";
       ASSERT_EQ(r.iterations.size(), one.iterations.size()) << rel;
       for (std::size_t i = 0; i < r.iterations.size(); ++i) {
