@@ -1460,7 +1460,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   // entries ahead (explore_dpor_parallel).
   const bool dpor = reduction && cfg.dpor;
   const bool sleep = reduction && !(bounds.preemptions || bounds.interrupts || bounds.depth);
-  const unsigned dpor_jobs = dpor ? std::max(1u, cfg.jobs) : 1u;
+  const unsigned dpor_jobs = dpor && cfg.dpor_ahead ? std::max(1u, cfg.jobs) : 1u;
   const unsigned jobs = dpor ? 1u : std::max(1u, cfg.jobs);
   Pool sh;
   sh.limit = budget_left ? budget_left : UINT64_MAX;

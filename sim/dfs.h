@@ -53,7 +53,8 @@
 // stops at a violation) every count is the same for any number of jobs. An execution or time budget
 // that ends the search first makes what was covered depend on timing when jobs > 1.
 // Source-DPOR's tree is not split that way (a run's races add backtrack entries to the nodes
-// above it). With jobs > 1 one thread commits runs strictly in the one-thread order, and does the
+// above it). It runs on one thread unless `dpor_ahead` is set (opt-in: measured slower than one
+// thread on mpsc_ring today). Then, with jobs > 1, one thread commits runs strictly in the one-thread order, and does the
 // race analysis and backtrack insertion only there, against the current backtrack sets; the
 // other threads run ahead. Under FIFO a pending entry's run is fixed once the entries before it
 // at its node have run (its prefix, and its sleep set: the node's own plus their first steps),
@@ -92,6 +93,10 @@ struct DfsConfig {
   std::uint64_t executions = 0;  // budget over all iterations; 0: none
   double seconds = 0;            // 0: none
   unsigned jobs = 1;
+  /// Source-DPOR with jobs > 1: run pending subtrees ahead on the other threads and commit them in
+  /// the one-thread order (identical results). Off: source-DPOR runs on one thread whatever jobs
+  /// says. Measured slower than one thread today (README, "Systematic search"), so it is opt-in.
+  bool dpor_ahead = false;
   bool keep_going = false;
   bool collect_outcomes = false;  // fill DfsCoverage::outcomes (tests)
   /// Called after each execution with its choice list, its class fingerprint and whether it was

@@ -396,6 +396,7 @@ RC_GTEST_PROP(DfsProp, ParallelSourceDporIsTheOneThreadSearch, ()) {
   auto search = [&](unsigned jobs, std::uint64_t& order, std::uint64_t& ahead) {
     sim::DfsConfig d = c;
     d.jobs = jobs;
+    d.dpor_ahead = true;
     order = 0;
     d.on_execution = [&order, jobs](const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned) {
       std::uint64_t h = sim::hash_step(order, fingerprint ^ (abandoned ? 1u : 0u));

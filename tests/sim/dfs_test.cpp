@@ -282,6 +282,7 @@ struct DporRecord {
 DporRecord dpor_record(const Scenario& t, sim::DfsConfig c, unsigned jobs, bool slow) {
   DporRecord d;
   c.jobs = jobs;
+  c.dpor_ahead = true;
   c.on_execution = [&d, slow](const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned) {
     std::uint64_t h = sim::hash_step(d.order, fingerprint ^ (abandoned ? 1u : 0u));
     for (std::uint32_t x : choices) h = sim::hash_step(h, x);
@@ -443,14 +444,14 @@ TEST(DfsClasses, SamplingRunsCountTheClassesTheyVisit) {
   EXPECT_LE(pct, all.last().classes);
 }
 
-// mpsc_ring under the spin rule: source-DPOR with spin pruning exhausts it in 395 383 executions
-// (1 887 999 without pruning, README); a budget of 450 000 catches a pruning that stops working.
+// mpsc_ring under the spin rule: source-DPOR with spin pruning exhausts it in 233 827 executions
+// (FIFO backtrack order; README); a budget of 300 000 catches a pruning that stops working.
 TEST(DfsReduction, SpinPruningExhaustsMpscRing) {
   Scenario t("scenarios/toy/mpsc_ring.toml");
   t.cfg.spin_wait = true;
   sim::DfsConfig c;
   c.dpor = true;
-  c.executions = 450'000;
+  c.executions = 300'000;
   auto r = t.dfs(c);
   EXPECT_TRUE(r.last().complete) << r.last().executions << " executions";
   EXPECT_EQ(r.last().distinct_end_states, 1u);
