@@ -114,6 +114,12 @@ class FtraceWorkload final : public sim::Workload {
  private:
   struct Ghost {
     U64 committed = 0, overrun = 0, dropped = 0, commit_overrun = 0;
+    // The writers in flight on this CPU (from before ring_buffer_lock_reserve to after
+    // ring_buffer_unlock_commit or the NULL), the commit page when the first of them started (no
+    // writer in flight: the outermost commit has brought the commit up to the tail), and whether
+    // one of their reservations has since landed on another page (the tail has left it).
+    int in_flight = 0, span_commit_page = -1;
+    bool span_left_commit_page = false;
   };
   struct RState {
     U64 reported = 0, last_seq = 0;
@@ -135,15 +141,24 @@ class FtraceWorkload final : public sim::Workload {
       const U32 len = model::message_size(w.messages, i, base + k, 0xf7ace5ULL);
       const U64 id = ledger_->attempt(static_cast<int>(i), w.cpu, len);
       properties::Ledger::fill_payload(id, scratch_[i].data(), len);
+      if (g.in_flight++ == 0) {
+        g.span_commit_page = buf.commit_page();
+        g.span_left_commit_page = false;
+      }
       const Slot slot = buf.lock_reserve(len, id);
       if (!slot.ok) {
         if (slot.fail == Slot::Fail::Dropped) ++g.dropped;
-        if (slot.fail == Slot::Fail::CommitOverrun) ++g.commit_overrun;
+        if (slot.fail == Slot::Fail::CommitOverrun) {
+          ++g.commit_overrun;
+          commit_overrun_rule(w.cpu, id);
+        }
+        --g.in_flight;
         ledger_->rejected(id, Notice::Returned);  // ring_buffer_lock_reserve returned NULL
         continue;
       }
       if (!buf.write_event(slot, scratch_[i].data(), len, id)) return;
       buf.unlock_commit();
+      --g.in_flight;
       ++g.committed;
     }
     // The last producer wakes the blocking readers so they see the stop (a poll timeout).
@@ -151,8 +166,28 @@ class FtraceWorkload final : public sim::Workload {
       for (auto& b : bufs_) b->wake_waiters();
   }
 
+  // rb_move_tail's commit overrun (kernel/trace/ring_buffer.c:3513 `next_page == commit_page`,
+  // :3566 `commit_page != tail_page && commit_page == reader_page`) drops an event only when the
+  // writers in flight on this CPU have wrapped the ring onto the page where the commit waits: in
+  // both cases the tail is on another page than the commit. With no writer in flight the commit is
+  // the tail, so the tail left the commit page only through a reservation of this span that landed
+  // on another page. A tail that is on the commit page, the reader page included ("if the tail
+  // page is also on the reader_page, we let it move out"), moves on: dropping that event is a loss
+  // the kernel does not make (counters: commit_overrun counts an event no wrap refused).
+  void commit_overrun_rule(int b, U64 id) {
+    const Ghost& g = g_[static_cast<std::size_t>(b)];
+    if (g.span_left_commit_page) return;
+    sim_->report(Property::Counters, "cpu" + std::to_string(b) + ": an event was dropped for commit overrun although no writer in "
+                                         "flight has left the commit page (sub-buffer " + std::to_string(g.span_commit_page) +
+                                         "): the ring was not wrapped (rb_move_tail lets a tail on the commit page move on)", {id});
+  }
+
   void reserved(int b, U64 id, int page, U32 off, U32 len, U64 stamp) {
     RingApi& buf = *bufs_[static_cast<std::size_t>(b)];
+    {
+      Ghost& g = g_[static_cast<std::size_t>(b)];
+      if (page != g.span_commit_page) g.span_left_commit_page = true;
+    }
     if (off + len > c_.params.subbuf_size)
       return sim_->report(Property::NoSplit, "cpu" + std::to_string(b) + ": event of " + std::to_string(len) + " bytes at offset " +
                                                  std::to_string(off) + " crosses the end of sub-buffer " + std::to_string(page), {id});

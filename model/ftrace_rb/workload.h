@@ -23,7 +23,9 @@
 //                  exceeds overrun, and at the end equals it (unless a page only said "missed");
 //                  overrun, dropped_events, commit_overrun and entries equal the ledger's counts;
 //                  entries = read + overrun after the drain; committing = 0, commit = tail page;
-//                  the meta page names the kernel's reader page and meta.read + overrun <= entries
+//                  the meta page names the kernel's reader page and meta.read + overrun <= entries;
+//                  an event is dropped for commit overrun only once the writers in flight on its
+//                  CPU have left the commit page (rb_move_tail: they wrapped the ring)
 //   no-corruption  a writer never reserves below what the reader of its page may still read (the
 //                  consuming reader's offset, or the commit a mapped reader saw on its sub-buffer)
 //   assertion      a kernel WARN_ON (a corrupted list, a GET_READER with nothing to swap in, ...)
