@@ -133,7 +133,9 @@ void Sim::lock_changed(std::uint32_t lock_index) {
 
 void Sim::check_task_context(const char* what) const {
   const Cpu& c = running_cpu();
-  if (actors_[running_].ctx != Ctx::Task || c.preempt || c.irqs_disabled || c.depth)
+  // in_atomic() as might_sleep() sees it: local_bh_disable() adds SOFTIRQ_DISABLE_OFFSET to
+  // preempt_count, so a sleep with bottom halves disabled is atomic too.
+  if (actors_[running_].ctx != Ctx::Task || c.preempt || c.bh || c.irqs_disabled || c.depth)
     throw std::logic_error(std::string(what) + " called from atomic context by '" + actors_[running_].name + "'");
 }
 

@@ -328,6 +328,38 @@ TEST(EngineRules, SleepingWithPreemptionDisabledIsAnInternalFault) {
   }
 }
 
+// Rule: a sleep with bottom halves disabled is atomic too (local_bh_disable() adds
+// SOFTIRQ_DISABLE_OFFSET to preempt_count, so might_sleep() reports it), and the fault names the
+// sleep, not a later task on that CPU.
+TEST(EngineRules, SleepingWithBottomHalvesDisabledIsAnInternalFault) {
+  LambdaWorkload w;
+  std::optional<sim::Shared<int>> flag;
+  std::optional<sim::WaitQueue> wq;
+  w.on_build = [&](sim::Sim& s) {
+    flag.emplace(s, "flag", 0);
+    wq.emplace(s, "wq");
+    s.add_task("sleeper", 0, [&] {
+      s.local_bh_disable();
+      wq->wait_event([&] { return flag->load() != 0; });
+      s.local_bh_enable();
+    });
+    s.add_task("waker", 0, [&] {
+      flag->store(1);
+      wq->wake_up();
+    });
+  };
+  sim::Sim s({});
+  s.load(w);
+  sim::ReplaySource zeros({}, true);
+  const ExecResult r = s.run(zeros);
+  ASSERT_EQ(r.end, ExecResult::End::Error);
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("called from atomic context by 'sleeper'"), std::string::npos) << e.what();
+  }
+}
+
 // Rule: a strict replay says when it left the schedule (a recorded choice out of range), and how
 // many choices it could not follow; a faithful replay reports none.
 TEST(EngineRules, StrictReplayReportsEveryChoiceItCouldNotFollow) {
