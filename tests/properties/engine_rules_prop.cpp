@@ -356,3 +356,88 @@ RC_GTEST_PROP(EngineRulesProp, SleepingInAtomicContextIsAnInternalFaultAndOnlyTh
   static const char* names[] = {"no section", "irqs off", "preemption off", "bottom halves off"};
   RC_TAG(names[section], section ? "wait_event in atomic context" : sleeps > 0 ? "the sleeper slept" : "the sleeper never slept");
 }
+
+namespace {
+
+// Rule: a context that spins on a spinlock held by a context it interrupted on the same CPU (a
+// hardirq taking the lock its task holds with irqs on) can never get it: the engine reports the AA
+// deadlock at once, in the interrupting context, naming the lock and the holder; a handler that
+// spins on a lock held on another CPU only waits. Random tasks on 1-3 CPUs take one lock, each with
+// spin_lock or spin_lock_irqsave; hardirq handlers on random CPUs take it too. A ghost (no steps:
+// the CPU that took the lock last, with the lock's holder) records, at each handler's attempt,
+// whether the holder is a context below it on its own CPU.
+// Every execution must end in Deadlock exactly when that happened, reported by that handler with
+// the same-CPU message, and finish normally otherwise.
+RC_GTEST_PROP(EngineRulesProp, SpinningOnALockHeldBelowOnTheSameCpuIsReportedAtOnce, ()) {
+  auto in_range = [](int lo, int hi) { return *rc::gen::resize(rc::kNominalSize, rc::gen::inRange(lo, hi)); };
+  const int cpus = in_range(1, 4);
+  struct LockTask {
+    int cpu;
+    bool irqsave;
+  };
+  std::vector<LockTask> tasks(static_cast<std::size_t>(in_range(1, 4)));
+  for (LockTask& t : tasks) t = LockTask{in_range(0, cpus), in_range(0, 2) == 1};
+  std::vector<int> handler_cpus(static_cast<std::size_t>(in_range(1, 3)));
+  for (int& c : handler_cpus) c = in_range(0, cpus);
+  testing_support::LambdaWorkload w;
+  std::optional<sim::SpinLock> lock;
+  std::optional<sim::Shared<int>> counter;
+  int holder_cpu = -1;  // ghost: the CPU of the context that took the lock last (set with no step between)
+  int aa_actor = -1;    // ghost: the handler that spun on a lock held below it on its CPU
+  w.on_build = [&](sim::Sim& s) {
+    s.set_cpus(cpus);
+    lock.emplace(s, "lock");
+    counter.emplace(s, "counter", 0);
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+      s.add_task("task" + std::to_string(i), tasks[i].cpu, [&, i] {
+        unsigned long f = 0;
+        if (tasks[i].irqsave) f = lock->lock_irqsave();
+        else lock->lock();
+        holder_cpu = s.smp_processor_id();
+        counter->store(counter->load() + 1);
+        if (tasks[i].irqsave) lock->unlock_irqrestore(f);
+        else lock->unlock();
+      });
+    for (std::size_t i = 0; i < handler_cpus.size(); ++i)
+      s.add_interrupt("irq" + std::to_string(i), handler_cpus[i], sim::Ctx::Hardirq, 1, [&] {
+        // Held, and taken last on this CPU: by the task this handler interrupted (hardirqs do not nest).
+        if (lock->holder() >= 0 && holder_cpu == s.smp_processor_id() && aa_actor < 0) aa_actor = s.current_actor();
+        lock->lock();
+        holder_cpu = s.smp_processor_id();
+        counter->store(counter->load() + 1);
+        lock->unlock();
+      });
+  };
+  w.on_reset = [&](sim::Sim&) { holder_cpu = aa_actor = -1; };
+  sim::Sim s({});
+  s.load(w);
+  int aa = 0;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    sim::RandomSource rnd(sim::derive_seed(6161, seed));
+    sim::PctSource pct(sim::derive_seed(6162, seed), 3, 60);
+    for (int k = 0; k < 2; ++k) {
+      const auto r = k == 0 ? s.run(rnd) : s.run(pct);
+      if (r.end == sim::ExecResult::End::Error) {
+        try {
+          std::rethrow_exception(r.error);
+        } catch (const std::exception& e) {
+          RC_FAIL(std::string("internal fault: ") + e.what());
+        }
+      }
+      if (aa_actor >= 0) {
+        ++aa;
+        RC_ASSERT(r.end == sim::ExecResult::End::Violation);
+        RC_ASSERT(r.violation->property == sim::Property::Deadlock);
+        RC_ASSERT(r.violation->actor == aa_actor);
+        if (r.violation->message.find("on the same CPU, which cannot run until this context returns") == std::string::npos)
+          RC_FAIL("not reported at once as the same-CPU spin: " + r.violation->message);
+      } else {
+        if (r.violation) RC_FAIL("no handler spun on a lock held below it, yet: " + r.violation->message);
+        RC_ASSERT(r.end == sim::ExecResult::End::Finished);
+      }
+    }
+  }
+  RC_TAG(aa > 0 ? "an AA deadlock was reached" : "no AA deadlock reached", cpus >= 2 ? "2+ CPUs" : "1 CPU");
+}
+
+}  // namespace
