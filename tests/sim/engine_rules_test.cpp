@@ -302,8 +302,11 @@ TEST(EngineRules, AWakeBetweenPrepareAndScheduleIsNotLost) {
   });
 }
 
-// Rule: sleeping in atomic context (preemption disabled) is an internal fault (might_sleep).
-TEST(EngineRules, SleepingWithPreemptionDisabledIsAnInternalFault) {
+// A task on CPU 0 that enters an atomic section (`enter`), waits on a wait queue and leaves it
+// (`leave`), with a waker on the same CPU; the all-zeros schedule's end must be the internal fault
+// "called from atomic context by 'sleeper'" (might_sleep names the sleep, not a later task there).
+template <class Enter, class Leave>
+void expect_sleep_in_atomic_context_fault(Enter enter, Leave leave) {
   LambdaWorkload w;
   std::optional<sim::Shared<int>> flag;
   std::optional<sim::WaitQueue> wq;
@@ -311,37 +314,9 @@ TEST(EngineRules, SleepingWithPreemptionDisabledIsAnInternalFault) {
     flag.emplace(s, "flag", 0);
     wq.emplace(s, "wq");
     s.add_task("sleeper", 0, [&] {
-      s.preempt_disable();
+      enter(s);
       wq->wait_event([&] { return flag->load() != 0; });
-      s.preempt_enable();
-    });
-  };
-  sim::Sim s({});
-  s.load(w);
-  sim::ReplaySource zeros({}, true);
-  const ExecResult r = s.run(zeros);
-  ASSERT_EQ(r.end, ExecResult::End::Error);
-  try {
-    std::rethrow_exception(r.error);
-  } catch (const std::logic_error& e) {
-    EXPECT_NE(std::string(e.what()).find("atomic context"), std::string::npos) << e.what();
-  }
-}
-
-// Rule: a sleep with bottom halves disabled is atomic too (local_bh_disable() adds
-// SOFTIRQ_DISABLE_OFFSET to preempt_count, so might_sleep() reports it), and the fault names the
-// sleep, not a later task on that CPU.
-TEST(EngineRules, SleepingWithBottomHalvesDisabledIsAnInternalFault) {
-  LambdaWorkload w;
-  std::optional<sim::Shared<int>> flag;
-  std::optional<sim::WaitQueue> wq;
-  w.on_build = [&](sim::Sim& s) {
-    flag.emplace(s, "flag", 0);
-    wq.emplace(s, "wq");
-    s.add_task("sleeper", 0, [&] {
-      s.local_bh_disable();
-      wq->wait_event([&] { return flag->load() != 0; });
-      s.local_bh_enable();
+      leave(s);
     });
     s.add_task("waker", 0, [&] {
       flag->store(1);
@@ -358,6 +333,17 @@ TEST(EngineRules, SleepingWithBottomHalvesDisabledIsAnInternalFault) {
   } catch (const std::logic_error& e) {
     EXPECT_NE(std::string(e.what()).find("called from atomic context by 'sleeper'"), std::string::npos) << e.what();
   }
+}
+
+// Rule: sleeping in atomic context (preemption disabled) is an internal fault (might_sleep).
+TEST(EngineRules, SleepingWithPreemptionDisabledIsAnInternalFault) {
+  expect_sleep_in_atomic_context_fault([](sim::Sim& s) { s.preempt_disable(); }, [](sim::Sim& s) { s.preempt_enable(); });
+}
+
+// Rule: a sleep with bottom halves disabled is atomic too (local_bh_disable() adds
+// SOFTIRQ_DISABLE_OFFSET to preempt_count, so might_sleep() reports it).
+TEST(EngineRules, SleepingWithBottomHalvesDisabledIsAnInternalFault) {
+  expect_sleep_in_atomic_context_fault([](sim::Sim& s) { s.local_bh_disable(); }, [](sim::Sim& s) { s.local_bh_enable(); });
 }
 
 // Rule: a strict replay says when it left the schedule (a recorded choice out of range), and how
