@@ -79,6 +79,16 @@ inline std::string first_text(const Outcome& o) {
          std::string(sim::property_name(o.first->violation.property)) + ": " + o.first->violation.message;
 }
 
+/// The mainline check of every model property: the exploration ended in no internal fault, and
+/// every property it violated is one of `known` (the README's known findings for the case's shape).
+inline void assert_only_known_findings(const Outcome& o, std::uint32_t known) {
+  RC_ASSERT(!o.error);
+  RC_CLASSIFY(o.violated != 0, "found a known finding");
+  const std::uint32_t unknown = o.violated & ~known;
+  if (unknown)
+    RC_FAIL("violations the README does not list for this shape: " + names(unknown) + " (first: " + first_text(o) + ")");
+}
+
 /// The historical variant against the fixed code on the same generated case: what the variant
 /// violates and the fixed code does not (so a finding both share never counts as the variant's bug).
 inline Outcome differential(const std::string& variant_toml, const std::string& fixed_toml, std::uint64_t executions,
