@@ -70,9 +70,12 @@ bpf_relay_map_ctest='^(scenario:scenarios/bpf_relay_map/|regression:scenarios/re
 ftrace_rb_unit='Ftrace*:Ledger*:Bundled*:SchedulePins.*:SpinWait.*'
 ftrace_rb_props='Ftrace*'
 ftrace_rb_ctest='^(scenario:scenarios/ftrace_rb/|regression:scenarios/regressions/ftrace_rb-)'
-ledger_unit='Ledger*:Relay*:BpfRingbuf*:BpfRelayMap*:Ftrace*:Bundled*:SchedulePins.*'
+perf_buf_unit='PerfBuf*:Ledger*:Bundled*:SchedulePins.*:SpinWait.*'
+perf_buf_props='PerfBuf*'
+perf_buf_ctest='^(scenario:scenarios/perf_buf/|regression:scenarios/regressions/perf_buf-)'
+ledger_unit='Ledger*:Relay*:BpfRingbuf*:BpfRelayMap*:Ftrace*:PerfBuf*:Bundled*:SchedulePins.*'
 ledger_props='*:-DfsProp.*'
-ledger_ctest='^(scenario:scenarios/(relay|bpf_ringbuf|bpf_relay_map|ftrace_rb)/|regression:)'
+ledger_ctest='^(scenario:scenarios/(relay|bpf_ringbuf|bpf_relay_map|ftrace_rb|perf_buf)/|regression:)'
 HASH_TESTS='^(SchedulePins\.|regression:)'
 
 # ---- the list ----

@@ -51,9 +51,12 @@ class PerfWorkload final : public sim::Workload {
     ghost_.resize(static_cast<std::size_t>(c_.cpus));
     for (auto& g : ghost_) g.recs.reserve(total);
     const U64 size = std::max<U64>(buffers_[0]->data_size(), 64);
-    rec_.assign(size, 0);
-    tags_.assign(size, 0);
-    walk_.reserve(size / kHeaderSize + 1);
+    scratch_r_.resize(c_.readers.size());
+    for (ReaderScratch& rs : scratch_r_) {
+      rs.rec.assign(size, 0);
+      rs.tags.assign(size, 0);
+      rs.walk.reserve(size / kHeaderSize + 1);
+    }
     for (std::size_t i = 0; i < c_.producers.size(); ++i) {
       const Producer& p = c_.producers[i];
       if (p.ctx == sim::Ctx::Task) s.add_task(p.name, p.cpu, [this, i] { produce(i); });
@@ -198,18 +201,20 @@ class PerfWorkload final : public sim::Workload {
   U32 read_record(std::size_t r, BufferApi& buf, U64 pos, bool deliver_it, Rec** rec_out = nullptr) {
     const Reader& rd = c_.readers[r];
     Ghost& g = ghost_[static_cast<std::size_t>(rd.buffer)];
-    if (!buf.read_data(pos, kHeaderSize, rec_.data(), tags_.data())) return 0;
-    const U32 type = static_cast<U32>(le(rec_.data(), 4));
-    const U32 size = static_cast<U32>(le(rec_.data() + 6, 2));
+    std::vector<std::uint8_t>& bytes = scratch_r_[r].rec;
+    std::vector<U64>& tags = scratch_r_[r].tags;
+    if (!buf.read_data(pos, kHeaderSize, bytes.data(), tags.data())) return 0;
+    const U32 type = static_cast<U32>(le(bytes.data(), 4));
+    const U32 size = static_cast<U32>(le(bytes.data() + 6, 2));
     if (size == 0 && rd.kind == Reader::Kind::Snapshot) return 0;  // never written: the snapshot's end
     if (size < kHeaderSize || size % 8 || size > buf.data_size()) {
       sim_->report(Property::NoCorruption, "the reader of CPU " + std::to_string(rd.buffer) + " found a record of size " +
                                                std::to_string(size) + " at position " + std::to_string(pos));
       return 0;
     }
-    if (!buf.read_data(pos + kHeaderSize, size - kHeaderSize, rec_.data() + kHeaderSize, tags_.data() + kHeaderSize)) return 0;
+    if (!buf.read_data(pos + kHeaderSize, size - kHeaderSize, bytes.data() + kHeaderSize, tags.data() + kHeaderSize)) return 0;
     if (type == kRecordLost) {
-      if (deliver_it) g.lost_read += le(rec_.data() + 16, 8);
+      if (deliver_it) g.lost_read += le(bytes.data() + 16, 8);
       return size;
     }
     if (type != kRecordSample) {
@@ -219,11 +224,11 @@ class PerfWorkload final : public sim::Workload {
     }
     // perf_buffer__process_record hands the callback raw->size bytes (the padded length); the
     // callback knows its own struct's size (ghost: the length of the message its first byte is from).
-    U32 n = static_cast<U32>(le(rec_.data() + kHeaderSize, 4));
+    U32 n = static_cast<U32>(le(bytes.data() + kHeaderSize, 4));
     n = std::min(n, size - kHeaderSize - 4);
-    const U64 id = sim::tag_id(tags_[kHeaderSize + 4]);
+    const U64 id = sim::tag_id(tags[kHeaderSize + 4]);
     if (id && id <= ledger_->messages().size()) n = std::min(n, ledger_->messages()[id - 1].len);
-    if (deliver_it) ledger_->deliver(static_cast<int>(r), rec_.data() + kHeaderSize + 4, tags_.data() + kHeaderSize + 4, n);
+    if (deliver_it) ledger_->deliver(static_cast<int>(r), bytes.data() + kHeaderSize + 4, tags.data() + kHeaderSize + 4, n);
     if (rec_out) {
       for (auto it = g.recs.rbegin(); it != g.recs.rend(); ++it)
         if (it->pos == pos) {
@@ -273,22 +278,26 @@ class PerfWorkload final : public sim::Workload {
     const Reader& rd = c_.readers[r];
     BufferApi& buf = *buffers_[static_cast<std::size_t>(rd.buffer)];
     Ghost& g = ghost_[static_cast<std::size_t>(rd.buffer)];
+    std::vector<U64>& walk = scratch_r_[r].walk;
+    std::vector<std::size_t>& order = scratch_r_[r].order;
+    std::vector<std::uint8_t>& bytes = scratch_r_[r].rec;
+    std::vector<U64>& tags = scratch_r_[r].tags;
     if (rd.pause_live) buf.pause_output(true);
     while (!stopped_->load(Mo::Acquire)) sim_->yield();
     if (!rd.pause_live) buf.pause_output(true);
     const U64 head = buf.load_data_head(Mo::Acquire);
     U64 pos = head, got = 0;
-    walk_.clear();
+    walk.clear();
     while (got < buf.data_size()) {  // newest first: the record sizes from data_head on
-      if (!buf.read_data(pos, kHeaderSize, rec_.data(), tags_.data())) return;
-      const U32 size = static_cast<U32>(le(rec_.data() + 6, 2));
+      if (!buf.read_data(pos, kHeaderSize, bytes.data(), tags.data())) return;
+      const U32 size = static_cast<U32>(le(bytes.data() + 6, 2));
       if (size == 0 || got + size > buf.data_size()) break;  // never written, or overwritten in part
-      walk_.push_back(pos);
+      walk.push_back(pos);
       pos += size;
       got += size;
     }
     // perf sorts a snapshot by time before it uses it: deliver oldest first.
-    for (auto it = walk_.rbegin(); it != walk_.rend(); ++it) {
+    for (auto it = walk.rbegin(); it != walk.rend(); ++it) {
       Rec* rec = nullptr;
       if (!read_record(r, buf, *it, true, &rec)) return;
       if (rec) rec->delivered = true;
@@ -297,12 +306,12 @@ class PerfWorkload final : public sim::Workload {
     // overwritten (the reader knows that only the newest data_size bytes survive).
     // Newest means nearest to data_head in position, not first in the ghost's list: an interrupt
     // that nests between a writer's head cmpxchg and its return is recorded first but lies older.
-    order_.clear();
-    for (std::size_t i = 0; i < g.recs.size(); ++i) order_.push_back(i);
-    std::sort(order_.begin(), order_.end(),
+    order.clear();
+    for (std::size_t i = 0; i < g.recs.size(); ++i) order.push_back(i);
+    std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return g.recs[a].pos - head < g.recs[b].pos - head; });
     bool gap = false;
-    for (std::size_t i : order_) {
+    for (std::size_t i : order) {
       Rec* it = &g.recs[i];
       if (it->delivered && gap)
         return sim_->report(Property::NoSilentLoss, "the snapshot of CPU " + std::to_string(rd.buffer) +
@@ -328,10 +337,15 @@ class PerfWorkload final : public sim::Workload {
   std::vector<int> nest_level_;  // bpf_trace_nest_level, per CPU
   std::vector<int> in_poll_;     // ghost, per reader
   std::vector<U64> cur_id_;      // per actor: the message being output
-  std::vector<std::uint8_t> rec_;
-  std::vector<U64> tags_;
-  std::vector<U64> walk_;           // a snapshot's record positions, newest first
-  std::vector<std::size_t> order_;  // snapshot: the ghost's samples, newest position first
+  // Per reader: readers run concurrently, and a read is several steps, so none of this is shared
+  // (a shared walk list mixed two snapshots' record positions: the perf_buf property found it).
+  struct ReaderScratch {
+    std::vector<std::uint8_t> rec;  // the record being read
+    std::vector<U64> tags;
+    std::vector<U64> walk;           // a snapshot's record positions, newest first
+    std::vector<std::size_t> order;  // snapshot: the ghost's samples, newest position first
+  };
+  std::vector<ReaderScratch> scratch_r_;
 };
 
 }  // namespace
