@@ -10,6 +10,8 @@
 #include "cli/common.h"
 #include "kernel/build.h"
 #include "model/bpf_ringbuf/kernel_ringbuf.h"
+#include "model/ftrace_rb/kernel_ring.h"
+#include "model/perf_buf/kernel_perf.h"
 #include "model/relay/kernel_channel.h"
 #include "reports/output.h"
 #include "reports/schedule.h"
@@ -26,7 +28,10 @@ struct Design {
   kernel::SubjectSpec spec;
 };
 std::vector<Design> designs() {
-  return {{"relay", model::relay::relay_subject()}, {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_subject()}};
+  return {{"relay", model::relay::relay_subject()},
+          {"bpf_ringbuf", model::bpf_ringbuf::ringbuf_subject()},
+          {"ftrace_rb", model::ftrace_rb::ftrace_subject()},
+          {"perf_buf", model::perf_buf::perf_subject()}};
 }
 
 bool touches(const kernel::SubjectSpec& spec, const std::vector<std::string>& files) {

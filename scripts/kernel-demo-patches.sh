@@ -11,6 +11,13 @@
 #                                  and around read()'s position computations and its consume, so
 #                                  a reader never sees subbufs_produced moved with data/offset not
 #                                  yet moved. check-patch: no new violation, the race fixed.
+#   perf-wakeup-before-nest.patch  a candidate fix for the perf buffer's lost wakeup
+#                                  (scenarios/perf_buf/refused_sample_swallows_nested_wakeups.toml):
+#                                  perf_output_get_handle (kernel/events/ring_buffer.c) reads
+#                                  rb->wakeup before it increments rb->nest, so an interrupt in
+#                                  between is the outermost writer and wakes by itself, and one
+#                                  after it changes rb->wakeup after the read. check-patch: no new
+#                                  violation, the lost wakeup fixed.
 #
 # Usage: scripts/kernel-demo-patches.sh [DIR]. Needs the tree extracted in the cache (any
 # `relaysim ... --source kernel` run does it) or RELAYSIM_KERNEL_TREE pointing at a tree.
@@ -21,7 +28,7 @@ mkdir -p "$dir"
 out=$(cd "$dir" && pwd)
 cache=${RELAYSIM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/relaysim}
 tree=${RELAYSIM_KERNEL_TREE:-$cache/linux-source-6.12}
-for f in include/linux/relay.h kernel/relay.c; do
+for f in include/linux/relay.h kernel/relay.c kernel/events/ring_buffer.c; do
   [ -f "$tree/$f" ] || { echo "kernel-demo-patches: no $tree/$f (run a --source kernel command first)" >&2; exit 2; }
 done
 exec python3 - "$tree" "$out" <<'EOF'
@@ -89,6 +96,17 @@ c2 = edit(c2, "\t\trelay_file_read_consume(buf, read_start, ret);\n"
 with open(f"{out}/relay-read-switch-lock.patch", "w") as f:
     f.write(diff("include/linux/relay.h", relay_h, h2) + diff("kernel/relay.c", relay_c, c2))
 
+# 3. perf_output_get_handle: the load of rb->wakeup before the nest increment.
+rb_c = read("kernel/events/ring_buffer.c")
+r3 = edit(rb_c, "\t(*(volatile unsigned int *)&rb->nest)++;\n\thandle->wakeup = local_read(&rb->wakeup);\n",
+          "\thandle->wakeup = local_read(&rb->wakeup);\n"
+          "\t/* an interrupt from here on either is the outermost writer or moves rb->wakeup after our load */\n"
+          "\tbarrier();\n"
+          "\t(*(volatile unsigned int *)&rb->nest)++;\n", "perf_output_get_handle")
+with open(f"{out}/perf-wakeup-before-nest.patch", "w") as f:
+    f.write(diff("kernel/events/ring_buffer.c", rb_c, r3))
+
 print(f"{out}/relay_write-no-irqsave.patch")
 print(f"{out}/relay-read-switch-lock.patch")
+print(f"{out}/perf-wakeup-before-nest.patch")
 EOF

@@ -38,6 +38,13 @@ const std::vector<NamedVariant>& variants() {
                  "of data_tail an smp_rmb() (A); a reader on another CPU can see the new data_head and then "
                  "older bytes of the record (--memory-model lkmm; x86's tso keeps store order)",
                  wmb});
+    Variant fix = k;
+    fix.wakeup_load_before_nest = true;
+    v.push_back({"candidate-wakeup-before-nest",
+                 "not in any kernel: mainline with perf_output_get_handle reading rb->wakeup before it increments "
+                 "rb->nest (the candidate fix for refused_sample_swallows_nested_wakeups.toml; "
+                 "scripts/kernel-demo-patches.sh's perf-wakeup-before-nest.patch for --source kernel)",
+                 fix});
     return v;
   }();
   return all;

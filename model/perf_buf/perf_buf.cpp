@@ -60,8 +60,13 @@ PerfBuffer::PerfBuffer(sim::Sim& sim, const Params& p, const Variant& v, const s
 
 void PerfBuffer::perf_output_get_handle(Handle& h) {
   sim_.preempt_disable();
+  if (v_.wakeup_load_before_nest) {  // the candidate fix (Variant): the load, barrier(), the increment
+    h.wakeup = wakeup_.load();
+    nest_.fetch_add(1, Mo::Relaxed);
+    return;
+  }
   nest_.fetch_add(1, Mo::Relaxed);  // (*(volatile unsigned int *)&rb->nest)++: one RMW instruction
-  h.wakeup = wakeup_.load();
+  h.wakeup = wakeup_.load();  // ring_buffer.c:51: an interrupt before this load leaves waking to us
 }
 
 void PerfBuffer::publish(U64 head) {

@@ -64,6 +64,12 @@ struct Variant {
   /// local_t: local_dec_and_test implies no barrier (powerpc). Seen under --memory-model lkmm
   /// (the data area's words are under the model: ByteBuffer::weak_words); x86 keeps store order.
   bool publish_after_wmb = true;
+  /// Not in any kernel: the candidate fix for the lost wakeup of
+  /// scenarios/perf_buf/refused_sample_swallows_nested_wakeups.toml (scripts/kernel-demo-patches.sh's
+  /// perf-wakeup-before-nest.patch is the same edit of ring_buffer.c). perf_output_get_handle reads
+  /// rb->wakeup before it increments rb->nest, so an interrupt in between is the outermost writer
+  /// and wakes by itself, and one after the increment moves rb->wakeup after the read.
+  bool wakeup_load_before_nest = false;
 };
 
 /// A perf_output_handle's buffer position (the fields ring_buffer.c keeps in it).

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -19,6 +20,7 @@
 #include <sstream>
 #include <string>
 
+#include "cli/check_patch.h"
 #include "kernel/build.h"
 #include "model/perf_buf/exec.h"
 #include "model/registry.h"
@@ -186,4 +188,42 @@ TEST(PerfBufKernel, ATreeWithThe2019OrderingUndoneIsCaughtAndTheRealTreeHolds) {
   auto clean = explore("pre_1b038c6e05ff_decreased_data_head.toml", real, 2000, sim::Strategy::Pct);
   EXPECT_FALSE(clean) << clean->message;
   fs::remove_all(tree);
+}
+
+// The lost wakeup (refused_sample_swallows_nested_wakeups.toml) is in the kernel's code, and the
+// candidate fix (scripts/kernel-demo-patches.sh's perf-wakeup-before-nest.patch: rb->wakeup read
+// before the rb->nest increment) closes it there: check-patch reports it fixed and nothing new
+// on every perf_buf scenario, and the scenario holds under PCT on the patched tree.
+TEST(PerfBufKernel, TheCandidateFixForTheLostWakeupHoldsOnTheKernelsCode) {
+  const fs::path dir = fs::temp_directory_path() / ("relaysim-perf-patch-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string tree = kernel::default_tree({"kernel/events/ring_buffer.c", "include/linux/relay.h"});
+  const std::string cmd = "RELAYSIM_KERNEL_TREE='" + tree + "' '" + std::string(RELAYSIM_SOURCE_DIR) +
+                          "/scripts/kernel-demo-patches.sh' '" + dir.string() + "' > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string patch = (dir / "perf-wakeup-before-nest.patch").string();
+
+  model::SourceOptions before;
+  before.source = "kernel";
+  auto v = explore("refused_sample_swallows_nested_wakeups.toml", before, 2000, sim::Strategy::Pct);
+  ASSERT_TRUE(v) << "the lost wakeup is no longer in the kernel's code";
+  EXPECT_EQ(v->property, sim::Property::LostWakeup) << v->message;
+
+  model::SourceOptions after = before;
+  after.tree.patches = {patch};
+  for (auto strategy : {sim::Strategy::Random, sim::Strategy::Pct}) {
+    auto fixed = explore("refused_sample_swallows_nested_wakeups.toml", after, 3000, strategy);
+    EXPECT_FALSE(fixed) << fixed->message;
+  }
+  cli::CheckPatchOptions o;
+  o.patches = {patch};
+  o.scenarios = kDir;
+  o.out = (dir / "out").string();
+  o.executions = 300;
+  testing::internal::CaptureStdout();
+  const int rc = cli::cmd_check_patch(o);
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("no new violation"), std::string::npos) << out;
+  fs::remove_all(dir);
 }

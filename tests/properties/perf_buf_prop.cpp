@@ -159,6 +159,16 @@ RC_GTEST_PROP(PerfBufProperties, MainlineFindsOnlyTheKnownFindings, ()) {
   prop_support::assert_only_known_findings(o, g.known());
 }
 
+// The candidate fix for the lost wakeup (variant candidate-wakeup-before-nest: rb->wakeup read before
+// the rb->nest increment) on the same generator: the lap finding may remain, the lost wakeup must not.
+RC_GTEST_PROP(PerfBufProperties, TheCandidateWakeupFixLeavesNoLostWakeup, ()) {
+  const GenScenario g = *gen_scenario("candidate-wakeup-before-nest");
+  tag(g);
+  RC_CLASSIFY(g.nested_writers_can_fill(), "a known finding's shape");
+  const prop_support::Outcome o = prop_support::explore_both(g.toml(), 150, 11);
+  prop_support::assert_only_known_findings(o, g.known() & ~bit(Property::LostWakeup));
+}
+
 TEST(PerfBufProperties, Pre1b038c6e05ffDecreasedDataHeadIsFoundByAPropertyRun) {
   prop_support::expect_property_run_finds("pre-1b038c6e05ff: an interrupt between nest-- and the data_head store publishes a newer head, then the older one",
                                           bit(Property::Order), [] { return variant_case("pre-1b038c6e05ff", 200); });
