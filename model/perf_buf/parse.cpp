@@ -38,6 +38,15 @@ const std::vector<NamedVariant>& variants() {
                  "of data_tail an smp_rmb() (A); a reader on another CPU can see the new data_head and then "
                  "older bytes of the record (--memory-model lkmm; x86's tso keeps store order)",
                  wmb});
+    Variant rmb = k;
+    rmb.reader_head_acquire = false;
+    v.push_back({"pre-556e0a0def95",
+                 "the kernel as mainline, libbpf's perf buffer reader before libbpf/libbpf 556e0a0def95 'bpf: sync "
+                 "with latest bpf-next tree (#5)' (Nov 2018, which brought ring_buffer_read_head/ring_buffer_write_tail "
+                 "into bpf_perf_event_read_simple): data_head read through a volatile pointer with only a compiler "
+                 "barrier after it ('in real code it should be smp_rmb()'), no (C); the records' loads may see bytes "
+                 "older than that head (--memory-model lkmm; x86's tso keeps loads in order)",
+                 rmb});
     return v;
   }();
   return all;
