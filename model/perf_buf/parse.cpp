@@ -45,6 +45,15 @@ const std::vector<NamedVariant>& variants() {
                  "rb->nest (the candidate fix for refused_sample_swallows_nested_wakeups.toml; "
                  "scripts/kernel-demo-patches.sh's perf-wakeup-before-nest.patch for --source kernel)",
                  fix});
+    Variant rmb = k;
+    rmb.reader_head_acquire = false;
+    v.push_back({"pre-556e0a0def95",
+                 "the kernel as mainline, libbpf's perf buffer reader before libbpf/libbpf 556e0a0def95 'bpf: sync "
+                 "with latest bpf-next tree (#5)' (Nov 2018, which brought ring_buffer_read_head/ring_buffer_write_tail "
+                 "into bpf_perf_event_read_simple): data_head read through a volatile pointer with only a compiler "
+                 "barrier after it ('in real code it should be smp_rmb()'), no (C); the records' loads may see bytes "
+                 "older than that head (--memory-model lkmm; x86's tso keeps loads in order)",
+                 rmb});
     return v;
   }();
   return all;

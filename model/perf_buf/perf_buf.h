@@ -70,6 +70,20 @@ struct Variant {
   /// rb->wakeup before it increments rb->nest, so an interrupt in between is the outermost writer
   /// and wakes by itself, and one after the increment moves rb->wakeup after the read.
   bool wakeup_load_before_nest = false;
+  /// The consumer's (C), not the kernel's: libbpf's perf buffer reader loads data_head with
+  /// ring_buffer_read_head() (smp_load_acquire) and stores data_tail with ring_buffer_write_tail()
+  /// (smp_store_release) since libbpf/libbpf 556e0a0def95 "bpf: sync with latest bpf-next tree
+  /// (#5)" (Nov 2018, the sync that brought Daniel Borkmann's October 2018 rework of
+  /// bpf_perf_event_read_simple; the ring_buffer.h it includes came with libbpf a0e4e323bbaa "bpf:
+  /// add ring_buffer.h drop in replacement header"). Before it (libbpf/libbpf 66684189f0f5, the
+  /// mirror's initial commit, Oct 2018) bpf_perf_event_read_simple read the header through a
+  /// volatile pointer, data_tail and then data_head, followed only by a compiler barrier
+  /// (`asm volatile("" ::: "memory"); /* in real code it should be smp_rmb() */`), walked the
+  /// records with plain loads and wrote data_tail after __sync_synchronize(): (D) was there, (C)
+  /// was not, so on a weakly ordered CPU the record's loads may be satisfied before the load of
+  /// data_head and return bytes older than the head that published them. x86 keeps loads in order
+  /// (tso shows nothing); --memory-model lkmm does, with the data area's words under the model.
+  bool reader_head_acquire = true;
 };
 
 /// A perf_output_handle's buffer position (the fields ring_buffer.c keeps in it).

@@ -243,7 +243,8 @@ class PerfWorkload final : public sim::Workload {
   void read_simple(std::size_t r) {
     const Reader& rd = c_.readers[r];
     BufferApi& buf = *buffers_[static_cast<std::size_t>(rd.buffer)];
-    const U64 head = buf.load_data_head(Mo::Acquire);  // ring_buffer_read_head
+    if (!c_.variant.reader_head_acquire) return read_simple_pre_556e0a0def95(r);
+    const U64 head = buf.load_data_head(Mo::Acquire);  // ring_buffer_read_head: smp_load_acquire (C)
     U64 tail = buf.load_data_tail(Mo::Relaxed);        // header->data_tail, written only by us
     if (head - tail > buf.data_size()) {
       sim_->report(Property::NoCorruption, "the reader of CPU " + std::to_string(rd.buffer) + " loaded data_head " +
@@ -257,6 +258,32 @@ class PerfWorkload final : public sim::Workload {
       tail += size;
     }
     buf.store_data_tail(tail, Mo::Release);  // ring_buffer_write_tail
+  }
+
+  /// libbpf's bpf_perf_event_read_simple before libbpf/libbpf 556e0a0def95 (Variant::
+  /// reader_head_acquire): `volatile struct perf_event_mmap_page *header`, data_tail then data_head
+  /// loaded through it (READ_ONCE), only a compiler barrier after them ("in real code it should be
+  /// smp_rmb()"), the records walked with plain loads, then __sync_synchronize() (D) and the
+  /// volatile store of data_tail. Nothing is written back when the buffer was empty.
+  void read_simple_pre_556e0a0def95(std::size_t r) {
+    const Reader& rd = c_.readers[r];
+    BufferApi& buf = *buffers_[static_cast<std::size_t>(rd.buffer)];
+    U64 tail = buf.load_data_tail(Mo::Relaxed);        // header->data_tail
+    const U64 head = buf.load_data_head(Mo::Relaxed);  // header->data_head, no smp_rmb() after it
+    if (head == tail) return;                          // LIBBPF_PERF_EVENT_CONT
+    if (head - tail > buf.data_size()) {
+      sim_->report(Property::NoCorruption, "the reader of CPU " + std::to_string(rd.buffer) + " loaded data_head " +
+                                               std::to_string(head) + " with data_tail " + std::to_string(tail) +
+                                               ": more than data_size apart, bpf_perf_event_read_simple walks into garbage");
+      return;
+    }
+    while (tail != head) {
+      const U32 size = read_record(r, buf, tail, true);
+      if (!size) return;
+      tail += size;
+    }
+    sim_->fence(sim::Fence::Mb);              // __sync_synchronize(); /* smp_mb() */
+    buf.store_data_tail(tail, Mo::Relaxed);  // header->data_tail = data_tail (volatile)
   }
 
   static bool stop_requested(void* self) { return static_cast<PerfWorkload*>(self)->stopped_->load(Mo::Acquire) != 0; }

@@ -20,8 +20,8 @@
 //                read-only buffer: PERF_EVENT_IOC_PAUSE_OUTPUT, then the newest records from
 //                data_head), pause = "after-stop" | "live" (snapshot: pause while programs run)
 //   lost_wakeup  = "violation" (default) | "allowed"
-// Variants: mainline, pre-3f9fbe9bd86c, pre-1b038c6e05ff, pre-bf378d341e48, candidate-wakeup-before-nest
-// (parse.cpp).
+// Variants: mainline, pre-3f9fbe9bd86c, pre-1b038c6e05ff, pre-bf378d341e48, pre-556e0a0def95 (the
+// reader: libbpf before ring_buffer_read_head), candidate-wakeup-before-nest (parse.cpp).
 //
 // Properties: the ledger's (no-split, no-silent-loss, no-corruption, no-duplication, order) plus:
 // data_head never moves backwards (forwards in backward mode) at any store (order: a reader may

@@ -111,6 +111,34 @@ TEST(MemoryModelCli, PerfPreBf378d341e48IsFoundUnderLkmmOnly) {
   }
 }
 
+// libbpf/libbpf 556e0a0def95 (libbpf's perf buffer reader loaded data_head with only a compiler
+// barrier after it; the sync brought ring_buffer_read_head, smp_load_acquire): found under lkmm,
+// where the perf data area's words are under the memory model; sc, tso (x86 keeps loads in order)
+// and mainline find nothing with the same budget. The kernel is mainline in both variants: the
+// trace names a stale read of the data area, and the shrunk schedule replays to the violation.
+TEST(MemoryModelCli, PerfPre556e0a0def95IsFoundUnderLkmmOnly) {
+  const std::string scenario = "scenarios/perf_buf/pre_556e0a0def95_read_head_without_rmb.toml";
+  const std::string out = tmpdir("mm-perf-rmb");
+  Out lkmm = sh("explore " + scenario + " --quiet -n 3000 --out " + out);  // the scenario's lkmm
+  EXPECT_EQ(lkmm.status, 0) << lkmm.text;
+  EXPECT_NE(lkmm.text.find("VIOLATION padding"), std::string::npos) << lkmm.text;  // seed 1: execution 13
+  const std::string dir = out + "/pre_556e0a0def95_read_head_without_rmb-pre-556e0a0def95-padding";
+  EXPECT_NE(slurp(dir + "/schedule.json").find("\"memory_model\": \"lkmm\""), std::string::npos);
+  EXPECT_NE(slurp(dir + "/trace.txt").find("stale read of rb0->data+0x"), std::string::npos)
+      << "the violation comes from a stale read of the data area's words";
+  const std::string reg = "scenarios/regressions/perf_buf-pre_556e0a0def95_read_head_without_rmb.schedule.json";
+  Out rep = sh("replay --quiet " + reg);
+  EXPECT_EQ(rep.status, 0) << rep.text;
+  Out main = sh("replay " + reg + " --variant mainline");  // the acquire leaves no stale read to take
+  EXPECT_NE(main.text.find("on variant mainline: no violation"), std::string::npos) << main.text;
+  EXPECT_EQ(main.text.find("VIOLATION"), std::string::npos) << main.text;
+  for (const std::string& extra : {std::string("--memory-model sc"), std::string("--memory-model tso"), std::string("--variant mainline")}) {
+    Out o = sh("explore " + scenario + " " + extra + " --quiet -n 3000 --out " + out);
+    EXPECT_EQ(o.status, 1) << extra << ": " << o.text;  // the expected violation is not found
+    EXPECT_NE(o.text.find("no violation"), std::string::npos) << extra << ": " << o.text;
+  }
+}
+
 TEST(MemoryModelCli, DiffWarnsWhenVariantsDifferOnlyInOrderingUnderSc) {
   const std::string out = tmpdir("mm-diff");
   Out sc = sh("diff " + kPlain + " --variant mainline --variant libbpf-plain-consumer-pos --memory-model sc -n 50 --out " + out);
