@@ -186,3 +186,12 @@ TEST(PerfBufProperties, PreBf378d341e48DataHeadWithoutWmbIsFoundByAPropertyRunUn
                                           bit(Property::NoCorruption) | bit(Property::Padding) | bit(Property::NoSplit),
                                           [] { return variant_case("pre-bf378d341e48", 400, "lkmm"); });
 }
+
+// libbpf's reader before 556e0a0def95 (no (C): data_head read with only a compiler barrier after it):
+// the record's loads may see bytes older than the head. Same generator, both sides under lkmm.
+TEST(PerfBufProperties, Pre556e0a0def95ReaderWithoutRmbIsFoundByAPropertyRunUnderLkmm) {
+  prop_support::expect_property_run_finds("pre-556e0a0def95 (lkmm): libbpf reads data_head with no smp_rmb() after it",
+                                          bit(Property::NoCorruption) | bit(Property::Padding) | bit(Property::NoSplit) |
+                                              bit(Property::NoSilentLoss),
+                                          [] { return variant_case("pre-556e0a0def95", 400, "lkmm"); });
+}
