@@ -140,10 +140,6 @@ std::function<void(std::uint64_t, std::uint64_t, double)> budget_progress(std::u
   };
 }
 
-// The threads a dfs search used: source-DPOR runs on one thread unless --dpor-ahead.
-unsigned effective_jobs(const sim::DfsConfig& cfg, const sim::DfsResult& r) {
-  return r.reduction && cfg.dpor && !cfg.dpor_ahead ? 1u : cfg.jobs;
-}
 
 struct ExploreOpts {
   SourceFlags source;
@@ -272,7 +268,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     j["variant"] = l.prepared.variant;
     j["source"] = l.prepared.source;
     j["strategy"] = "dfs";
-    j["jobs"] = effective_jobs(cfg, r);
+    j["jobs"] = cfg.jobs;
     j["reduction"] = r.reduction ? (cfg.dpor ? "dpor" : "sleep-sets") : "none";
     j["preemption_bound"] = opt_json(cfg.preemption_bound);
     j["interrupt_bound"] = opt_json(cfg.interrupt_bound);
@@ -325,7 +321,7 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
   out << "relaysim explore " << o.scenario << ": model " << l.spec.model << ", variant " << l.prepared.variant
       << (l.prepared.source == "kernel" ? ", source kernel" : "") << ", strategy dfs (" << bounds_text(cfg, cfg.preemption_bound) << "), reduction "
       << (r.reduction ? (cfg.dpor ? (r.sleep_sets ? "source-DPOR + sleep sets" : "source-DPOR within the bounds (BPOR)") : "sleep sets") : "none") << ", jobs "
-      << effective_jobs(cfg, r) << "\n";
+      << cfg.jobs << "\n";
   if (r.iterations.size() > 1)
     for (const auto& it : r.iterations)
       out << "  bound " << (it.preemption_bound ? std::to_string(*it.preemption_bound) : std::string("-")) << ": "

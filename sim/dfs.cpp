@@ -38,6 +38,8 @@ std::uint32_t interrupt_cost(const Option* o, std::uint32_t j) {
   return o[j].kind == Option::Fire && o[0].kind == Option::Continue ? 1 : 0;
 }
 
+struct Slot;  // parallel source-DPOR: a backtrack entry given to another thread (explore_dpor_forks)
+
 struct Node {
   std::vector<Option> options;
   std::uint32_t n = 0, chosen = 0, hi = 0;
@@ -59,6 +61,9 @@ struct Node {
   std::vector<std::uint32_t> order;
   std::uint32_t cursor = 0;
   std::ptrdiff_t step = -1;  // index of the step the chosen child began with (this execution)
+  // Parallel source-DPOR: the entries of `order` given to other threads (position in `order`,
+  // the entry's slot), by position. `next` merges each one when its turn comes.
+  std::vector<std::pair<std::uint32_t, std::shared_ptr<Slot>>> gifts;
 };
 
 /// What source-DPOR's analysis of one execution does to the backtrack sets, in order (a chain's
@@ -67,7 +72,9 @@ struct Node {
 struct DporOp {
   enum Kind : std::uint8_t { Initial, Conservative, Enqueue, Truncate } kind;
   std::uint32_t node = 0;
-  std::uint32_t option = 0;  // Enqueue
+  // Enqueue: the option. Conservative: 1 when `initials` holds the actor (the Initial before it
+  // was applied where it was recorded), 0 when the actor is the result of replaying that Initial.
+  std::uint32_t option = 0;
   std::uint64_t initials = 0;  // Initial: the actors that are initials of v (bit per actor)
 };
 
@@ -112,6 +119,39 @@ struct Run {
   bool has_ops = false;      // ops is the analysis of the run (else the commit analyses it)
   std::vector<DporOp> ops;
 };
+
+/// Fork-join parallel source-DPOR (explore_dpor_forks): what one execution adds to the totals,
+/// kept until it is counted in the one-thread order.
+struct RunRec {
+  std::uint64_t steps = 0, weight = 0, fingerprint = 0, end_state = 0, outcome = 0;
+  std::uint64_t cut = 0;  // reversals the bounds cut, counted after it and before the next run
+  bool blocked = false, pruned = false, has_end = false, has_outcome = false;
+  std::vector<std::uint32_t> path;  // with an on_execution callback, a violation or an error
+  std::optional<Violation> violation;
+  std::optional<std::string> error;
+};
+
+/// A backtrack entry given to another thread, and what its subtree produced: its runs in the
+/// one-thread order (with the entries given away inside it merged at their places) and their
+/// effects on the backtrack sets above it, in order (DporOp; the owner applies them when the
+/// entry's turn comes). `first`: the step the entry began with, once its first run is made
+/// (the sleep sets of the entries after it at its node need it).
+struct Slot {
+  Task task;
+  std::atomic<int> state{0};  // 0 queued, 1 taken, 2 done
+  std::atomic<bool> first_known{false};
+  bool first_has = false;
+  StepAccess first;
+  std::vector<RunRec> recs;
+  std::vector<DporOp> ops;
+  bool ended = false;  // stopped before its subtree was done (an error, a fault, a stop)
+  std::exception_ptr fault;
+};
+bool slot_first_step(const Slot& g, StepAccess& out) {
+  if (!g.first_known.load(std::memory_order_acquire) || !g.first_has) return false;
+  out = g.first;
+  return true;
+}
 
 // A run's name: a hash of its choice list up to its base's option (the prefix determines it).
 std::uint64_t key_step(std::uint64_t h, std::uint32_t choice) { return hash_step(h, choice); }
@@ -237,6 +277,7 @@ class Searcher final : public ChoiceSource {
     nd.weight = weight_;
     nd.order.clear();
     nd.cursor = 0;
+    nd.gifts.clear();
     std::uint32_t count = 0, first = n;
     for (std::uint32_t j = 0; j < n; ++j)
       if (eligible(nd, j)) {
@@ -500,6 +541,14 @@ class Searcher final : public ChoiceSource {
 
   /// Moves to the next execution of the item; false when the item is exhausted.
   bool next() {
+    const Next r = advance();
+    if (r == Next::Gift) throw std::logic_error("dfs: a given-away entry reached outside the parallel search");
+    return r == Next::Run;
+  }
+  /// next(), for the parallel source-DPOR: Gift when the next entry was given to another thread
+  /// (`gift()` returns it; merge it with `absorb`, then call advance again).
+  enum class Next { Run, Done, Gift };
+  Next advance() {
     while (size_ > std::max(frozen_, touch_from_)) {
       Node& nd = stack_[size_ - 1];
       if (nd.child_known && reduction_) nd.done.push_back(nd.child_step);
@@ -509,6 +558,13 @@ class Searcher final : public ChoiceSource {
         // later comes after every entry already there, so an entry's sleep set (the node's own
         // and the first steps of the options explored before it) is fixed once it is added.
         while (nd.cursor < nd.order.size()) {
+          if (!nd.gifts.empty() && nd.gifts.front().first == nd.cursor) {
+            nd.mark[nd.order[nd.cursor++]] = 2;
+            gift_ = std::move(nd.gifts.front().second);
+            nd.gifts.erase(nd.gifts.begin());
+            gift_node_ = size_ - 1;
+            return Next::Gift;
+          }
           const std::uint32_t j = nd.order[nd.cursor++];
           if (!within_bounds(nd, j)) {
             // A reversal the bounds do not allow: a race's own (1) is counted, BPOR's extra (3) not.
@@ -519,7 +575,7 @@ class Searcher final : public ChoiceSource {
           if (eligible(nd, j)) {
             nd.mark[j] = 2;
             nd.chosen = j;
-            return true;
+            return Next::Run;
           }
         }
         --size_;
@@ -528,12 +584,107 @@ class Searcher final : public ChoiceSource {
       for (std::uint32_t j = nd.chosen + 1; j < nd.hi; ++j)
         if (eligible(nd, j)) {
           nd.chosen = j;
-          return true;
+          return Next::Run;
         }
       --size_;
     }
+    return Next::Done;
+  }
+  std::shared_ptr<Slot> take_gift() { return std::move(gift_); }
+
+  // --- the fork-join parallel source-DPOR (explore_dpor_forks) ---
+
+  /// Gives the shallowest pending backtrack entry whose run is fixed now to another thread: its
+  /// prefix, and its sleep set (the node's own, the first steps of the options explored there,
+  /// of the chosen one, and of the entries given away before it, which must be known). The
+  /// entry's subtree is then fixed too (nothing outside it changes its nodes' backtrack sets).
+  /// Not at the deepest node (its next entry is this thread's next run). False when none is.
+  template <class Make>
+  bool gift(const Make& make) {
+    if (!dpor_ || actors_ > 64 || size_ < 2) return false;
+    for (std::size_t i = touch_from_; i + 1 < size_; ++i) {
+      Node& nd = stack_[i];
+      if (!nd.child_known || nd.cursor >= nd.order.size()) continue;
+      asleep_into(nd, scratch_);
+      if (reduction_) scratch_.push_back(nd.child_step);
+      std::size_t g = 0;
+      for (std::uint32_t p = nd.cursor; p < nd.order.size(); ++p) {
+        const std::uint32_t j = nd.order[p];
+        if (!within_bounds(nd, j) || !eligible(nd, j)) continue;  // advance() skips it
+        if (g < nd.gifts.size() && nd.gifts[g].first == p) {
+          const Slot& earlier = *nd.gifts[g++].second;
+          if (!earlier.first_known.load(std::memory_order_acquire)) break;  // nor are the sleep sets after it
+          if (reduction_ && earlier.first_has) scratch_.push_back(earlier.first);
+          continue;
+        }
+        Task t;
+        fill_task(t, i, j, scratch_);
+        add_prefix(t);
+        nd.gifts.insert(nd.gifts.begin() + static_cast<std::ptrdiff_t>(g), {p, make(std::move(t))});
+        return true;
+      }
+    }
     return false;
   }
+  /// After advance() returned Gift: merges the given-away entry's results into this tree, as if
+  /// its runs had been made here: its first step joins its node's explored ones, and the
+  /// recorded effects of its runs on the backtrack sets above its subtree are applied to this
+  /// searcher's nodes and the rest appended to `up` (this searcher's own given-away effects).
+  void absorb(const Slot& g, std::vector<DporOp>& up) {
+    Node& b = stack_[gift_node_];
+    StepAccess first;
+    if (reduction_ && slot_first_step(g, first)) b.done.push_back(first);
+    int last = -1;
+    bool here = false;  // the last Initial was applied here
+    for (const DporOp& op : g.ops) {
+      const bool mine = op.node >= touch_from_;
+      switch (op.kind) {
+        case DporOp::Initial:
+          here = mine;
+          if (mine) last = apply_initial(stack_[op.node], [&](int actor) { return (op.initials >> actor) & 1u; });
+          else up.push_back(op);
+          break;
+        case DporOp::Conservative:
+          if (mine) {
+            apply_conservative(stack_[op.node], op.option ? static_cast<int>(op.initials) : last);
+          } else {
+            DporOp f = op;
+            if (!op.option && here) {
+              f.option = 1;
+              f.initials = static_cast<std::uint64_t>(last);
+            }
+            up.push_back(f);
+          }
+          break;
+        case DporOp::Enqueue:
+          if (mine) enqueue(stack_[op.node], op.option, 1);
+          else up.push_back(op);
+          break;
+        case DporOp::Truncate:
+          for (std::size_t i = touch_from_; i <= gift_node_; ++i)
+            for (std::uint32_t o = 0; o < stack_[i].n; ++o) enqueue(stack_[i], o, 1);
+          if (touch_from_ > 0) up.push_back(op);
+          break;
+      }
+    }
+  }
+  /// After complete(): the races of the run just made, applied to this searcher's nodes, and
+  /// their effects on the nodes above its subtree (a loaded Task's) appended to `up`.
+  void races_into(bool truncated, std::vector<DporOp>& up) {
+    ops_.clear();
+    races(truncated);
+    for (const DporOp& op : ops_)
+      if (op.kind == DporOp::Truncate || op.node < touch_from_) up.push_back(op);
+  }
+  /// The first step the loaded Task's option began with (after its first run).
+  bool base_step(StepAccess& out) const {
+    if (size_ == 0 || touch_from_ == 0) return false;
+    const Node& b = stack_[touch_from_ - 1];
+    if (!b.child_known) return false;
+    out = b.child_step;
+    return true;
+  }
+  std::size_t actors() const { return actors_; }
 
   /// Gives away the untried options of the shallowest open node (call between finish and next).
   bool donate(Item& out) {
@@ -904,7 +1055,7 @@ class Searcher final : public ChoiceSource {
       }
       if (reverted && option_of(nd, q) == nd.n) certain = false;
       const int added = mark_initial(static_cast<std::size_t>(at), x, k);
-      if (added >= 0 && bounded_) conservative(x, added);
+      if (added >= 0 && bounded_) conservative(x, added, static_cast<std::size_t>(at) >= touch_from_);
       if (added >= 0 && certain) return;
     }
   }
@@ -915,13 +1066,16 @@ class Searcher final : public ChoiceSource {
   // paid there. So the actor is also added at the node where the run containing x began (the
   // latest step y <= x whose predecessor is another actor's), or every option there when that
   // actor is not one.
-  void conservative(std::size_t x, int actor) {
+  // resolved: `actor` is what the Initial before it did here (its node is this searcher's own).
+  void conservative(std::size_t x, int actor, bool resolved) {
     const std::vector<StepAccess>& st = rec_.steps();
     std::size_t y = x;
     while (y > 0 && st[y - 1].actor == st[x].actor) --y;
     const std::ptrdiff_t at = node_at_step_[y];
     if (at < 0) return;  // nothing else could run where the run began
-    if (record_ops_) ops_.push_back(DporOp{DporOp::Conservative, static_cast<std::uint32_t>(at)});
+    if (record_ops_)
+      ops_.push_back(DporOp{DporOp::Conservative, static_cast<std::uint32_t>(at), resolved ? 1u : 0u,
+                            resolved ? static_cast<std::uint64_t>(actor) : 0u});
     if (static_cast<std::size_t>(at) < touch_from_) return;  // above a chain's subtree
     apply_conservative(stack_[static_cast<std::size_t>(at)], actor);
   }
@@ -1001,6 +1155,8 @@ class Searcher final : public ChoiceSource {
   std::size_t touch_from_ = 0;  // chains: the nodes above the subtree are not touched
   bool record_ops_ = false;     // chains: the analysis is recorded (ops_) for the commit
   std::vector<DporOp> ops_;
+  std::shared_ptr<Slot> gift_;
+  std::size_t gift_node_ = 0;
   bool last_all_finished_ = true;
   mutable std::vector<StepAccess> scratch_;
   mutable std::vector<std::uint64_t> prefix_;
@@ -1452,6 +1608,356 @@ void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& co
   w.items.push_back(std::move(res));
 }
 
+// Fork-join parallel source-DPOR (the default with jobs > 1). A pending backtrack entry's run
+// is fixed once the entries before it at its node have begun (FIFO: its sleep set is the
+// node's own plus their first steps), and so is its whole subtree: a run's races change the
+// backtrack sets of the nodes it passed, so runs outside the subtree never change the nodes
+// inside it, and what the subtree's runs do to the nodes above it is only a list of requests
+// (DporOp) whose outcome depends on those nodes' state. So a thread gives such an entry away
+// (Searcher::gift) when another is idle; the taker explores the subtree as the one-thread
+// search would, applying its runs' races inside it and recording the requests above it, in
+// order, with a record of each run (RunRec). When the giver's search reaches the entry
+// (Searcher::advance returns Gift) it waits for it, helping with the entries given away inside
+// it meanwhile (leapfrogging: nothing else, so the wait ends as soon as the entry's subtree
+// does), then applies the requests to its own nodes and passes the rest up (absorb), and
+// counts the runs in their place. The root thread counts every run in the one-thread order:
+// the executions, their order, classes, end states, violations, the first violation, the
+// Knuth weight and the reversals cut are those of one thread, under an execution budget too
+// (the runs past it that others made are dropped). Nested gifts are explored with a Sim and a
+// Searcher per nesting level of each thread.
+struct Forks {
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<std::shared_ptr<Slot>> queue;
+  std::atomic<int> hungry{0};
+  bool over = false;  // the root's search ended: the other threads leave
+  std::uint64_t gifts = 0;
+};
+
+class ForkWorker {
+ public:
+  ForkWorker(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg, const Bounds& bounds,
+             bool sleep, Pool& sh, Forks& fk)
+      : factory_(factory), config_(config), cfg_(cfg), bounds_(bounds), sleep_(sleep), sh_(sh), fk_(fk) {}
+
+  /// The whole tree, on this thread, every run counted in order into w.
+  bool root(WorkerTotals& w, ItemResult& res) {
+    RootSink sink{*this, w, res};
+    return explore(0, nullptr, sink);
+  }
+  /// The other threads: given-away entries, until the root is done.
+  void serve() {
+    for (;;) {
+      std::shared_ptr<Slot> q;
+      {
+        std::unique_lock<std::mutex> lock(fk_.m);
+        fk_.hungry.fetch_add(1);
+        fk_.cv.wait(lock, [&] { return fk_.over || !fk_.queue.empty(); });
+        fk_.hungry.fetch_sub(1);
+        if (fk_.over) return;
+        q = std::move(fk_.queue.front());
+        fk_.queue.pop_front();
+        q->state = 1;
+      }
+      run_item(*q, 0);
+    }
+  }
+
+ private:
+  struct Ctx {
+    std::unique_ptr<Workload> workload;
+    std::unique_ptr<Sim> sim;
+    std::unique_ptr<Searcher> s;
+  };
+  Ctx& ctx(std::size_t level) {
+    while (ctxs_.size() <= level) {
+      auto c = std::make_unique<Ctx>();
+      c->workload = factory_();
+      c->sim = std::make_unique<Sim>(config_);
+      c->sim->load(*c->workload);
+      c->s = std::make_unique<Searcher>(*c->sim, bounds_, sleep_, true, cfg_.spin_pruning);
+      ctxs_.push_back(std::move(c));
+    }
+    return *ctxs_[level];
+  }
+
+  // Where a search's runs go: the root counts them (account, in order), a given-away entry's
+  // search keeps them for its giver.
+  struct Sink {
+    virtual ~Sink() = default;
+    virtual bool full() = 0;                 // before a run: the search stops here
+    virtual bool push(RunRec&& r) = 0;       // false: the search stops after it
+    virtual void add_cut(std::uint64_t n) = 0;
+    virtual std::vector<DporOp>* up() = 0;   // the requests above the subtree (none at the root)
+  };
+  struct RootSink final : Sink {
+    ForkWorker& f;
+    WorkerTotals& w;
+    ItemResult& res;
+    std::vector<DporOp> none;
+    RootSink(ForkWorker& fw, WorkerTotals& wt, ItemResult& r) : f(fw), w(wt), res(r) {}
+    bool over_budget() {
+      if (res.executions >= f.sh_.limit || (f.sh_.seconds > 0 && f.sh_.elapsed() >= f.sh_.seconds)) {
+        f.sh_.budget_hit = true;
+        f.sh_.stop = true;
+        return true;
+      }
+      return false;
+    }
+    bool full() override { return f.sh_.stop.load(std::memory_order_relaxed) || over_budget(); }
+    bool push(RunRec&& r) override {
+      if (over_budget()) return false;
+      const DfsConfig& cfg = f.cfg_;
+      ++w.executions;
+      w.steps += r.steps;
+      w.weight += r.weight;
+      w.cut += r.cut;
+      const std::uint64_t index = res.executions++;
+      f.sh_.executions.store(res.executions, std::memory_order_relaxed);
+      if (cfg.on_execution) cfg.on_execution(r.path, r.fingerprint, r.blocked || r.pruned);
+      if (r.blocked) {
+        ++w.blocked;
+      } else if (r.pruned) {
+        ++w.bounded_out;
+      } else {
+        w.classes.push_back(r.fingerprint);
+        if (r.has_end) w.end_states.push_back(r.end_state);
+        if (r.has_outcome) w.outcomes.push_back(r.outcome);
+        if (r.error) {
+          w.error = *r.error;
+          w.error_choices = r.path;
+          f.sh_.stop = true;
+          return false;
+        }
+        if (r.violation) {
+          ++w.violations[static_cast<std::size_t>(r.violation->property)];
+          f.sh_.violations.fetch_add(1, std::memory_order_relaxed);
+          if (!res.first) res.first = DfsViolation{r.path, *r.violation, std::nullopt, index};
+        }
+      }
+      return true;
+    }
+    void add_cut(std::uint64_t n) override { w.cut += n; }
+    std::vector<DporOp>* up() override { return &none; }
+  };
+  struct ItemSink final : Sink {
+    ForkWorker& f;
+    Slot& g;
+    ItemSink(ForkWorker& fw, Slot& slot) : f(fw), g(slot) {}
+    bool full() override {
+      if (f.sh_.stop.load(std::memory_order_relaxed)) return true;
+      if (f.sh_.seconds > 0 && f.sh_.elapsed() >= f.sh_.seconds) {
+        f.sh_.budget_hit = true;
+        f.sh_.stop = true;
+        return true;
+      }
+      return g.recs.size() >= f.sh_.limit;  // the root counts no more than that
+    }
+    bool push(RunRec&& r) override {
+      const bool error = r.error.has_value() && !r.blocked && !r.pruned;
+      g.recs.push_back(std::move(r));
+      return !error;  // the one-thread search ends at an error
+    }
+    void add_cut(std::uint64_t n) override {
+      if (!g.recs.empty()) g.recs.back().cut += n;
+    }
+    std::vector<DporOp>* up() override { return &g.ops; }
+  };
+
+  RunRec record(const Searcher& s, const ExecResult& r) const {
+    RunRec rec;
+    rec.steps = r.steps;
+    rec.weight = static_cast<std::uint64_t>(std::llround(s.weight() * kWeightScale));
+    rec.fingerprint = s.record().class_fingerprint();
+    rec.blocked = s.blocked();
+    rec.pruned = s.pruned();
+    if (!rec.blocked && !rec.pruned) {
+      rec.has_end = r.end == ExecResult::End::Finished && !r.infeasible;
+      rec.end_state = r.end_state_hash;
+      rec.has_outcome = cfg_.collect_outcomes && r.end != ExecResult::End::Error && !r.infeasible;
+      if (rec.has_outcome) rec.outcome = outcome_of(r);
+      if (r.end == ExecResult::End::Error) rec.error = describe(r.error);
+      if (r.end == ExecResult::End::Violation) rec.violation = *r.violation;
+    }
+    if (cfg_.on_execution || rec.violation || rec.error) rec.path = s.path();
+    return rec;
+  }
+
+  void run_item(Slot& g, std::size_t level) {
+    bool finished = false;
+    try {
+      ItemSink sink(*this, g);
+      finished = explore(level, &g, sink);
+    } catch (...) {
+      g.fault = std::current_exception();
+    }
+    g.ended = !finished;
+    if (!g.first_known.load(std::memory_order_relaxed)) g.first_known.store(true, std::memory_order_release);
+    {
+      std::lock_guard<std::mutex> lock(fk_.m);
+      g.state = 2;
+    }
+    fk_.cv.notify_all();
+  }
+
+  // Waits until g's subtree is done, exploring meanwhile the entries given away inside it (or
+  // g itself when nobody took it). False: the search stopped before anyone took it.
+  bool join(Slot& g, std::size_t level) {
+    std::unique_lock<std::mutex> lock(fk_.m);
+    fk_.hungry.fetch_add(1);
+    bool ok = true;
+    for (;;) {
+      if (g.state.load() == 2) break;
+      if (g.state.load() == 0) {
+        for (auto it = fk_.queue.begin(); it != fk_.queue.end(); ++it)
+          if (it->get() == &g) {
+            fk_.queue.erase(it);
+            break;
+          }
+        if (sh_.stop.load()) {
+          ok = false;
+          break;
+        }
+        g.state = 1;
+        fk_.hungry.fetch_sub(1);
+        lock.unlock();
+        run_item(g, level + 1);
+        lock.lock();
+        fk_.hungry.fetch_add(1);
+        continue;
+      }
+      std::shared_ptr<Slot> d;
+      const auto& key = g.task.choices;
+      for (auto it = fk_.queue.begin(); it != fk_.queue.end(); ++it) {
+        const auto& c = (*it)->task.choices;
+        if (c.size() > key.size() && std::equal(key.begin(), key.end(), c.begin())) {
+          d = std::move(*it);
+          fk_.queue.erase(it);
+          break;
+        }
+      }
+      if (d) {
+        d->state = 1;
+        fk_.hungry.fetch_sub(1);
+        lock.unlock();
+        run_item(*d, level + 1);
+        lock.lock();
+        fk_.hungry.fetch_add(1);
+        continue;
+      }
+      fk_.cv.wait(lock);
+    }
+    fk_.hungry.fetch_sub(1);
+    return ok;
+  }
+
+  void maybe_gift(Searcher& s) {
+    if (fk_.hungry.load(std::memory_order_relaxed) <= 0) return;
+    std::lock_guard<std::mutex> lock(fk_.m);
+    if (!fk_.queue.empty()) return;
+    if (s.gift([&](Task&& t) {
+          auto g = std::make_shared<Slot>();
+          g->task = std::move(t);
+          fk_.queue.push_back(g);
+          return g;
+        })) {
+      ++fk_.gifts;
+      fk_.cv.notify_all();
+    }
+  }
+
+  // One search: the whole tree (g null) or a given-away entry's subtree. True when it is done.
+  bool explore(std::size_t level, Slot* g, Sink& sink) {
+    Ctx& c = ctx(level);
+    Searcher& s = *c.s;
+    Sim& sim = *c.sim;
+    if (g) s.load_task(g->task);
+    else s.load(Item{});
+    std::uint64_t mark = s.cut();
+    bool first = g != nullptr;
+    std::vector<DporOp>& up = *sink.up();
+    for (;;) {
+      if (sink.full()) return false;
+      ExecResult r = sim.run(s);
+      if (g) {
+        s.complete();
+        s.races_into(!r.all_finished, up);
+      } else {
+        s.finish(!r.all_finished);
+      }
+      if (first) {
+        g->first_has = s.base_step(g->first);
+        g->first_known.store(true, std::memory_order_release);
+        first = false;
+      }
+      if (!sink.push(record(s, r))) return false;
+      maybe_gift(s);
+      for (;;) {
+        const Searcher::Next x = s.advance();
+        sink.add_cut(s.cut() - mark);  // counted after the last run pushed
+        mark = s.cut();
+        if (x == Searcher::Next::Run) break;
+        if (x == Searcher::Next::Done) return true;
+        const std::shared_ptr<Slot> h = s.take_gift();
+        if (!join(*h, level)) return false;
+        if (h->fault) std::rethrow_exception(h->fault);
+        s.absorb(*h, up);
+        for (RunRec& rec : h->recs)
+          if (!sink.push(std::move(rec))) return false;
+        if (h->ended) return false;
+      }
+    }
+  }
+
+  const WorkloadFactory& factory_;
+  const Sim::Config& config_;
+  const DfsConfig& cfg_;
+  Bounds bounds_;
+  bool sleep_;
+  Pool& sh_;
+  Forks& fk_;
+  std::vector<std::unique_ptr<Ctx>> ctxs_;
+};
+
+void explore_dpor_forks(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
+                        const Bounds& bounds, bool sleep, unsigned jobs, Pool& sh, WorkerTotals& w) {
+  Forks fk;
+  std::vector<std::thread> helpers;
+  std::mutex failed_m;
+  std::exception_ptr failed;
+  struct Join {
+    Forks& fk;
+    Pool& sh;
+    std::vector<std::thread>& helpers;
+    ~Join() {
+      {
+        std::lock_guard<std::mutex> lock(fk.m);
+        fk.over = true;
+        sh.stop = true;
+      }
+      fk.cv.notify_all();
+      for (auto& t : helpers) t.join();
+    }
+  } join{fk, sh, helpers};
+  for (unsigned h = 1; h < jobs; ++h)
+    helpers.emplace_back([&] {
+      try {
+        ForkWorker f(factory, config, cfg, bounds, sleep, sh, fk);
+        f.serve();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failed_m);
+        failed = std::current_exception();
+      }
+    });
+  ForkWorker f(factory, config, cfg, bounds, sleep, sh, fk);
+  ItemResult res;
+  res.finished = f.root(w, res);
+  w.ahead += fk.gifts;
+  w.items.push_back(std::move(res));
+  std::lock_guard<std::mutex> lock(failed_m);
+  if (failed) std::rethrow_exception(failed);
+}
+
 DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
                         const Bounds& bounds, bool reduction, std::uint64_t budget_left, double seconds_left,
                         DfsResult& out) {
@@ -1460,7 +1966,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   // entries ahead (explore_dpor_parallel).
   const bool dpor = reduction && cfg.dpor;
   const bool sleep = reduction && !(bounds.preemptions || bounds.interrupts || bounds.depth);
-  const unsigned dpor_jobs = dpor && cfg.dpor_ahead ? std::max(1u, cfg.jobs) : 1u;
+  const unsigned dpor_jobs = dpor ? std::max(1u, cfg.jobs) : 1u;
   const unsigned jobs = dpor ? 1u : std::max(1u, cfg.jobs);
   Pool sh;
   sh.limit = budget_left ? budget_left : UINT64_MAX;
@@ -1472,7 +1978,8 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   auto work = [&](WorkerTotals& w) {
     if (dpor_jobs > 1) {
       try {
-        explore_dpor_parallel(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
+        if (cfg.dpor_ahead) explore_dpor_parallel(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
+        else explore_dpor_forks(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
         std::lock_guard<std::mutex> lock(sh.m);
         sh.pool.clear();
       } catch (...) {

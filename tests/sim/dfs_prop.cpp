@@ -366,7 +366,8 @@ RC_GTEST_PROP(DfsProp, SpinPrunedSourceDporAgreesWithTheUnreducedSearch, ()) {
   RC_ASSERT(pe * 20 <= ze * 21);
 }
 
-// Parallel source-DPOR (sim/dfs.cpp, explore_dpor_parallel) against the one-thread search on the
+// Parallel source-DPOR (sim/dfs.cpp: the fork-join explore_dpor_forks, the default, and the
+// speculating explore_dpor_parallel, --dpor-ahead; drawn per case) against the one-thread search on the
 // DPOR property's programs and the spin programs: for jobs 2 and 3, the same executions in the
 // same order (a digest of each one's choice list, class and whether it was abandoned), the same
 // counts, classes, Knuth estimate, reversals cut and first violation. Unbounded, under a
@@ -393,10 +394,13 @@ RC_GTEST_PROP(DfsProp, ParallelSourceDporIsTheOneThreadSearch, ()) {
   }
   if (mode == 2) c.executions = static_cast<std::uint64_t>(*rc::gen::inRange(1, 60));
   RC_TAG(mode == 0 ? "unbounded" : mode == 1 ? "bounded" : "budget");
+  // The fork-join search (the default) or the speculating one (--dpor-ahead).
+  const bool speculate = *rc::gen::arbitrary<bool>();
+  RC_TAG(speculate ? "--dpor-ahead" : "fork-join");
   auto search = [&](unsigned jobs, std::uint64_t& order, std::uint64_t& ahead) {
     sim::DfsConfig d = c;
     d.jobs = jobs;
-    d.dpor_ahead = true;
+    d.dpor_ahead = speculate;
     order = 0;
     d.on_execution = [&order, jobs](const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned) {
       std::uint64_t h = sim::hash_step(order, fingerprint ^ (abandoned ? 1u : 0u));

@@ -279,10 +279,11 @@ struct DporRecord {
   std::uint64_t unused = 0;  // runs made ahead and never committed
 };
 
-DporRecord dpor_record(const Scenario& t, sim::DfsConfig c, unsigned jobs, bool slow) {
+// ahead: the speculating search (--dpor-ahead); otherwise the fork-join one (the default).
+DporRecord dpor_record(const Scenario& t, sim::DfsConfig c, unsigned jobs, bool slow, bool ahead) {
   DporRecord d;
   c.jobs = jobs;
-  c.dpor_ahead = true;
+  c.dpor_ahead = ahead;
   c.on_execution = [&d, slow](const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned) {
     std::uint64_t h = sim::hash_step(d.order, fingerprint ^ (abandoned ? 1u : 0u));
     for (std::uint32_t x : choices) h = sim::hash_step(h, x);
@@ -325,8 +326,10 @@ void expect_same_search(const DporRecord& a, const DporRecord& b, const std::str
   }
 }
 
-// Source-DPOR with --jobs J: one thread commits runs in the one-thread order, the others run
-// pending backtrack entries ahead of their turn (sim/dfs.cpp, explore_dpor_parallel). The search
+// Source-DPOR with --jobs J, both parallel searches: fork-join (the default: pending entries
+// given to other threads, their subtrees merged in their turn, explore_dpor_forks) and
+// --dpor-ahead (one thread commits runs in the one-thread order, the others run
+// pending backtrack entries ahead of their turn, explore_dpor_parallel). The search
 // is the one-thread search for any J: the same executions in the same order, hence the same
 // counts, classes, coverage, Knuth estimate and first violation; with an execution budget too.
 // Unbounded (sleep sets) and under bounds (BPOR). Mutations that make it fail (each tried): new
@@ -361,16 +364,18 @@ TEST(DfsParallel, SourceDporIsTheOneThreadSearchForAnyJobs) {
     if (k.spin_off) t.cfg.spin_wait = false;
     const std::string name = std::string(k.rel) + (k.c.preemption_bound ? " bounded" : "") +
                              (k.c.executions ? " budget " + std::to_string(k.c.executions) : "");
-    auto one = dpor_record(t, k.c, 1, false);
+    auto one = dpor_record(t, k.c, 1, false, false);
     EXPECT_EQ(one.ahead, 0u) << name;
     if (k.c.executions) {
       EXPECT_EQ(one.r.total_executions, k.c.executions) << name << ": the budget ends it";
     }
+    for (bool ahead : {false, true})
     for (unsigned jobs : {2u, 3u}) {
-      auto many = dpor_record(t, k.c, jobs, true);
-      expect_same_search(one, many, name + " jobs " + std::to_string(jobs));
+      auto many = dpor_record(t, k.c, jobs, true, ahead);
+      const std::string what = name + (ahead ? " --dpor-ahead" : " fork-join") + " jobs " + std::to_string(jobs);
+      expect_same_search(one, many, what);
       if (one.r.total_executions > 50) {
-        EXPECT_GT(many.ahead, 0u) << name << " jobs " << jobs << ": nothing was run ahead";
+        EXPECT_GT(many.ahead, 0u) << what << ": nothing was given away or run ahead";
       }
       // A run made ahead is always one the search makes: none is thrown away when it completes.
       if (one.r.last().complete) {
