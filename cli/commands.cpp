@@ -152,7 +152,7 @@ struct ExploreOpts {
   bool classes = false;  // random/pct: count the equivalence classes visited (sim::sampled_classes)
   std::string perfetto, html;
   std::optional<std::uint32_t> preemption_bound, interrupt_bound, depth_bound;
-  bool no_reduction = false, dpor_ahead = false;
+  bool no_reduction = false;
   std::string reduction;
   std::string expect;  // --expect: overrides the scenario's [check] expect
 };
@@ -218,8 +218,6 @@ int cmd_explore_dfs(const ExploreOpts& o, const Loaded& l) {
     throw UsageError("--reduction must be sleep, dpor or none, not '" + o.reduction + "'");
   cfg.reduction = !o.no_reduction && o.reduction != "none";
   cfg.dpor = o.reduction == "dpor";
-  if (o.dpor_ahead && !cfg.dpor) throw UsageError("--dpor-ahead needs --reduction dpor");
-  cfg.dpor_ahead = o.dpor_ahead;
   if (l.config.memory_model != sim::MemoryModel::Sc && cfg.reduction && !o.reduction.empty())
     throw UsageError("--reduction " + o.reduction + " with --memory-model " +
                      std::string(sim::memory_model_name(l.config.memory_model)) +
@@ -832,12 +830,9 @@ int main(int argc, char** argv, bool parse_only) {
   explore->add_option("--interrupt-bound", eo.interrupt_bound, "dfs: at most M interrupt firings taken at a choice (default: none)");
   explore->add_option("--depth-bound", eo.depth_bound, "dfs: only the first D choice points branch (default: none)");
   explore->add_option("--reduction", eo.reduction,
-                      "dfs: sleep (sleep sets, default; off under bounds) | dpor (source-DPOR with sleep sets, on one thread unless --dpor-ahead; "
+                      "dfs: sleep (sleep sets, default; off under bounds) | dpor (source-DPOR with sleep sets; "
                       "under preemption/interrupt bounds with BPOR's conservative points, no sleep sets) | none");
   explore->add_flag("--no-reduction", eo.no_reduction, "dfs: the same as --reduction none");
-  explore->add_flag("--dpor-ahead", eo.dpor_ahead,
-                    "dfs with --reduction dpor: run pending subtrees ahead on the --jobs threads, committed in the one-thread order "
-                    "(same results; measured slower than one thread today, see README)");
   explore->add_option("--seed", eo.seed, "master seed (default 1)")->check(seed_check());
   auto* ex_n = explore->add_option("--executions,-n", eo.executions, "execution budget")->check(executions_check());
   explore->add_option("--time", eo.seconds, "time budget in seconds")->excludes(ex_n)->check(seconds_in(0.001, kMaxSeconds));

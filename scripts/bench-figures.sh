@@ -4,7 +4,7 @@
 #      a step that does not switch vs a plain call, executions/s and heap allocations per execution
 #      of every model workload, and the scaling table (ns/step at 2/4/8 CPUs x 8/32/128/1024
 #      messages per writer, with the spin rule (the default) and without it), PCT's cost per step;
-#   2. with --old BIN: `farm-bench` times `relaysim explore` of the relay quickstart, this build (A)
+#   2. with --old BIN: scripts/ab.py times `relaysim explore` of the relay quickstart, this build (A)
 #      against BIN (B, e.g. the commit before issue 14 built in a scratch worktree), A B A B ...;
 #      also A with the spin rule off (the scenario plus `spin_wait = false`) against the same B;
 #   3. with --relacy DIR: bench/compare-relacy DIR (Relacy's two peer workloads, same run).
@@ -39,13 +39,12 @@ echo "running relaysim_bench (min time $MIN_TIME s per benchmark) ..." >&2
 QS=scenarios/relay/quickstart.toml
 if [ -n "$OLD" ]; then
   [ -x "$OLD" ] || { echo "$0: --old $OLD is not an executable" >&2; exit 2; }
-  command -v farm-bench >/dev/null || { echo "$0: farm-bench not on PATH" >&2; exit 2; }
   cp "$ROOT/$QS" "$OUT/quickstart_spin_off.toml"
   printf 'spin_wait = false\n' >>"$OUT/quickstart_spin_off.toml"  # the file ends in [explore]
   ARGS="--executions 100000 --jobs 1 --quiet --json"
-  echo "farm-bench: relay quickstart, this build vs $OLD ..." >&2
-  (cd "$ROOT" && farm-bench -n 5 --timeout 600 --vs "$OLD explore $QS $ARGS" -- "$RELAYSIM" explore $QS $ARGS) >"$OUT/ab.txt" 2>&1
-  (cd "$ROOT" && farm-bench -n 5 --timeout 600 --vs "$OLD explore $QS $ARGS" -- "$RELAYSIM" explore "$OUT/quickstart_spin_off.toml" $ARGS) >"$OUT/ab_spin_off.txt" 2>&1
+  echo "scripts/ab.py: relay quickstart, this build vs $OLD ..." >&2
+  (cd "$ROOT" && scripts/ab.py -n 5 --vs "$OLD explore $QS $ARGS" -- "$RELAYSIM" explore $QS $ARGS) >"$OUT/ab.txt" 2>&1
+  (cd "$ROOT" && scripts/ab.py -n 5 --vs "$OLD explore $QS $ARGS" -- "$RELAYSIM" explore "$OUT/quickstart_spin_off.toml" $ARGS) >"$OUT/ab_spin_off.txt" 2>&1
 fi
 if [ -n "$RELACY" ]; then
   echo "bench/compare-relacy $RELACY ..." >&2
@@ -115,18 +114,18 @@ r82 = [ns[(8, m)] / ns[(2, m)] for m in msgs]
 r82_off = [ns_off[(8, m)] / ns_off[(2, m)] for m in msgs]
 L.append("")
 L.append(f"8 CPUs / 2 CPUs: {', '.join(f'{x:.2f}' for x in r82)} (spin rule off: {', '.join(f'{x:.2f}' for x in r82_off)}; target at most 1.20).")
-def farm(f):
+def ab_ratio(f):
     p = os.path.join(out, f)
     if not os.path.exists(p): return None
     for line in open(p):
         m = re.match(r"\s*A/B cpu\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)", line)
         if m: return [float(x) for x in m.groups()]
     return None
-ab, abs_ = farm("ab.txt"), farm("ab_spin_off.txt")
+ab, abs_ = ab_ratio("ab.txt"), ab_ratio("ab_spin_off.txt")
 if ab:
     L.append("")
     L.append(f"Relay quickstart, whole `relaysim explore ... --executions 100000 --jobs 1` against `{old}` in one")
-    L.append(f"`farm-bench` run (5 pairs, CPU time, median): {1 / ab[1]:.2f}x as many executions/s "
+    L.append(f"`scripts/ab.py` run (5 pairs, CPU time, median): {1 / ab[1]:.2f}x as many executions/s "
              f"({1 / ab[2]:.2f}-{1 / ab[0]:.2f}) with the spin rule on (the default); with it off: {1 / abs_[1]:.2f}x ({1 / abs_[2]:.2f}-{1 / abs_[0]:.2f}). Target 2x.")
 rp = os.path.join(out, "relacy.txt")
 if os.path.exists(rp):

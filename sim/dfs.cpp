@@ -57,7 +57,7 @@ struct Node {
   std::vector<std::uint8_t> mark;
   // Source-DPOR: the options marked 1 or 3, in the order they were marked. The backtrack set is
   // explored in that order (FIFO; `next`), so the run of a pending option is known before its
-  // turn: the parallel search runs it ahead (see `Speculation`). `cursor`: the next one to try.
+  // turn: the parallel search gives it away (see `Slot`). `cursor`: the next one to try.
   std::vector<std::uint32_t> order;
   std::uint32_t cursor = 0;
   std::ptrdiff_t step = -1;  // index of the step the chosen child began with (this execution)
@@ -66,9 +66,10 @@ struct Node {
   std::vector<std::pair<std::uint32_t, std::shared_ptr<Slot>>> gifts;
 };
 
-/// What source-DPOR's analysis of one execution does to the backtrack sets, in order (a chain's
-/// helper records it; the committing thread replays it instead of analysing the run again). The
-/// walk over the run's races does not depend on the backtrack sets, only what each step adds.
+/// What source-DPOR's analysis of one execution does to the backtrack sets, in order (the
+/// parallel search records it for the nodes above a given-away subtree; their owner applies it
+/// when the subtree's turn comes, Searcher::absorb). The walk over the run's races does not
+/// depend on the backtrack sets, only what each step adds.
 struct DporOp {
   enum Kind : std::uint8_t { Initial, Conservative, Enqueue, Truncate } kind;
   std::uint32_t node = 0;
@@ -78,46 +79,23 @@ struct DporOp {
   std::uint64_t initials = 0;  // Initial: the actors that are initials of v (bit per actor)
 };
 
-/// Parallel source-DPOR: one pending backtrack entry to run ahead of its turn. Its run is fixed:
+/// Parallel source-DPOR: one pending backtrack entry to give away. Its run is fixed:
 /// the prefix replays `choices` (the chosen option of every node above `base`, then `option`) and
 /// the sleep set at `base` is the node's own plus the first steps of the options it explores
 /// before `option` (sleep sets are per node, and the backtrack set is explored in FIFO order).
 struct Task {
   std::ptrdiff_t base = -1;  // its node's depth (-1: the first execution, from the root)
-  std::uint64_t key = 0;     // run_key(choices)
   std::uint32_t option = 0;
   std::vector<std::uint32_t> choices;  // 0..base
   std::vector<std::uint32_t> counts;   // the nodes' option counts (the replay checks them)
   std::vector<StepAccess> asleep;      // the sleep set at base once `option` is taken there
   double weight = 1;
   std::uint32_t eligible = 1;
-  // A chain's root (Tree::add_prefix): the options of nodes 0..base and the steps nodes
-  // 0..base-1 began their chosen child with, for the helper's analysis of the whole walk.
+  // Searcher::add_prefix: the options of nodes 0..base and the steps nodes 0..base-1 began
+  // their chosen child with, for the taker's analysis of the whole walk.
   std::vector<Option> options;         // node k's: options[offsets[k] .. offsets[k + 1])
   std::vector<std::uint32_t> offsets;
   std::vector<std::ptrdiff_t> steps;
-};
-
-/// What a Task's run produced, to be committed in the one-thread order (Searcher::adopt).
-struct Run {
-  Task task;
-  StepAccess child_step;  // base's chosen child's first step
-  bool child_known = false;
-  std::ptrdiff_t step = -1;
-  std::vector<Node> nodes;  // the nodes the run created below base (then the node where it blocked)
-  std::size_t size = 0;     // the stack's size after the run
-  std::vector<StepAccess> steps;
-  std::vector<SpinTail> tails;
-  std::vector<std::uint32_t> path;
-  bool blocked = false, pruned = false, block_node = false;
-  std::size_t blocked_at = SIZE_MAX;
-  double weight = 1;
-  ExecResult result;
-  std::exception_ptr fault;  // the run threw (reported when it is committed)
-  bool chain_end = false;    // no run: the helper's chain rooted at task.key ended
-  std::uint64_t fingerprint = 0;  // its class (AccessRecord::class_fingerprint)
-  bool has_ops = false;      // ops is the analysis of the run (else the commit analyses it)
-  std::vector<DporOp> ops;
 };
 
 /// Fork-join parallel source-DPOR (explore_dpor_forks): what one execution adds to the totals,
@@ -153,10 +131,6 @@ bool slot_first_step(const Slot& g, StepAccess& out) {
   return true;
 }
 
-// A run's name: a hash of its choice list up to its base's option (the prefix determines it).
-std::uint64_t key_step(std::uint64_t h, std::uint32_t choice) { return hash_step(h, choice); }
-std::uint64_t key_end(std::uint64_t h, std::size_t length) { return splitmix64_mix(hash_step(h, length)); }
-constexpr std::uint64_t kKeySeed = 0x6a09e667f3bcc909ull;
 
 /// A subtree: its frozen prefix nodes and its base node (none for the whole tree).
 struct Item {
@@ -173,8 +147,7 @@ struct ItemResult {
 
 struct WorkerTotals {
   std::uint64_t executions = 0, steps = 0, blocked = 0, bounded_out = 0, weight = 0, cut = 0;
-  std::uint64_t ahead = 0;   // parallel source-DPOR: runs committed that were made ahead
-  std::uint64_t unused = 0;  // parallel source-DPOR: runs made ahead and never committed
+  std::uint64_t gifts = 0;   // parallel source-DPOR: entries given to another thread
   std::vector<std::uint64_t> classes, end_states, outcomes;
   std::array<std::uint64_t, static_cast<std::size_t>(Property::kCount)> violations{};
   std::vector<ItemResult> items;
@@ -198,9 +171,6 @@ struct Pool {
   std::chrono::steady_clock::time_point t0;
   double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
 };
-
-// Speculation's marker for a run being made (Searcher::ready_task's `done`).
-const Run* const kRunning = reinterpret_cast<const Run*>(alignof(Run));
 
 class Searcher final : public ChoiceSource {
  public:
@@ -362,7 +332,7 @@ class Searcher final : public ChoiceSource {
     frozen_ = t.base < 0 ? 0 : base - 1;
     touch_from_ = base;
   }
-  /// A chain's root: the prefix the helper needs to analyse the whole walk of its runs.
+  /// A given-away entry: the prefix its taker needs to analyse the whole walk of its runs.
   void add_prefix(Task& t) const {
     const std::size_t b = static_cast<std::size_t>(t.base);
     t.options.clear();
@@ -375,170 +345,6 @@ class Searcher final : public ChoiceSource {
     t.offsets[b + 1] = static_cast<std::uint32_t>(t.options.size());
     for (std::size_t k = 0; k < b; ++k) t.steps[k] = stack_[k].step;
   }
-  /// A chain's helper: the analysis of the run just made, applied to the subtree's nodes and
-  /// recorded for the commit (false: not recorded, the commit analyses the run itself).
-  bool record_races(bool truncated, std::vector<DporOp>& out) {
-    ops_.clear();
-    races(truncated);
-    out.swap(ops_);
-    return record_ops_;
-  }
-  /// The committing thread: a recorded analysis, replayed on the tree (the same as races()).
-  void replay(const std::vector<DporOp>& ops) {
-    int last = -1;
-    for (const DporOp& op : ops) {
-      switch (op.kind) {
-        case DporOp::Initial:
-          last = apply_initial(stack_[op.node], [&](int actor) { return (op.initials >> actor) & 1u; });
-          break;
-        case DporOp::Conservative:
-          apply_conservative(stack_[op.node], last);
-          break;
-        case DporOp::Enqueue:
-          enqueue(stack_[op.node], op.option, 1);
-          break;
-        case DporOp::Truncate:
-          for (std::size_t i = 0; i < size_; ++i)
-            for (std::uint32_t o = 0; o < stack_[i].n; ++o) enqueue(stack_[i], o, 1);
-          break;
-      }
-    }
-  }
-  /// Moves the run just made (after complete(), and record_races() in a chain) into `out`; the
-  /// record is spent (begin() resets it).
-  void extract(Run& out) {
-    const std::size_t first = out.task.base < 0 ? 0 : static_cast<std::size_t>(out.task.base) + 1;
-    if (out.task.base >= 0) {
-      const Node& b = stack_[first - 1];
-      out.child_step = b.child_step;
-      out.child_known = b.child_known;
-      out.step = b.step;
-    }
-    const std::size_t end = size_ + (blocked_ && block_node_ ? 1 : 0);
-    out.nodes.assign(stack_.begin() + static_cast<std::ptrdiff_t>(first), stack_.begin() + static_cast<std::ptrdiff_t>(end));
-    out.size = size_;
-    out.fingerprint = rec_.class_fingerprint();
-    rec_.adopt(out.steps, out.tails);  // swapped: the record gets the run's old buffers
-    out.path.swap(path_);
-    out.blocked = blocked_;
-    out.pruned = pruned_;
-    out.block_node = block_node_;
-    out.blocked_at = blocked_at_;
-    out.weight = weight_;
-  }
-  /// The tree takes a run as if it had made it itself (then races() as after finish()). The run
-  /// must be the one the one-thread search makes now: checked against the base node's state.
-  void adopt(Run& run) {
-    const Task& t = run.task;
-    if (t.base >= 0) {
-      Node& b = stack_[static_cast<std::size_t>(t.base)];
-      bool same = static_cast<std::size_t>(t.base) + 1 == size_ && b.chosen == t.option && t.choices.size() == size_;
-      for (std::size_t k = 0; same && k + 1 < size_; ++k) same = t.choices[k] == stack_[k].chosen;
-      if (!same || !same_asleep(b, t.asleep))
-        throw std::logic_error("dfs: a run made ahead of its turn is not the one the search makes now");
-      b.child_step = run.child_step;
-      b.child_known = run.child_known;
-      b.step = run.step;
-    } else if (size_ != 0) {
-      throw std::logic_error("dfs: the first run committed twice");
-    }
-    std::size_t at = t.base < 0 ? 0 : static_cast<std::size_t>(t.base) + 1;
-    for (Node& nd : run.nodes) {
-      if (stack_.size() <= at) stack_.emplace_back();
-      std::swap(stack_[at], nd);  // the run takes the old node's buffers back (recycled)
-      ++at;
-    }
-    size_ = run.size;
-    frozen_ = 0;
-    rec_.adopt(run.steps, run.tails);
-    path_.swap(run.path);
-    blocked_ = run.blocked;
-    pruned_ = run.pruned;
-    block_node_ = run.block_node;
-    blocked_at_ = run.blocked_at;
-    weight_ = run.weight;
-  }
-  /// The Task of the option chosen at the top node (after next(); the run to commit next).
-  void top_task(Task& t) const {
-    const std::size_t b = size_ - 1;
-    asleep_into(stack_[b], scratch_);
-    fill_task(t, b, stack_[b].chosen, scratch_);
-  }
-  std::size_t size() const { return size_; }
-  /// The key of the run to commit next (after next()), and whether a chain owns it: some node
-  /// above it has a chain rooted at its chosen option (`owned(key)`).
-  /// The tree: brings the keys of the path's prefixes up to date from node `from` on (after
-  /// adopt and after next()).
-  void rekey(std::size_t from) {
-    prefix_.resize(size_ + 1);
-    prefix_[0] = kKeySeed;
-    for (std::size_t k = from; k < size_; ++k) prefix_[k + 1] = key_step(prefix_[k], stack_[k].chosen);
-  }
-  using Chains = std::vector<std::pair<std::size_t, std::uint64_t>>;  // (base depth, root key)
-  // The depth from which the path is inside one of the chains (size_ when it is not).
-  std::size_t inside_from(const Chains& chains) const {
-    std::size_t limit = size_;
-    for (const auto& [d, key] : chains)
-      if (d + 1 < size_ && d + 1 < limit && key_end(prefix_[d + 1], d + 1) == key) limit = d + 1;
-    return limit;
-  }
-  std::uint64_t top_key(const Chains& chains, bool& inside) const {
-    inside = inside_from(chains) < size_;
-    return key_end(prefix_[size_], size_);
-  }
-  /// The deepest pending backtrack entry whose run is known now (every option its node explores
-  /// before it was run already: `done(key)` gives that run, or kRunning when it is being made, or
-  /// nullptr) and that no chain owns. False when there is none.
-  template <class Done>
-  bool ready_task(Task& t, const Done& done, const Chains& chains) const {
-    for (std::size_t i = inside_from(chains); i-- > 0;) {
-      const Node& nd = stack_[i];
-      if (nd.cursor >= nd.order.size()) continue;
-      const bool top = i + 1 == size_;
-      const Run* current = nullptr;
-      if (reduction_ && top) {
-        // The top node's chosen option is the run to commit next: not made yet, or being made.
-        current = done(key_end(prefix_[i + 1], i + 1));
-        if (!current || current == kRunning) continue;
-      }
-      for (std::uint32_t k = nd.cursor; k < nd.order.size(); ++k) {
-        const std::uint32_t j = nd.order[k];
-        if (!within_bounds(nd, j) || !eligible(nd, j)) continue;  // next() skips it
-        const Run* r = done(key_end(key_step(prefix_[i], j), i + 1));
-        if (r == kRunning) break;  // being run: the ones after it wait
-        if (r) continue;
-        // Ready: its sleep set is the node's, then the first steps of the children before it.
-        asleep_into(nd, scratch_);
-        if (reduction_) {
-          if (top) {
-            if (current->child_known) scratch_.push_back(current->child_step);
-          } else if (nd.child_known) {
-            scratch_.push_back(nd.child_step);
-          }
-          for (std::uint32_t e = nd.cursor; e < k; ++e) {
-            const std::uint32_t o = nd.order[e];
-            if (!within_bounds(nd, o) || !eligible(nd, o)) continue;
-            const Run* c = done(key_end(key_step(prefix_[i], o), i + 1));
-            if (c->child_known) scratch_.push_back(c->child_step);
-          }
-        }
-        fill_task(t, i, j, scratch_);
-        return true;
-      }
-    }
-    return false;
-  }
-  /// Chains (helpers): the run after the one just made in the subtree below the loaded Task's
-  /// base, as the one-thread search makes it: the races of each run are applied to that
-  /// subtree's nodes only (touch_from_), which is all that decides its order there (the effects
-  /// on the nodes above are made at commit). False when the subtree is done.
-  bool chain_next(Task& t) {
-    if (!next()) return false;
-    asleep_into(stack_[size_ - 1], scratch_);
-    fill_task(t, size_ - 1, stack_[size_ - 1].chosen, scratch_);
-    return true;
-  }
-
   /// Moves to the next execution of the item; false when the item is exhausted.
   bool next() {
     const Next r = advance();
@@ -929,7 +735,7 @@ class Searcher final : public ChoiceSource {
     for (std::size_t i = record_ops_ ? 0 : std::max(frozen_, touch_from_); i < size_; ++i) {
       Node& nd = stack_[i];
       if (nd.step < 0) break;
-      const bool mine = i >= touch_from_;  // a chain's helper knows the marks of its subtree only
+      const bool mine = i >= touch_from_;  // a given-away subtree's searcher knows its own marks only
       const Option* next = nullptr;
       std::uint32_t n_next = 0;
       std::size_t to = m;
@@ -997,9 +803,6 @@ class Searcher final : public ChoiceSource {
     }
     t.choices[b] = option;
     t.counts[b] = stack_[b].n;
-    std::uint64_t h = kKeySeed;
-    for (std::uint32_t c : t.choices) h = key_step(h, c);
-    t.key = key_end(h, t.choices.size());
     t.asleep = asleep;
     t.weight = stack_[b].weight;
     t.eligible = stack_[b].eligible;
@@ -1043,7 +846,7 @@ class Searcher final : public ChoiceSource {
       if (pq >= 0 && hb(x, static_cast<std::size_t>(pq))) return;  // q's earlier step needs x first
       const std::ptrdiff_t at = node_at_step_[x];
       if (at < 0) continue;  // x ran alone: nothing can be scheduled before it there
-      // A chain's helper that does not record: the rest of the walk is above its subtree.
+      // A subtree's searcher that does not record: the rest of the walk is above its subtree.
       if (!record_ops_ && static_cast<std::size_t>(at) < touch_from_) return;
       Node& nd = stack_[static_cast<std::size_t>(at)];
       bool certain = true, reverted = false;
@@ -1076,7 +879,7 @@ class Searcher final : public ChoiceSource {
     if (record_ops_)
       ops_.push_back(DporOp{DporOp::Conservative, static_cast<std::uint32_t>(at), resolved ? 1u : 0u,
                             resolved ? static_cast<std::uint64_t>(actor) : 0u});
-    if (static_cast<std::size_t>(at) < touch_from_) return;  // above a chain's subtree
+    if (static_cast<std::size_t>(at) < touch_from_) return;  // above a given-away subtree
     apply_conservative(stack_[static_cast<std::size_t>(at)], actor);
   }
   static void apply_conservative(Node& nd, int actor) {
@@ -1116,7 +919,7 @@ class Searcher final : public ChoiceSource {
       ops_.push_back(DporOp{DporOp::Initial, static_cast<std::uint32_t>(at), 0, bits});
     }
     if (at < touch_from_) {
-      // Above a chain's subtree (the commit replays it): whether some initial is an option.
+      // Above a given-away subtree (its owner applies it): whether some initial is an option.
       for (std::uint32_t o = 0; o < nd.n; ++o)
         if (initial(nd.options[o].actor)) return nd.options[o].actor;
       return -1;
@@ -1152,14 +955,13 @@ class Searcher final : public ChoiceSource {
   bool bounded_;    // DPOR under a preemption or interrupt bound (the conservative points of BPOR)
   bool observe_;
   std::uint64_t cut_ = 0;
-  std::size_t touch_from_ = 0;  // chains: the nodes above the subtree are not touched
-  bool record_ops_ = false;     // chains: the analysis is recorded (ops_) for the commit
+  std::size_t touch_from_ = 0;  // a given-away subtree: the nodes above it are not touched
+  bool record_ops_ = false;     // a given-away subtree: the analysis is recorded (ops_) for its owner
   std::vector<DporOp> ops_;
   std::shared_ptr<Slot> gift_;
   std::size_t gift_node_ = 0;
   bool last_all_finished_ = true;
   mutable std::vector<StepAccess> scratch_;
-  mutable std::vector<std::uint64_t> prefix_;
   std::size_t actors_;
   std::size_t blocked_at_ = SIZE_MAX;
   std::vector<std::uint32_t> clocks_, actor_clock_;
@@ -1267,344 +1069,6 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
     }
   }
   w.cut += s.cut() - cut_before;
-  w.items.push_back(std::move(res));
-}
-
-// Parallel source-DPOR. One thread (this one) owns the tree and commits runs strictly in the
-// one-thread order: race analysis and backtrack insertion happen only there, against the
-// current backtrack sets, exactly as on one thread, and so do budgets, counts, the first
-// violation, classes and the Knuth weight: they are the same for any number of jobs.
-// Because a node's backtrack set is explored in FIFO order, a pending entry's run is fixed as
-// soon as the options before it at its node have been run (Task). And the subtree below it is
-// then fixed too: the one-thread search explores it next, in one piece, and what it explores
-// there depends only on the runs made there (the races of a run change the backtrack sets of the
-// nodes it passed, and the nodes above the subtree only decide what comes after it). So a helper
-// thread takes a ready entry and explores its subtree as the one-thread search would (a chain:
-// Searcher::chain_next applies each run's races to the subtree's nodes only), handing over each
-// run; the committing thread checks each one against the run it must make (its choices and
-// sleep set) when its turn comes. It makes a run itself when nobody has, and one ahead when it
-// would otherwise wait. At most kBufferedPerJob runs per helper wait to be committed.
-constexpr std::size_t kChainRuns = 256;
-constexpr std::int64_t kBufferedPerJob = 256;
-
-struct Speculation {
-  std::mutex m;
-  std::condition_variable work, ready;
-  std::deque<std::unique_ptr<Run>> tasks;  // chain roots (in their task), for the helpers
-  std::vector<std::unique_ptr<Run>> inbox;
-  std::vector<std::unique_ptr<Run>> spare;  // committed runs, to be reused
-  unsigned idle = 0;          // helpers waiting for a task (notified only then)
-  bool waiting = false;       // the committing thread waits for a run (notified only then)
-  std::atomic<bool> stop{false};
-  std::atomic<std::int64_t> buffered{0};  // runs made ahead, not committed yet
-  std::exception_ptr failed;  // a helper could not set up its Sim
-};
-
-void finish_run(Searcher& s, Sim& sim, Run& run) {
-  run.fault = nullptr;
-  run.has_ops = false;
-  run.chain_end = false;
-  try {
-    run.result = sim.run(s);
-    s.complete();
-  } catch (...) {
-    run.fault = std::current_exception();
-  }
-}
-
-// Runs committed go back to the threads that make them: their buffers keep their capacity.
-std::unique_ptr<Run> recycled(Speculation& sp) {
-  {
-    std::lock_guard<std::mutex> lock(sp.m);
-    if (!sp.spare.empty()) {
-      std::unique_ptr<Run> r = std::move(sp.spare.back());
-      sp.spare.pop_back();
-      return r;
-    }
-  }
-  return std::make_unique<Run>();
-}
-
-void hand_over(Speculation& sp, std::unique_ptr<Run> run) {
-  bool wake;
-  {
-    std::lock_guard<std::mutex> lock(sp.m);
-    sp.inbox.push_back(std::move(run));
-    wake = sp.waiting;
-  }
-  if (wake) sp.ready.notify_one();
-}
-
-/// One chain: the subtree of a ready entry explored as the one-thread search explores it
-/// (runs, each with its recorded analysis), up to kChainRuns runs or the buffer's bound.
-struct Chain {
-  Chain(Searcher& searcher, Sim& simulation) : s(searcher), sim(simulation) {}
-  Searcher& s;
-  Sim& sim;
-  Task next;  // the run to make next
-  std::uint64_t root = 0;
-  std::size_t depth = 0;  // the root's base
-  std::size_t made = 0;
-  bool active = false;
-  // Takes the root's task (swapped: `t` gets this chain's old buffers).
-  void start(Task& t) {
-    root = t.key;
-    depth = static_cast<std::size_t>(t.base);
-    s.load_task(t);
-    std::swap(next, t);
-    made = 0;
-    active = true;
-  }
-  // Makes the next run into `run`; false when the chain ends with it.
-  bool step(Run& run, const std::atomic<std::int64_t>& buffered, std::int64_t cap) {
-    std::swap(run.task, next);
-    finish_run(s, sim, run);
-    const bool fault = static_cast<bool>(run.fault);
-    if (!fault) run.has_ops = s.record_races(!run.result.all_finished, run.ops);
-    s.extract(run);
-    ++made;
-    active = !fault && made < kChainRuns && buffered.load() < cap && s.chain_next(next);
-    return active;
-  }
-};
-
-// A helper explores the subtree of the root in `first`'s task (its run first, into `first`), then
-// says the chain ended.
-void chain(Chain& c, std::unique_ptr<Run> first, Speculation& sp, std::int64_t cap) {
-  c.start(first->task);
-  std::unique_ptr<Run> run = std::move(first);
-  for (;;) {
-    const bool more = c.step(*run, sp.buffered, cap) && !sp.stop.load();
-    sp.buffered.fetch_add(1);
-    hand_over(sp, std::move(run));
-    if (!more) break;
-    run = recycled(sp);
-  }
-  std::unique_ptr<Run> end = recycled(sp);
-  end->chain_end = true;
-  end->task.key = c.root;
-  hand_over(sp, std::move(end));
-}
-
-void explore_dpor_parallel(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
-                           const Bounds& bounds, bool sleep, unsigned jobs, Pool& sh, WorkerTotals& w) {
-  std::unique_ptr<Workload> workload = factory();
-  Sim sim(config);
-  sim.load(*workload);
-  Searcher tree(sim, bounds, sleep, true, cfg.spin_pruning, /*observe=*/false);
-  Searcher own(sim, bounds, sleep, true, cfg.spin_pruning);
-  const std::int64_t cap = kBufferedPerJob * static_cast<std::int64_t>(jobs - 1);
-  Speculation sp;
-  std::vector<std::thread> helpers;
-  struct Join {
-    Speculation& sp;
-    std::vector<std::thread>& helpers;
-    ~Join() {
-      {
-        std::lock_guard<std::mutex> lock(sp.m);
-        sp.stop = true;
-      }
-      sp.work.notify_all();
-      for (auto& t : helpers) t.join();
-    }
-  } join{sp, helpers};
-  for (unsigned h = 1; h < jobs; ++h)
-    helpers.emplace_back([&] {
-      try {
-        std::unique_ptr<Workload> wl = factory();
-        Sim hs(config);
-        hs.load(*wl);
-        Searcher s(hs, bounds, sleep, true, cfg.spin_pruning);
-        Chain c(s, hs);
-        for (;;) {
-          std::unique_ptr<Run> first;
-          {
-            std::unique_lock<std::mutex> lock(sp.m);
-            ++sp.idle;
-            sp.work.wait(lock, [&] { return sp.stop.load() || !sp.tasks.empty(); });
-            --sp.idle;
-            if (sp.stop.load()) return;
-            first = std::move(sp.tasks.front());
-            sp.tasks.pop_front();
-          }
-          chain(c, std::move(first), sp, cap);
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(sp.m);
-        sp.failed = std::current_exception();
-        sp.ready.notify_one();
-      }
-    });
-
-  // Runs made ahead (non-null) or being made (null), by key; the roots of the chains under way,
-  // this thread's own chain (`mine`) among them.
-  std::unordered_map<std::uint64_t, std::unique_ptr<Run>> slots;
-  Searcher::Chains chains, only_mine;
-  Chain mine(own, sim);
-  auto done = [&](std::uint64_t key) -> const Run* {
-    auto it = slots.find(key);
-    if (it == slots.end()) return nullptr;
-    return it->second ? it->second.get() : kRunning;
-  };
-  auto end_chain = [&](std::uint64_t key) {
-    for (std::size_t i = 0; i < chains.size(); ++i)
-      if (chains[i].second == key) {
-        chains.erase(chains.begin() + static_cast<std::ptrdiff_t>(i));
-        return;
-      }
-  };
-  std::vector<std::unique_ptr<Run>> got;
-  auto drain = [&] {
-    {
-      std::lock_guard<std::mutex> lock(sp.m);
-      got.swap(sp.inbox);
-    }
-    for (auto& r : got) {
-      if (r->chain_end) {
-        end_chain(r->task.key);
-        std::lock_guard<std::mutex> lock(sp.m);
-        sp.spare.push_back(std::move(r));
-        continue;
-      }
-      const std::uint64_t key = r->task.key;
-      slots[key] = std::move(r);
-    }
-    got.clear();
-  };
-  auto claim = [&](Task& t) {
-    tree.add_prefix(t);
-    slots.emplace(t.key, nullptr);
-    chains.emplace_back(static_cast<std::size_t>(t.base), t.key);
-  };
-  auto dispatch = [&](std::unique_ptr<Run> r) {
-    claim(r->task);
-    bool wake;
-    {
-      std::lock_guard<std::mutex> lock(sp.m);
-      sp.tasks.push_back(std::move(r));
-      wake = sp.idle > 0;
-    }
-    if (wake) sp.work.notify_one();
-  };
-  auto room = [&] {
-    std::lock_guard<std::mutex> lock(sp.m);
-    return sp.tasks.size() < 2 * helpers.size();
-  };
-  std::unique_ptr<Run> blank = recycled(sp);  // a run whose task is being filled in
-  // Hands out ready entries, deepest first, until each helper has two chains queued.
-  auto topup = [&] {
-    while (room() && sp.buffered.load() < cap) {
-      if (!blank) blank = recycled(sp);
-      if (!tree.ready_task(blank->task, done, chains)) return;
-      dispatch(std::move(blank));
-    }
-  };
-  auto start_mine = [&](Task& t) {
-    if (mine.active) end_chain(mine.root);
-    claim(t);
-    mine.start(t);
-  };
-  // One run of this thread's chain (into the buffer, committed in its turn).
-  auto step_mine = [&] {
-    std::unique_ptr<Run> run = recycled(sp);
-    const std::uint64_t root = mine.root;
-    if (!mine.step(*run, sp.buffered, cap)) end_chain(root);
-    sp.buffered.fetch_add(1);
-    const std::uint64_t key = run->task.key;
-    slots[key] = std::move(run);
-  };
-
-  ItemResult res;
-  bool first = true;
-  for (;;) {
-    if (sh.executions.fetch_add(1, std::memory_order_relaxed) >= sh.limit ||
-        (sh.seconds > 0 && sh.elapsed() >= sh.seconds)) {
-      sh.budget_hit = true;
-      sh.stop = true;
-      break;
-    }
-    std::unique_ptr<Run> run;
-    if (first) {
-      run = std::make_unique<Run>();
-      own.load_task(run->task);
-      finish_run(own, sim, *run);
-      own.extract(*run);
-      first = false;
-    } else {
-      for (;;) {
-        drain();
-        bool inside = false;
-        const std::uint64_t k = tree.top_key(chains, inside);
-        auto it = slots.find(k);
-        if (it != slots.end() && it->second) {
-          run = std::move(it->second);
-          slots.erase(it);
-          sp.buffered.fetch_sub(1);
-          ++w.ahead;
-          break;
-        }
-        topup();
-        if (it == slots.end() && !inside) {
-          // Nobody makes it: a helper explores its subtree, or this thread does.
-          if (!blank) blank = recycled(sp);
-          tree.top_task(blank->task);
-          if (room() && sp.buffered.load() < cap) {
-            dispatch(std::move(blank));
-          } else {
-            start_mine(blank->task);
-            step_mine();
-          }
-          continue;
-        }
-        // It is being made: go on with this thread's chain meanwhile (always when it is in
-        // there), or start one, or wait for it.
-        bool in_mine = false;
-        if (mine.active) {
-          only_mine.assign(1, {mine.depth, mine.root});
-          tree.top_key(only_mine, in_mine);
-          in_mine |= k == mine.root;
-        }
-        if (mine.active && (in_mine || sp.buffered.load() < cap)) {
-          step_mine();
-          continue;
-        }
-        if (!blank) blank = recycled(sp);
-        if (sp.buffered.load() < cap && tree.ready_task(blank->task, done, chains)) {
-          start_mine(blank->task);
-          step_mine();
-          continue;
-        }
-        std::unique_lock<std::mutex> lock(sp.m);
-        if (!sp.inbox.empty()) continue;
-        sp.waiting = true;
-        sp.ready.wait(lock, [&] { return !sp.inbox.empty() || sp.failed; });
-        sp.waiting = false;
-        if (sp.failed) std::rethrow_exception(sp.failed);
-      }
-    }
-    if (run->fault) std::rethrow_exception(run->fault);
-    tree.adopt(*run);
-    tree.rekey(run->task.base < 0 ? 0 : static_cast<std::size_t>(run->task.base) + 1);
-    if (run->has_ops)
-      tree.replay(run->ops);
-    else
-      tree.races(!run->result.all_finished);
-    const bool more = account(tree, run->result, run->fingerprint, sh, w, res, cfg);
-    {
-      std::lock_guard<std::mutex> lock(sp.m);
-      sp.spare.push_back(std::move(run));
-    }
-    if (!more) break;
-    if (!tree.next()) {
-      res.finished = true;
-      break;
-    }
-    tree.rekey(tree.size() - 1);
-  }
-  w.cut += tree.cut();
-  drain();
-  for (const auto& [key, r] : slots)
-    if (r) ++w.unused;
   w.items.push_back(std::move(res));
 }
 
@@ -1751,7 +1215,9 @@ class ForkWorker {
         f.sh_.stop = true;
         return true;
       }
-      return g.recs.size() >= f.sh_.limit;  // the root counts no more than that
+      // The runs the root has counted come before this subtree's (it has not reached it yet, or
+      // waits for it): runs past the budget would be dropped, so they are not made.
+      return g.recs.size() + f.sh_.executions.load(std::memory_order_relaxed) >= f.sh_.limit;
     }
     bool push(RunRec&& r) override {
       const bool error = r.error.has_value() && !r.blocked && !r.pruned;
@@ -1904,7 +1370,10 @@ class ForkWorker {
         s.absorb(*h, up);
         for (RunRec& rec : h->recs)
           if (!sink.push(std::move(rec))) return false;
-        if (h->ended) return false;
+        if (h->ended) {
+          sink.full();  // the root: a subtree that stopped at the budget has more runs, so the budget ends the search
+          return false;
+        }
       }
     }
   }
@@ -1952,7 +1421,7 @@ void explore_dpor_forks(const WorkloadFactory& factory, const Sim::Config& confi
   ForkWorker f(factory, config, cfg, bounds, sleep, sh, fk);
   ItemResult res;
   res.finished = f.root(w, res);
-  w.ahead += fk.gifts;
+  w.gifts += fk.gifts;
   w.items.push_back(std::move(res));
   std::lock_guard<std::mutex> lock(failed_m);
   if (failed) std::rethrow_exception(failed);
@@ -1962,8 +1431,8 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
                         const Bounds& bounds, bool reduction, std::uint64_t budget_left, double seconds_left,
                         DfsResult& out) {
   // Source-DPOR adds backtrack points to ancestors of the node being explored, so its tree is
-  // not split: with jobs > 1 one thread commits runs in order and the others run pending
-  // entries ahead (explore_dpor_parallel).
+  // not split by work stealing: with jobs > 1 pending entries are given away and merged in
+  // their turn (explore_dpor_forks).
   const bool dpor = reduction && cfg.dpor;
   const bool sleep = reduction && !(bounds.preemptions || bounds.interrupts || bounds.depth);
   const unsigned dpor_jobs = dpor ? std::max(1u, cfg.jobs) : 1u;
@@ -1978,8 +1447,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   auto work = [&](WorkerTotals& w) {
     if (dpor_jobs > 1) {
       try {
-        if (cfg.dpor_ahead) explore_dpor_parallel(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
-        else explore_dpor_forks(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
+        explore_dpor_forks(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
         std::lock_guard<std::mutex> lock(sh.m);
         sh.pool.clear();
       } catch (...) {
@@ -2034,7 +1502,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   cov.seconds = sh.elapsed();
   std::vector<std::uint64_t> classes, ends;
   std::vector<ItemResult> items;
-  std::uint64_t weight = 0, ahead = 0;
+  std::uint64_t weight = 0, gifts = 0;
   bool all_finished = sh.pool.empty();
   for (auto& w : workers) {
     if (w.setup_error) std::rethrow_exception(w.setup_error);
@@ -2043,8 +1511,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
     cov.sleep_blocked += w.blocked;
     cov.bounded_out += w.bounded_out;
     cov.reversals_beyond_bounds += w.cut;
-    ahead += w.ahead;
-    cov.unused_ahead += w.unused;
+    gifts += w.gifts;
     weight += w.weight;
     classes.insert(classes.end(), w.classes.begin(), w.classes.end());
     ends.insert(ends.end(), w.end_states.begin(), w.end_states.end());
@@ -2067,7 +1534,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   cov.distinct_end_states = static_cast<std::uint64_t>(std::unique(ends.begin(), ends.end()) - ends.begin());
   cov.complete = all_finished && !sh.budget_hit && !out.error;
   cov.fraction = cov.complete ? 1.0 : std::min(1.0, static_cast<double>(weight) / kWeightScale);
-  cov.work_items = items.size() + ahead;
+  cov.work_items = items.size() + gifts;
   // The first violation in the one-thread order: items sorted by key are the tree left to right.
   std::sort(items.begin(), items.end(), [](const ItemResult& a, const ItemResult& b) { return a.key < b.key; });
   std::uint64_t offset = 0;

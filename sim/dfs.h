@@ -53,18 +53,17 @@
 // stops at a violation) every count is the same for any number of jobs. An execution or time budget
 // that ends the search first makes what was covered depend on timing when jobs > 1.
 // Source-DPOR's tree is not split that way (a run's races add backtrack entries to the nodes
-// above it). It runs on one thread unless `dpor_ahead` is set (opt-in: measured slower than one
-// thread on mpsc_ring today). Then, with jobs > 1, one thread commits runs strictly in the one-thread order, and does the
-// race analysis and backtrack insertion only there, against the current backtrack sets; the
-// other threads run ahead. Under FIFO a pending entry's run is fixed once the entries before it
-// at its node have run (its prefix, and its sleep set: the node's own plus their first steps),
-// and so is the subtree below it, which the one-thread search explores next in one piece and
-// which only the runs made there change. A helper takes such an entry and explores its subtree
-// (a chain of runs, each with its analysis recorded, which the commit replays instead of
-// analysing again); the committing thread checks every run against the one it must make (its
-// choices and sleep set). Budgets, counts, classes, the Knuth estimate and the first violation are
-// all taken at commit: identical for every jobs, with an execution budget too (a time budget
-// depends on timing for any jobs).
+// above it). With jobs > 1 it is split fork-join: under FIFO a pending entry's run is fixed once
+// the entries before it at its node have begun (its prefix, and its sleep set: the node's own
+// plus their first steps), and so is the subtree below it (only runs made there change its
+// nodes). A thread that sees an idle one gives away its shallowest such entry; the taker explores
+// the subtree as the one-thread search would, recording each run (RunRec) and, in order, what the
+// runs' races ask of the nodes above the subtree (DporOp). When the giver's search reaches the
+// entry it waits for it, exploring meanwhile only entries given away inside it, then applies
+// those requests to its own nodes (passing the rest up) and counts the runs in their place. The
+// first thread counts every run in the one-thread order, so budgets, counts, classes, the Knuth
+// estimate, the reversals cut and the first violation are identical for every jobs, with an
+// execution budget too (a time budget depends on timing for any jobs).
 #pragma once
 
 #include <array>
@@ -93,10 +92,6 @@ struct DfsConfig {
   std::uint64_t executions = 0;  // budget over all iterations; 0: none
   double seconds = 0;            // 0: none
   unsigned jobs = 1;
-  /// Source-DPOR with jobs > 1: run pending subtrees ahead on the other threads and commit them in
-  /// the one-thread order (identical results). Off: source-DPOR runs on one thread whatever jobs
-  /// says. Measured slower than one thread today (README, "Systematic search"), so it is opt-in.
-  bool dpor_ahead = false;
   bool keep_going = false;
   bool collect_outcomes = false;  // fill DfsCoverage::outcomes (tests)
   /// Called after each execution with its choice list, its class fingerprint and whether it was
@@ -123,11 +118,8 @@ struct DfsCoverage {
   double fraction = 0;               // Knuth-style estimate of the explored share of the tree
   double seconds = 0;
   /// Subtrees the threads took (1 on one thread; timing-dependent). Source-DPOR with jobs > 1:
-  /// 1 plus the runs that were made ahead of their turn (by another thread, or while waiting).
+  /// 1 plus the backtrack entries given to another thread.
   std::uint64_t work_items = 0;
-  /// Source-DPOR with jobs > 1: runs made ahead that the search never committed (0 when it
-  /// completes: a run made ahead is always the one the search makes; more after a budget stop).
-  std::uint64_t unused_ahead = 0;
   /// With collect_outcomes: every distinct outcome, sorted: the end-state hash of a finished
   /// execution, a hash of (property, message) of a violation.
   std::vector<std::uint64_t> outcomes;

@@ -246,18 +246,27 @@ class PerfWorkload final : public sim::Workload {
     if (!c_.variant.reader_head_acquire) return read_simple_pre_556e0a0def95(r);
     const U64 head = buf.load_data_head(Mo::Acquire);  // ring_buffer_read_head: smp_load_acquire (C)
     U64 tail = buf.load_data_tail(Mo::Relaxed);        // header->data_tail, written only by us
+    if (!walk_records(r, buf, head, tail, "perf_event_read_simple")) return;
+    buf.store_data_tail(tail, Mo::Release);  // ring_buffer_write_tail
+  }
+
+  /// What both readers do between loading data_head and writing data_tail back: the size check,
+  /// then every record from `tail` to `head`. False when it stopped early (the check failed and
+  /// was reported, or a record could not be read); `tail` is then where the walk got to.
+  bool walk_records(std::size_t r, BufferApi& buf, U64 head, U64& tail, const char* fn) {
     if (head - tail > buf.data_size()) {
-      sim_->report(Property::NoCorruption, "the reader of CPU " + std::to_string(rd.buffer) + " loaded data_head " +
-                                               std::to_string(head) + " with data_tail " + std::to_string(tail) +
-                                               ": more than data_size apart, perf_event_read_simple walks into garbage");
-      return;
+      sim_->report(Property::NoCorruption, "the reader of CPU " + std::to_string(c_.readers[r].buffer) +
+                                               " loaded data_head " + std::to_string(head) + " with data_tail " +
+                                               std::to_string(tail) + ": more than data_size apart, " + fn +
+                                               " walks into garbage");
+      return false;
     }
     while (tail != head) {
       const U32 size = read_record(r, buf, tail, true);
-      if (!size) return;
+      if (!size) return false;
       tail += size;
     }
-    buf.store_data_tail(tail, Mo::Release);  // ring_buffer_write_tail
+    return true;
   }
 
   /// libbpf's bpf_perf_event_read_simple before libbpf/libbpf 556e0a0def95 (Variant::
@@ -271,17 +280,7 @@ class PerfWorkload final : public sim::Workload {
     U64 tail = buf.load_data_tail(Mo::Relaxed);        // header->data_tail
     const U64 head = buf.load_data_head(Mo::Relaxed);  // header->data_head, no smp_rmb() after it
     if (head == tail) return;                          // LIBBPF_PERF_EVENT_CONT
-    if (head - tail > buf.data_size()) {
-      sim_->report(Property::NoCorruption, "the reader of CPU " + std::to_string(rd.buffer) + " loaded data_head " +
-                                               std::to_string(head) + " with data_tail " + std::to_string(tail) +
-                                               ": more than data_size apart, bpf_perf_event_read_simple walks into garbage");
-      return;
-    }
-    while (tail != head) {
-      const U32 size = read_record(r, buf, tail, true);
-      if (!size) return;
-      tail += size;
-    }
+    if (!walk_records(r, buf, head, tail, "bpf_perf_event_read_simple")) return;
     sim_->fence(sim::Fence::Mb);              // __sync_synchronize(); /* smp_mb() */
     buf.store_data_tail(tail, Mo::Relaxed);  // header->data_tail = data_tail (volatile)
   }

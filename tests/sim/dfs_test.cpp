@@ -275,27 +275,21 @@ TEST(DfsParallel, SameResultsForAnyJobs) {
 struct DporRecord {
   sim::DfsResult r;
   std::uint64_t order = 0;  // digest of the executions in commit order
-  std::uint64_t ahead = 0;   // work items beyond one per bound (runs made ahead of their turn)
-  std::uint64_t unused = 0;  // runs made ahead and never committed
+  std::uint64_t gifts = 0;  // work items beyond one per bound (entries given to another thread)
 };
 
-// ahead: the speculating search (--dpor-ahead); otherwise the fork-join one (the default).
-DporRecord dpor_record(const Scenario& t, sim::DfsConfig c, unsigned jobs, bool slow, bool ahead) {
+DporRecord dpor_record(const Scenario& t, sim::DfsConfig c, unsigned jobs, bool slow) {
   DporRecord d;
   c.jobs = jobs;
-  c.dpor_ahead = ahead;
   c.on_execution = [&d, slow](const std::vector<std::uint32_t>& choices, std::uint64_t fingerprint, bool abandoned) {
     std::uint64_t h = sim::hash_step(d.order, fingerprint ^ (abandoned ? 1u : 0u));
     for (std::uint32_t x : choices) h = sim::hash_step(h, x);
     d.order = sim::hash_step(h, choices.size());
-    // Slow the committing thread, so that the others run pending entries ahead of it.
+    // Slow the counting (first) thread, so that it gives entries away.
     if (slow) std::this_thread::sleep_for(std::chrono::microseconds(50));
   };
   d.r = t.dfs(c);
-  for (const auto& it : d.r.iterations) {
-    d.ahead += it.work_items - 1;
-    d.unused += it.unused_ahead;
-  }
+  for (const auto& it : d.r.iterations) d.gifts += it.work_items - 1;
   return d;
 }
 
@@ -326,17 +320,16 @@ void expect_same_search(const DporRecord& a, const DporRecord& b, const std::str
   }
 }
 
-// Source-DPOR with --jobs J, both parallel searches: fork-join (the default: pending entries
-// given to other threads, their subtrees merged in their turn, explore_dpor_forks) and
-// --dpor-ahead (one thread commits runs in the one-thread order, the others run
-// pending backtrack entries ahead of their turn, explore_dpor_parallel). The search
-// is the one-thread search for any J: the same executions in the same order, hence the same
-// counts, classes, coverage, Knuth estimate and first violation; with an execution budget too.
-// Unbounded (sleep sets) and under bounds (BPOR). Mutations that make it fail (each tried): new
-// backtrack entries explored first (LIFO: a run made ahead is then not the one the search makes,
-// and the commit refuses it), BPOR's conservative points left out of the replayed analysis, and
-// a run made ahead without the first steps of its node's earlier options in its sleep set (with
-// the commit's check of the sleep set off: the counts differ).
+// Source-DPOR with --jobs J (sim/dfs.cpp, explore_dpor_forks): pending backtrack entries are
+// given to other threads and their subtrees merged when their turn comes. The search is the
+// one-thread search for any J: the same executions in the same order, hence the same counts,
+// classes, coverage, Knuth estimate, reversals cut and first violation; with an execution budget
+// too. Unbounded (sleep sets) and under bounds (BPOR). Mutations that make it fail (each tried):
+// a given-away entry's sleep set without the first steps of the entries given away before it at
+// its node; a subtree's Initial requests above it dropped by their owner; BPOR's conservative
+// point of a forwarded request resolved with the wrong actor; the reversals cut after the last
+// run counted dropped when a budget ends the search; a given-away subtree stopped before the
+// budget needs it. Not caught here: a subtree's Truncate requests dropped (the property catches it).
 TEST(DfsParallel, SourceDporIsTheOneThreadSearchForAnyJobs) {
   struct Case {
     const char* rel;
@@ -350,12 +343,17 @@ TEST(DfsParallel, SourceDporIsTheOneThreadSearchForAnyJobs) {
   bpor.dpor = true;
   sim::DfsConfig bpor_mpsc = bounded(2);
   bpor_mpsc.dpor = true;
+  // A budget that ends a bounded search: the reversals cut after the last run counted are
+  // counted too (a regression: the first thread's were dropped when the budget ended it).
+  sim::DfsConfig bpor_budget = bpor;
+  bpor_budget.executions = 100;
   const Case cases[] = {
       {"scenarios/toy/readers.toml", unbounded, false},
       {"scenarios/toy/lastzero.toml", unbounded, false},
       {"scenarios/toy/irq_counter.toml", unbounded, false},
       {"scenarios/toy/irq_counter_locked.toml", unbounded, false},
       {"scenarios/toy/irq_counter_locked.toml", bpor, false},
+      {"scenarios/toy/irq_counter_locked.toml", bpor_budget, false},
       {"scenarios/toy/mpsc_ring.toml", budget, false},
       {"scenarios/toy/mpsc_ring.toml", bpor_mpsc, true},
   };
@@ -364,22 +362,17 @@ TEST(DfsParallel, SourceDporIsTheOneThreadSearchForAnyJobs) {
     if (k.spin_off) t.cfg.spin_wait = false;
     const std::string name = std::string(k.rel) + (k.c.preemption_bound ? " bounded" : "") +
                              (k.c.executions ? " budget " + std::to_string(k.c.executions) : "");
-    auto one = dpor_record(t, k.c, 1, false, false);
-    EXPECT_EQ(one.ahead, 0u) << name;
+    auto one = dpor_record(t, k.c, 1, false);
+    EXPECT_EQ(one.gifts, 0u) << name;
     if (k.c.executions) {
       EXPECT_EQ(one.r.total_executions, k.c.executions) << name << ": the budget ends it";
     }
-    for (bool ahead : {false, true})
     for (unsigned jobs : {2u, 3u}) {
-      auto many = dpor_record(t, k.c, jobs, true, ahead);
-      const std::string what = name + (ahead ? " --dpor-ahead" : " fork-join") + " jobs " + std::to_string(jobs);
+      auto many = dpor_record(t, k.c, jobs, true);
+      const std::string what = name + " jobs " + std::to_string(jobs);
       expect_same_search(one, many, what);
       if (one.r.total_executions > 50) {
-        EXPECT_GT(many.ahead, 0u) << what << ": nothing was given away or run ahead";
-      }
-      // A run made ahead is always one the search makes: none is thrown away when it completes.
-      if (one.r.last().complete) {
-        EXPECT_EQ(many.unused, 0u) << name << " jobs " << jobs;
+        EXPECT_GT(many.gifts, 0u) << what << ": nothing was given away";
       }
     }
   }
