@@ -682,6 +682,9 @@ int Sim::choose_slow() {
   yielding_ = false;
   refresh();
   const std::uint32_t n = total_;
+  // No option (the end of every execution): the cached count says so; the enumeration that
+  // would confirm it runs under check_enabled_sets (choose_scan).
+  if (n == 0 && !config_.check_enabled_sets) return no_option();
   // Fast paths, from the cached counts (the option list is never built):
   //   option 0 = the top of the running actor's CPU, when enabled (the running actor, or after a
   //     finish the context below it), then every CPU's options without it, then the sources;
@@ -811,7 +814,24 @@ int Sim::choose_scan(bool spinning) {
   if (n != total_)
     throw std::logic_error("incremental enabled sets: " + std::to_string(total_) + " options cached, " +
                            std::to_string(n) + " enumerated at step " + std::to_string(steps_));
-  if (n == 0) {
+  if (n == 0) return no_option();
+  std::uint32_t k = 0;
+  if (n > 1) {
+    k = source_->uniform ? source_->uniform->below(n) : source_->pick(opts, n, *this);
+    ++n_choices_;
+    if (recording_) choices_.push_back(k);
+    if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
+  }
+  const Option& o = opts[k];
+  if (observer_) [[unlikely]] observer_->on_step(o.actor);
+  if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
+  dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
+  return o.actor;
+}
+
+// Nothing can run: the execution has finished, or it is stuck (a deadlock or a lost wake-up).
+int Sim::no_option() {
+  {
     bool all_done = true;
     for (const Actor& a : actors_)
       if (a.active || (a.ctx == Ctx::Task && !a.done)) all_done = false;
@@ -836,18 +856,6 @@ int Sim::choose_scan(bool spinning) {
     state_ = State::Violated;
     return kDriver;
   }
-  std::uint32_t k = 0;
-  if (n > 1) {
-    k = source_->uniform ? source_->uniform->below(n) : source_->pick(opts, n, *this);
-    ++n_choices_;
-    if (recording_) choices_.push_back(k);
-    if (k != 0 && opts[0].kind == Option::Continue) ++preemptions_;
-  }
-  const Option& o = opts[k];
-  if (observer_) [[unlikely]] observer_->on_step(o.actor);
-  if (o.kind != Option::Fire && static_cast<int>(o.actor) == running_) return running_;
-  dispatch(o);  // may pick the running fiber itself: a handler that fires again right away
-  return o.actor;
 }
 
 

@@ -459,6 +459,7 @@ class Sim {
   Option nth_source(std::uint32_t j) const;
   void check_enabled(const Option& got, std::uint32_t n, std::uint32_t k, bool spinning) const;
   int choose_scan(bool spinning);
+  int no_option();  // nothing can run: finished, or stuck (the violation)
   /// The ranked path (ChoiceSource::ranking): the canonical index of `actor` among the options, or
   /// -1 if it is not offered, and its option kind. `base_cpu`: the index of the first CPU-list
   /// option, `skip`: the CPU whose top is option 0 (or the spinner) and is skipped, `base_src`:
