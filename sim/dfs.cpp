@@ -1089,6 +1089,55 @@ void explore_item(Searcher& s, Sim& sim, Item item, Pool& sh, WorkerTotals& w, c
 // Knuth weight and the reversals cut are those of one thread, under an execution budget too
 // (the runs past it that others made are dropped). Nested gifts are explored with a Sim and a
 // Searcher per nesting level of each thread.
+/// The workloads and engines of one explore_dfs call, kept across its bounds (0, 1, ..., K) and
+/// its threads: a Sim resets everything at every run, so one built for bound 0 serves the later
+/// bounds too, and building one (the workload's objects, the fibers' stacks) costs more than a
+/// small search. An engine a search stopped with an exception in flight is not reused.
+struct Engine {
+  std::unique_ptr<Workload> workload;
+  std::unique_ptr<Sim> sim;
+};
+class Engines {
+ public:
+  Engines(const WorkloadFactory& factory, const Sim::Config& config) : factory_(factory), config_(config) {}
+  std::unique_ptr<Engine> take() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      if (!free_.empty()) {
+        std::unique_ptr<Engine> e = std::move(free_.back());
+        free_.pop_back();
+        return e;
+      }
+    }
+    auto e = std::make_unique<Engine>();
+    e->workload = factory_();
+    e->sim = std::make_unique<Sim>(config_);
+    e->sim->load(*e->workload);
+    return e;
+  }
+  void give(std::unique_ptr<Engine> e) {
+    if (!e || std::uncaught_exceptions() > 0) return;
+    std::lock_guard<std::mutex> lock(m_);
+    free_.push_back(std::move(e));
+  }
+
+ private:
+  const WorkloadFactory& factory_;
+  const Sim::Config& config_;
+  std::mutex m_;
+  std::vector<std::unique_ptr<Engine>> free_;
+};
+/// An engine borrowed for one search.
+struct Lease {
+  Engines& engines;
+  std::unique_ptr<Engine> e;
+  explicit Lease(Engines& pool) : engines(pool), e(pool.take()) {}
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease() { engines.give(std::move(e)); }
+  Sim& sim() { return *e->sim; }
+};
+
 struct Forks {
   std::mutex m;
   std::condition_variable cv;
@@ -1100,9 +1149,8 @@ struct Forks {
 
 class ForkWorker {
  public:
-  ForkWorker(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg, const Bounds& bounds,
-             bool sleep, Pool& sh, Forks& fk)
-      : factory_(factory), config_(config), cfg_(cfg), bounds_(bounds), sleep_(sleep), sh_(sh), fk_(fk) {}
+  ForkWorker(Engines& engines, const DfsConfig& cfg, const Bounds& bounds, bool sleep, Pool& sh, Forks& fk)
+      : engines_(engines), cfg_(cfg), bounds_(bounds), sleep_(sleep), sh_(sh), fk_(fk) {}
 
   /// The whole tree, on this thread, every run counted in order into w.
   bool root(WorkerTotals& w, ItemResult& res) {
@@ -1129,19 +1177,13 @@ class ForkWorker {
 
  private:
   struct Ctx {
-    std::unique_ptr<Workload> workload;
-    std::unique_ptr<Sim> sim;
-    std::unique_ptr<Searcher> s;
+    Lease engine;
+    Searcher s;
+    Ctx(Engines& engines, const Bounds& b, bool sleep, bool spin_pruning)
+        : engine(engines), s(engine.sim(), b, sleep, true, spin_pruning) {}
   };
   Ctx& ctx(std::size_t level) {
-    while (ctxs_.size() <= level) {
-      auto c = std::make_unique<Ctx>();
-      c->workload = factory_();
-      c->sim = std::make_unique<Sim>(config_);
-      c->sim->load(*c->workload);
-      c->s = std::make_unique<Searcher>(*c->sim, bounds_, sleep_, true, cfg_.spin_pruning);
-      ctxs_.push_back(std::move(c));
-    }
+    while (ctxs_.size() <= level) ctxs_.push_back(std::make_unique<Ctx>(engines_, bounds_, sleep_, cfg_.spin_pruning));
     return *ctxs_[level];
   }
 
@@ -1335,8 +1377,8 @@ class ForkWorker {
   // One search: the whole tree (g null) or a given-away entry's subtree. True when it is done.
   bool explore(std::size_t level, Slot* g, Sink& sink) {
     Ctx& c = ctx(level);
-    Searcher& s = *c.s;
-    Sim& sim = *c.sim;
+    Searcher& s = c.s;
+    Sim& sim = c.engine.sim();
     if (g) s.load_task(g->task);
     else s.load(Item{});
     std::uint64_t mark = s.cut();
@@ -1378,18 +1420,17 @@ class ForkWorker {
     }
   }
 
-  const WorkloadFactory& factory_;
-  const Sim::Config& config_;
+  Engines& engines_;
   const DfsConfig& cfg_;
   Bounds bounds_;
   bool sleep_;
   Pool& sh_;
   Forks& fk_;
-  std::vector<std::unique_ptr<Ctx>> ctxs_;
+  std::vector<std::unique_ptr<Ctx>> ctxs_;  // per nesting level: the searcher is destroyed before its engine returns
 };
 
-void explore_dpor_forks(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
-                        const Bounds& bounds, bool sleep, unsigned jobs, Pool& sh, WorkerTotals& w) {
+void explore_dpor_forks(Engines& engines, const DfsConfig& cfg, const Bounds& bounds, bool sleep, unsigned jobs,
+                        Pool& sh, WorkerTotals& w) {
   Forks fk;
   std::vector<std::thread> helpers;
   std::mutex failed_m;
@@ -1411,14 +1452,14 @@ void explore_dpor_forks(const WorkloadFactory& factory, const Sim::Config& confi
   for (unsigned h = 1; h < jobs; ++h)
     helpers.emplace_back([&] {
       try {
-        ForkWorker f(factory, config, cfg, bounds, sleep, sh, fk);
+        ForkWorker f(engines, cfg, bounds, sleep, sh, fk);
         f.serve();
       } catch (...) {
         std::lock_guard<std::mutex> lock(failed_m);
         failed = std::current_exception();
       }
     });
-  ForkWorker f(factory, config, cfg, bounds, sleep, sh, fk);
+  ForkWorker f(engines, cfg, bounds, sleep, sh, fk);
   ItemResult res;
   res.finished = f.root(w, res);
   w.gifts += fk.gifts;
@@ -1427,7 +1468,7 @@ void explore_dpor_forks(const WorkloadFactory& factory, const Sim::Config& confi
   if (failed) std::rethrow_exception(failed);
 }
 
-DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg,
+DfsCoverage search_once(Engines& engines, const DfsConfig& cfg,
                         const Bounds& bounds, bool reduction, std::uint64_t budget_left, double seconds_left,
                         DfsResult& out) {
   // Source-DPOR adds backtrack points to ancestors of the node being explored, so its tree is
@@ -1447,7 +1488,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
   auto work = [&](WorkerTotals& w) {
     if (dpor_jobs > 1) {
       try {
-        explore_dpor_forks(factory, config, cfg, bounds, sleep, dpor_jobs, sh, w);
+        explore_dpor_forks(engines, cfg, bounds, sleep, dpor_jobs, sh, w);
         std::lock_guard<std::mutex> lock(sh.m);
         sh.pool.clear();
       } catch (...) {
@@ -1457,9 +1498,8 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
       return;
     }
     try {
-      std::unique_ptr<Workload> workload = factory();
-      Sim sim(config);
-      sim.load(*workload);
+      Lease engine(engines);
+      Sim& sim = engine.sim();
       Searcher s(sim, bounds, sleep, dpor, cfg.spin_pruning);
       for (;;) {
         Item item;
@@ -1553,6 +1593,7 @@ DfsCoverage search_once(const WorkloadFactory& factory, const Sim::Config& confi
 }  // namespace
 
 DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config, const DfsConfig& cfg) {
+  Engines engines(factory, config);  // built by the first search that needs one, destroyed after the result
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   DfsResult res;
@@ -1581,7 +1622,7 @@ DfsResult explore_dfs(const WorkloadFactory& factory, const Sim::Config& config,
     }
     Bounds bounds{b, cfg.interrupt_bound, cfg.depth_bound};
     const bool had = res.first.has_value();
-    res.iterations.push_back(search_once(factory, config, cfg, bounds, res.reduction, left, secs, res));
+    res.iterations.push_back(search_once(engines, cfg, bounds, res.reduction, left, secs, res));
     const DfsCoverage& c = res.iterations.back();
     if (c.complete && b) res.deepest_bound_covered = b;
     if (!c.complete || res.error) break;
